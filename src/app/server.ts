@@ -1,0 +1,60 @@
+// Starting and stopping a chatd server process for a role: backends, migrations, HTTP, graceful stop.
+import type { Config } from "../config";
+import { createHttpApp } from "../http/app";
+import { opsRoutes } from "../http/routes/ops";
+import type { Logger } from "../log";
+import { createMetrics } from "../metrics";
+import { VERSION } from "../version";
+import { mountApi } from "./roles/api";
+import { closeBackends, createBackends, createServices, probes } from "./wire";
+
+export type RunningServer = {
+  port: number;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
+  stop(): Promise<void>;
+};
+
+export class RoleNotAvailable extends Error {}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  if (config.role === "ws" || config.role === "indexer") {
+    throw new RoleNotAvailable(
+      `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
+    );
+  }
+  const backends = createBackends(config, log);
+  const { applied } = await backends.store.migrate();
+  if (applied.length > 0) log.info("migrations applied", { applied });
+  const services = createServices(config, backends, log);
+  const metrics = createMetrics();
+
+  const app = mountApi(
+    createHttpApp({ log, metrics, maxBodyBytes: config.maxBodyBytes, version: VERSION }).use(
+      opsRoutes(probes(backends), metrics),
+    ),
+    services,
+  );
+  // Bun's own cap is a backstop; the body parser answers oversized bodies with the contract's 413 first.
+  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes + 65_536 });
+  const server = app.server;
+  if (!server) throw new Error("server did not start");
+  const port = server.port as number;
+  log.info("chatd listening", { role: config.role, url: `http://${config.host}:${port}`, version: VERSION });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const graceful = server.stop(false);
+      const timeout = Bun.sleep(config.shutdownTimeoutSeconds * 1000).then(() => "timeout" as const);
+      if ((await Promise.race([graceful, timeout])) === "timeout") {
+        log.warn("shutdown timeout: closing remaining connections");
+        await server.stop(true);
+      }
+      await closeBackends(backends);
+      log.info("chatd stopped");
+    })();
+    return stopping;
+  };
+  return { port, url: `http://127.0.0.1:${port}`, stop };
+}

@@ -1,0 +1,64 @@
+// The composition root: the only place that picks adapters, from config. Everything else receives ports.
+import { join } from "node:path";
+import { MemoryBus } from "../bus/memory";
+import type { Config } from "../config";
+import { AccessTokens } from "../domain/access-tokens";
+import { Accounts } from "../domain/accounts";
+import { Passwords } from "../domain/passwords";
+import { MemoryLimiter } from "../limits/memory";
+import type { Logger } from "../log";
+import { OutboxMailer } from "../mail/outbox";
+import { SmtpMailer } from "../mail/smtp";
+import type { Bus, Limiter, Mailer, Store } from "../ports";
+import { SqliteStore } from "../store/sqlite";
+import { resolveJwtSecret } from "./secrets";
+
+export type Backends = { store: Store; bus: Bus; limiter: Limiter; mailer: Mailer };
+
+export type Services = { accounts: Accounts; accessTokens: AccessTokens };
+
+export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
+
+export function createStore(config: Config): Store {
+  return new SqliteStore(databasePath(config));
+}
+
+export function createBackends(config: Config, log: Logger): Backends {
+  const mailer = config.smtpUrl
+    ? new SmtpMailer(config.smtpUrl, config.mailFrom)
+    : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
+  return { store: createStore(config), bus: new MemoryBus(), limiter: new MemoryLimiter(), mailer };
+}
+
+/** Which backends /readyz reports, by name. */
+export const probes = (backends: Backends) => ({
+  storage: () => backends.store.ping(),
+  bus: () => backends.bus.ping(),
+  limiter: () => backends.limiter.ping(),
+  mail: () => backends.mailer.ping(),
+});
+
+export function createServices(config: Config, backends: Backends, log: Logger): Services {
+  const accessTokens = new AccessTokens(
+    resolveJwtSecret(config.jwtSecret, config.dataDir, log),
+    config.accessTokenTtlSeconds,
+  );
+  const accounts = new Accounts({
+    ...backends,
+    passwords: new Passwords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
+    accessTokens,
+    settings: {
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      loginMaxFailures: config.loginMaxFailures,
+      loginFailureWindowSeconds: config.loginFailureWindowSeconds,
+      publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+    },
+    log: log.child({ component: "accounts" }),
+  });
+  return { accounts, accessTokens };
+}
+
+export async function closeBackends(backends: Backends) {
+  await Promise.allSettled([backends.mailer.close(), backends.limiter.close(), backends.bus.close()]);
+  await backends.store.close();
+}

@@ -1,0 +1,38 @@
+// Command line parsing: `chatd [serve|migrate|version|help] [--flag value ...]`.
+import { parseArgs } from "node:util";
+import { type Setting, settings } from "../config/schema";
+
+export type Command = "serve" | "migrate" | "version" | "help";
+
+export type ParsedArgs = { command: Command; flags: Record<string, string> };
+
+export class UsageError extends Error {}
+
+const commands: Command[] = ["serve", "migrate", "version", "help"];
+
+export function parseCommandLine(argv: string[]): ParsedArgs {
+  const flagNames = Object.values(settings).flatMap((s: Setting<unknown>) => (s.flag ? [s.flag.slice(2)] : []));
+  const options = Object.fromEntries(flagNames.map((name) => [name, { type: "string" as const }]));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message} (see chatd --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (see chatd --help)`);
+  const word = positionals[0] ?? "serve";
+  if (!commands.includes(word as Command)) throw new UsageError(`unknown command "${word}" (see chatd --help)`);
+  const command: Command = values.help ? "help" : values.version ? "version" : (word as Command);
+  const flags: Record<string, string> = {};
+  for (const name of flagNames) {
+    const value = values[name];
+    if (typeof value === "string") flags[`--${name}`] = value;
+  }
+  return { command, flags };
+}

@@ -1,0 +1,181 @@
+// Every configuration variable chatd reads: its env name, optional flag, default and parser. The help
+// text, the README table and validation all come from this one list.
+
+export type Parser<T> = (raw: string) => T;
+
+export type Setting<T> = {
+  env: string;
+  flag?: string;
+  default: T | undefined;
+  /** How the default reads in --help when it is not a literal. */
+  defaultText?: string;
+  description: string;
+  parse: Parser<T>;
+};
+
+class InvalidValue extends Error {}
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidValue(`must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+
+const oneOf =
+  <const T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    if (!values.includes(raw as T)) throw new InvalidValue(`must be one of ${values.join(", ")}`);
+    return raw as T;
+  };
+
+const nonEmpty: Parser<string> = (raw) => {
+  if (raw.trim() === "") throw new InvalidValue("must not be empty");
+  return raw;
+};
+
+const url =
+  (...protocols: string[]): Parser<string> =>
+  (raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new InvalidValue("must be a URL");
+    }
+    if (!protocols.includes(parsed.protocol)) throw new InvalidValue(`must be a ${protocols.join(" or ")} URL`);
+    return raw;
+  };
+
+const secret: Parser<string> = (raw) => {
+  if (raw.length < 32) throw new InvalidValue("must be at least 32 characters");
+  return raw;
+};
+
+export { InvalidValue };
+
+export const roles = ["all", "api", "ws", "indexer"] as const;
+export type Role = (typeof roles)[number];
+
+export const settings = {
+  role: {
+    env: "CHATD_ROLE",
+    flag: "--role",
+    default: "all",
+    description: "which part to run: all (api + ws), api, ws or indexer",
+    parse: oneOf(...roles),
+  },
+  host: {
+    env: "HOST",
+    flag: "--host",
+    default: "0.0.0.0",
+    description: "address to listen on",
+    parse: nonEmpty,
+  },
+  port: {
+    env: "PORT",
+    flag: "--port",
+    default: 8080,
+    description: "TCP port to listen on (0 picks a free one)",
+    parse: integer(0, 65535),
+  },
+  dataDir: {
+    env: "DATA_DIR",
+    flag: "--data-dir",
+    default: "./data",
+    description: "directory for the SQLite database, outbox mail and the generated JWT secret",
+    parse: nonEmpty,
+  },
+  logLevel: {
+    env: "LOG_LEVEL",
+    flag: "--log-level",
+    default: "info",
+    description: "debug, info, warn, error or silent",
+    parse: oneOf("debug", "info", "warn", "error", "silent"),
+  },
+  publicUrl: {
+    env: "PUBLIC_URL",
+    default: undefined,
+    defaultText: "http://localhost:<port>",
+    description: "base URL users reach chatd at; used in links inside mails",
+    parse: url("http:", "https:"),
+  },
+  jwtSecret: {
+    env: "JWT_SECRET",
+    default: undefined,
+    defaultText: "generated and kept in <data-dir>/jwt-secret",
+    description: "HS256 key for access tokens, at least 32 characters",
+    parse: secret,
+  },
+  accessTokenTtlSeconds: {
+    env: "ACCESS_TOKEN_TTL_SECONDS",
+    default: 900,
+    description: "lifetime of an access token",
+    parse: integer(10, 86_400),
+  },
+  refreshTokenTtlSeconds: {
+    env: "REFRESH_TOKEN_TTL_SECONDS",
+    default: 30 * 86_400,
+    description: "lifetime of a refresh token",
+    parse: integer(60, 365 * 86_400),
+  },
+  passwordMemoryKib: {
+    env: "PASSWORD_HASH_MEMORY_KIB",
+    default: 65_536,
+    description: "Argon2id memory cost in KiB",
+    parse: integer(1024, 4_194_304),
+  },
+  passwordTimeCost: {
+    env: "PASSWORD_HASH_TIME_COST",
+    default: 2,
+    description: "Argon2id iterations",
+    parse: integer(1, 20),
+  },
+  loginMaxFailures: {
+    env: "LOGIN_MAX_FAILURES",
+    default: 5,
+    description: "failed logins allowed per account name (and 10x per client address) in the window",
+    parse: integer(1, 10_000),
+  },
+  loginFailureWindowSeconds: {
+    env: "LOGIN_FAILURE_WINDOW_SECONDS",
+    default: 900,
+    description: "window for LOGIN_MAX_FAILURES",
+    parse: integer(1, 86_400),
+  },
+  maxBodyBytes: {
+    env: "MAX_BODY_BYTES",
+    default: 1_048_576,
+    description: "largest accepted request body",
+    parse: integer(1024, 100 * 1_048_576),
+  },
+  smtpUrl: {
+    env: "SMTP_URL",
+    default: undefined,
+    defaultText: "unset: mail goes to <data-dir>/outbox as .eml files",
+    description: "send mail over SMTP, e.g. smtp://user:pass@mail.example.com:587",
+    parse: url("smtp:", "smtps:"),
+  },
+  mailFrom: {
+    env: "MAIL_FROM",
+    default: "chatd <no-reply@chatd.local>",
+    description: "From address of the mails chatd sends",
+    parse: nonEmpty,
+  },
+  shutdownTimeoutSeconds: {
+    env: "SHUTDOWN_TIMEOUT_SECONDS",
+    default: 10,
+    description: "how long a graceful stop waits for in-flight requests",
+    parse: integer(0, 600),
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+type ValueOf<S> = S extends { parse: Parser<infer T> } ? T : never;
+type DefaultOf<S> = S extends { default: undefined } ? undefined : never;
+
+/** The validated configuration: each setting's parsed type, `undefined` only where there is no default. */
+export type Config = { [K in keyof Settings]: ValueOf<Settings[K]> | DefaultOf<Settings[K]> };

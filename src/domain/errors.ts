@@ -1,0 +1,57 @@
+// The one catalog of errors chatd raises. Every adapter translates its driver's failures into these;
+// the HTTP layer maps them to the contract's error shape in exactly one place (http/errors.ts).
+
+export type ErrorDetail = { field?: string; message: string; [key: string]: unknown };
+
+export type AppErrorOptions = {
+  details?: ErrorDetail[];
+  /** For rate_limited: how long the caller should wait. */
+  retryAfterMs?: number;
+  /** True when the same request may succeed later unchanged (a backend was briefly down). */
+  retryable?: boolean;
+  cause?: unknown;
+};
+
+export class AppError extends Error {
+  readonly details?: ErrorDetail[];
+  readonly retryAfterMs?: number;
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.details = options.details;
+    this.retryAfterMs = options.retryAfterMs;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** A capability the configured adapter does not have. Never a silent no-op. */
+export class NotSupported extends AppError {
+  constructor(what: string) {
+    super("not_supported", 501, `${what} is not supported by the configured backend`);
+    this.name = "NotSupported";
+  }
+}
+
+export const validationFailed = (message: string, details?: ErrorDetail[]) =>
+  new AppError("validation_failed", 400, message, { details });
+export const invalidJson = (message = "request body is not valid JSON") => new AppError("invalid_json", 400, message);
+export const unauthorized = (message = "authentication required") => new AppError("unauthorized", 401, message);
+export const forbidden = (message = "not allowed") => new AppError("forbidden", 403, message);
+export const notFound = (what = "resource") => new AppError("not_found", 404, `${what} not found`);
+export const conflict = (message: string, details?: ErrorDetail[]) =>
+  new AppError("conflict", 409, message, { details });
+export const payloadTooLarge = (limitBytes: number) =>
+  new AppError("payload_too_large", 413, `request body exceeds ${limitBytes} bytes`);
+export const unsupportedMediaType = (message = "request body must be application/json") =>
+  new AppError("unsupported_media_type", 415, message);
+export const rateLimited = (retryAfterMs: number, message = "too many requests") =>
+  new AppError("rate_limited", 429, message, { retryAfterMs });
+export const unavailable = (backend: string, cause?: unknown) =>
+  new AppError("unavailable", 503, `${backend} is unavailable`, { retryable: true, cause });

@@ -1,0 +1,26 @@
+// The Elysia application: global hooks (observability, body parsing, error mapping), OpenAPI at /docs,
+// then the route plugins the role asks for.
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
+import { jsonBody } from "./body";
+import { errorMapper } from "./errors";
+import { observe } from "./observe";
+
+export type HttpOptions = { log: Logger; metrics: Metrics; maxBodyBytes: number; version: string };
+
+export const createHttpApp = ({ log, metrics, maxBodyBytes, version }: HttpOptions) =>
+  new Elysia({ normalize: false })
+    .use(observe(log, metrics))
+    .use(errorMapper(log))
+    .use(jsonBody(maxBodyBytes))
+    .use(
+      openapi({
+        path: "/docs",
+        documentation: {
+          info: { title: "chatd", version, description: "Real-time chat backend: REST API and WebSocket gateway" },
+          components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+        },
+      }),
+    );

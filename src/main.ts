@@ -1,0 +1,45 @@
+// chatd's entry point: read the command line and config, then run the command. Nothing else.
+
+import { RoleNotAvailable, startServer } from "./app/server";
+import { createStore } from "./app/wire";
+import { parseCommandLine, UsageError } from "./cli/args";
+import { helpText } from "./cli/help";
+import { onStopSignal } from "./cli/signals";
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./log";
+import { VERSION } from "./version";
+
+async function main(argv: string[]): Promise<number> {
+  const { command, flags } = parseCommandLine(argv);
+  if (command === "help") {
+    process.stdout.write(helpText(VERSION));
+    return 0;
+  }
+  if (command === "version") {
+    process.stdout.write(`chatd ${VERSION}\n`);
+    return 0;
+  }
+  const config = loadConfig(flags, process.env);
+  const log = createLogger(config.logLevel);
+  if (command === "migrate") {
+    const store = createStore(config);
+    const { applied } = await store.migrate();
+    await store.close();
+    log.info("migrations done", { applied, already_applied: applied.length === 0 });
+    return 0;
+  }
+  const server = await startServer(config, log);
+  onStopSignal(server.stop, log);
+  return -1; // keep running until a signal
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error) => {
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RoleNotAvailable;
+    process.stderr.write(`chatd: ${known ? error.message : (error?.stack ?? error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,7 @@
+// The interfaces the core depends on. Types only: adapters implement them, the composition root picks them.
+export type * from "./blob";
+export type * from "./bus";
+export type * from "./limiter";
+export type * from "./mail";
+export type * from "./search";
+export type * from "./store";

@@ -1,0 +1,56 @@
+// Opening the SQLite database (WAL, busy timeout) and applying migrations exactly once across processes.
+import { Database, SQLiteError } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { AppError, conflict, unavailable } from "../../domain/errors";
+import type { Migration } from "./migrations";
+
+export function openDatabase(path: string): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  return db;
+}
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, each in its own IMMEDIATE
+ * transaction so a second process starting at the same moment waits, then sees it applied.
+ */
+export function applyMigrations(db: Database, migrations: Migration[]): string[] {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const isApplied = db.query<{ one: number }, [string]>("SELECT 1 AS one FROM schema_migrations WHERE version = ?");
+  const record = db.query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const apply = db.transaction(() => {
+      if (isApplied.get(migration.version)) return false;
+      db.exec(migration.sql);
+      record.run(migration.version, Date.now());
+      return true;
+    });
+    if (apply.immediate()) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** Translates a driver error into the error catalog; anything unexpected is rethrown unchanged. */
+export function translate(error: unknown): never {
+  if (error instanceof AppError) throw error;
+  if (error instanceof SQLiteError) {
+    if (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+      const column = /UNIQUE constraint failed: \w+\.(\w+)/.exec(error.message)?.[1];
+      const field = column?.replace(/_key$/, "");
+      throw conflict(
+        field ? `${field} is already taken` : "already exists",
+        field ? [{ field, message: "taken" }] : undefined,
+      );
+    }
+    if (error.code?.startsWith("SQLITE_BUSY") || error.code?.startsWith("SQLITE_LOCKED")) {
+      throw unavailable("storage", error);
+    }
+  }
+  throw error;
+}

@@ -1,0 +1,213 @@
+// The embedded storage adapter: SQLite through bun:sqlite, one file in the data dir.
+import type { Database } from "bun:sqlite";
+import { unavailable } from "../../domain/errors";
+import type { ActionTokenKind, NewUser, RefreshTokenRecord, Store, UserPatch, UserRecord } from "../../ports/store";
+import { applyMigrations, openDatabase, translate } from "./database";
+import { migrations } from "./migrations";
+
+type UserRow = {
+  id: string;
+  username: string;
+  email: string;
+  password_hash: string;
+  email_verified: number;
+  display_name: string | null;
+  created_at: number;
+};
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  username: row.username,
+  email: row.email,
+  passwordHash: row.password_hash,
+  emailVerified: row.email_verified === 1,
+  displayName: row.display_name,
+  createdAt: new Date(row.created_at),
+});
+
+const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+export class SqliteStore implements Store {
+  readonly #db: Database;
+
+  /** `path` is a file path or ":memory:". */
+  constructor(path: string) {
+    this.#db = openDatabase(path);
+  }
+
+  // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
+  #run<T>(work: (db: Database) => T): T {
+    try {
+      return work(this.#db);
+    } catch (error) {
+      translate(error);
+    }
+  }
+
+  async migrate() {
+    return { applied: this.#run((db) => applyMigrations(db, migrations)) };
+  }
+
+  async ping() {
+    try {
+      this.#db.query("SELECT 1").get();
+    } catch (error) {
+      throw unavailable("storage", error);
+    }
+  }
+
+  async close() {
+    this.#db.close(false);
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    this.#run((db) =>
+      db
+        .query(
+          `INSERT INTO users (id, username, username_key, email, email_key, password_hash, display_name, created_at)
+           VALUES ($id, $username, $usernameKey, $email, $emailKey, $passwordHash, $displayName, $createdAt)`,
+        )
+        .run({
+          id: user.id,
+          username: user.username,
+          usernameKey: user.username.toLowerCase(),
+          email: user.email,
+          emailKey: user.email.toLowerCase(),
+          passwordHash: user.passwordHash,
+          displayName: user.displayName ?? null,
+          createdAt: user.createdAt.getTime(),
+        }),
+    );
+    return { ...user, displayName: user.displayName ?? null, emailVerified: false };
+  }
+
+  async getUserById(id: string) {
+    return this.#userWhere("id", id);
+  }
+
+  async getUserByUsername(username: string) {
+    return this.#userWhere("username_key", username.toLowerCase());
+  }
+
+  async getUserByEmail(email: string) {
+    return this.#userWhere("email_key", email.toLowerCase());
+  }
+
+  #userWhere(column: "id" | "username_key" | "email_key", value: string): UserRecord | null {
+    const row = this.#run((db) => db.query<UserRow, [string]>(`SELECT * FROM users WHERE ${column} = ?`).get(value));
+    return row ? toUser(row) : null;
+  }
+
+  async updateUser(id: string, patch: UserPatch) {
+    const sets: string[] = [];
+    const values: Record<string, string | number | null> = { id };
+    if (patch.displayName !== undefined) {
+      sets.push("display_name = $displayName");
+      values.displayName = patch.displayName;
+    }
+    if (patch.emailVerified !== undefined) {
+      sets.push("email_verified = $emailVerified");
+      values.emailVerified = patch.emailVerified ? 1 : 0;
+    }
+    if (patch.passwordHash !== undefined) {
+      sets.push("password_hash = $passwordHash");
+      values.passwordHash = patch.passwordHash;
+    }
+    if (sets.length === 0) return this.getUserById(id);
+    const row = this.#run((db) =>
+      db.query<UserRow, [typeof values]>(`UPDATE users SET ${sets.join(", ")} WHERE id = $id RETURNING *`).get(values),
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async insertRefreshToken(token: { tokenHash: string; familyId: string; userId: string; expiresAt: Date }) {
+    const now = Date.now();
+    this.#run((db) =>
+      db.transaction(() => {
+        db.query("INSERT OR IGNORE INTO refresh_families (id, user_id, created_at) VALUES (?, ?, ?)").run(
+          token.familyId,
+          token.userId,
+          now,
+        );
+        db.query(
+          "INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        ).run(token.tokenHash, token.familyId, token.userId, token.expiresAt.getTime(), now);
+      })(),
+    );
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = this.#run((db) =>
+      db
+        .query<
+          {
+            token_hash: string;
+            family_id: string;
+            user_id: string;
+            expires_at: number;
+            used_at: number | null;
+            revoked_at: number | null;
+          },
+          [string]
+        >(
+          `SELECT t.token_hash, t.family_id, t.user_id, t.expires_at, t.used_at, f.revoked_at
+           FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = ?`,
+        )
+        .get(tokenHash),
+    );
+    if (!row) return null;
+    return {
+      tokenHash: row.token_hash,
+      familyId: row.family_id,
+      userId: row.user_id,
+      expiresAt: new Date(row.expires_at),
+      usedAt: date(row.used_at),
+      familyRevokedAt: date(row.revoked_at),
+    };
+  }
+
+  async claimRefreshToken(tokenHash: string, now: Date) {
+    const result = this.#run((db) =>
+      db
+        .query("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL")
+        .run(now.getTime(), tokenHash),
+    );
+    return result.changes === 1;
+  }
+
+  async revokeRefreshFamily(familyId: string, now: Date) {
+    this.#run((db) =>
+      db
+        .query("UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .run(now.getTime(), familyId),
+    );
+  }
+
+  async revokeUserRefreshTokens(userId: string, now: Date) {
+    this.#run((db) =>
+      db
+        .query("UPDATE refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+        .run(now.getTime(), userId),
+    );
+  }
+
+  async insertActionToken(token: { tokenHash: string; kind: ActionTokenKind; userId: string; expiresAt: Date }) {
+    this.#run((db) =>
+      db
+        .query("INSERT INTO action_tokens (token_hash, kind, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(token.tokenHash, token.kind, token.userId, token.expiresAt.getTime(), Date.now()),
+    );
+  }
+
+  async claimActionToken(tokenHash: string, kind: ActionTokenKind, now: Date) {
+    const row = this.#run((db) =>
+      db
+        .query<{ user_id: string }, [number, string, string, number]>(
+          `UPDATE action_tokens SET used_at = ?1
+           WHERE token_hash = ?2 AND kind = ?3 AND used_at IS NULL AND expires_at > ?4 RETURNING user_id`,
+        )
+        .get(now.getTime(), tokenHash, kind, now.getTime()),
+    );
+    return row?.user_id ?? null;
+  }
+}

@@ -1,0 +1,129 @@
+// Bad input gets the contract's error shape and a 4xx, never a 500; nothing is lost by a bad request.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SignJWT, UnsecuredJWT } from "jose";
+import { Client, uniqueUser } from "../support/client";
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from "../support/server";
+
+let server: TestServer;
+let api: Client;
+
+beforeAll(async () => {
+  server = await startTestServer({ maxBodyBytes: 4096 });
+  api = new Client(server.url);
+});
+afterAll(() => server.close());
+
+const expectError = (reply: { status: number; body: any }, status: number, code: string) => {
+  expect(reply.status).toBe(status);
+  expect(reply.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+};
+
+describe("request bodies", () => {
+  test("malformed JSON is 400 invalid_json", async () => {
+    expectError(await api.post("/v1/auth/signup", '{"username": "abc",'), 400, "invalid_json");
+  });
+
+  test("a body that is not JSON is 415", async () => {
+    const reply = await api.request("POST", "/v1/auth/login", "login=a&password=b", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expectError(reply, 415, "unsupported_media_type");
+  });
+
+  test("a body over the configured limit is 413, declared or streamed", async () => {
+    const big = JSON.stringify({ ...uniqueUser(), password: "x".repeat(10_000) });
+    expectError(await api.post("/v1/auth/signup", big), 413, "payload_too_large");
+    const chunked = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1000)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${server.url}/v1/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: chunked,
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as any).error.code).toBe("payload_too_large");
+  });
+
+  test("unknown fields and wrong types are 400 validation_failed naming the field", async () => {
+    const extra = await api.post("/v1/auth/signup", { ...uniqueUser(), is_admin: true });
+    expectError(extra, 400, "validation_failed");
+    const wrongType = await api.post("/v1/auth/login", { login: 42, password: "whatever" });
+    expectError(wrongType, 400, "validation_failed");
+    expect(wrongType.body.error.details[0].field).toBe("login");
+    expectError(await api.post("/v1/auth/login", [1, 2]), 400, "validation_failed");
+    expectError(await api.post("/v1/auth/login"), 400, "validation_failed");
+  });
+
+  test("a refused signup creates nothing: the same name signs up afterwards", async () => {
+    const user = uniqueUser();
+    await api.post("/v1/auth/signup", { ...user, extra: 1 });
+    expect((await api.post("/v1/auth/signup", user)).status).toBe(201);
+  });
+});
+
+describe("routes and methods", () => {
+  test("an unknown route is 404 not_found", async () => {
+    expectError(await api.get("/v1/nothing-here"), 404, "not_found");
+    expectError(await api.get("/definitely/not/here"), 404, "not_found");
+  });
+
+  test("every response carries a request id, echoing a valid X-Request-Id", async () => {
+    const echoed = await api.request("GET", "/healthz", undefined, { "x-request-id": "req-123" });
+    expect(echoed.headers.get("x-request-id")).toBe("req-123");
+    const made = await api.get("/v1/nothing-here");
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("access tokens", () => {
+  const key = new TextEncoder().encode(TEST_JWT_SECRET);
+  const userId = crypto.randomUUID();
+
+  test("a missing or malformed bearer token is 401", async () => {
+    expectError(await api.get("/v1/users/me"), 401, "unauthorized");
+    expectError(await api.as("garbage").get("/v1/users/me"), 401, "unauthorized");
+    const basic = await api.request("GET", "/v1/users/me", undefined, { authorization: "Basic dXNlcjpwYXNz" });
+    expectError(basic, 401, "unauthorized");
+  });
+
+  test("an expired token is 401 and says it expired", async () => {
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .setJti(crypto.randomUUID())
+      .sign(key);
+    const reply = await api.as(expired).get("/v1/users/me");
+    expectError(reply, 401, "unauthorized");
+    expect(reply.body.error.message).toContain("expired");
+  });
+
+  test("tokens with another algorithm, no signature or another key are 401", async () => {
+    const claims = () => new SignJWT({}).setSubject(userId).setIssuedAt().setExpirationTime("5m").setJti("j");
+    const hs512 = await claims().setProtectedHeader({ alg: "HS512" }).sign(key);
+    const unsigned = new UnsecuredJWT({}).setSubject(userId).setIssuedAt().setExpirationTime("5m").setJti("j").encode();
+    const otherKey = await claims()
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode("another-secret-of-at-least-32-characters"));
+    for (const token of [hs512, unsigned, otherKey]) {
+      const reply = await api.as(token).get("/v1/users/me");
+      expectError(reply, 401, "unauthorized");
+      expect(reply.body.error.message).toBe("invalid access token");
+    }
+  });
+
+  test("a token without jti is refused", async () => {
+    const noJti = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(key);
+    expectError(await api.as(noJti).get("/v1/users/me"), 401, "unauthorized");
+  });
+});
