@@ -1,8 +1,9 @@
 // Accounts over real HTTP: signup, verification, login, refresh rotation, logout, password reset.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, uniqueUser } from "../support/client";
-import { tokenIn } from "../support/outbox";
+import { addresses, tokenIn } from "../support/outbox";
 import { startTestServer, type TestServer } from "../support/server";
+import { startSmtpSink } from "../support/smtp";
 
 let server: TestServer;
 let api: Client;
@@ -232,5 +233,24 @@ describe("users", () => {
     });
     expect((await api.as(viewer.access).get(`/v1/users/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await api.as(viewer.access).get("/v1/users/not-a-uuid")).status).toBe(400);
+  });
+});
+
+describe("mail over SMTP", () => {
+  test("with SMTP_URL set, the verification mail reaches the SMTP server and its token verifies", async () => {
+    const sink = await startSmtpSink();
+    const smtpServer = await startTestServer({ smtpUrl: `smtp://127.0.0.1:${sink.port}` });
+    try {
+      const client = new Client(smtpServer.url);
+      const user = uniqueUser("smtp");
+      expect((await client.post("/v1/auth/signup", user)).status).toBe(201);
+      const mail = sink.mails.find((m) => addresses(m).includes(user.email));
+      expect(mail?.subject).toMatch(/verify/i);
+      const verified = await client.post("/v1/auth/verify-email", { token: tokenIn(mail!) });
+      expect(verified.body.user.email_verified).toBe(true);
+    } finally {
+      await smtpServer.close();
+      await sink.close();
+    }
   });
 });

@@ -9,10 +9,25 @@ export function openDatabase(path: string): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
-  db.exec("PRAGMA journal_mode = WAL");
+  withBusyRetry(() => db.exec("PRAGMA journal_mode = WAL"));
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   return db;
+}
+
+/**
+ * Switching to WAL takes an exclusive lock and SQLite does not apply the busy timeout to it, so a
+ * second process opening a fresh database at the same moment gets SQLITE_BUSY at once: retry briefly.
+ */
+function withBusyRetry(work: () => void, attempts = 100) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      if (!(error instanceof SQLiteError && error.code?.startsWith("SQLITE_BUSY")) || attempt >= attempts) throw error;
+      Bun.sleepSync(20);
+    }
+  }
 }
 
 /**

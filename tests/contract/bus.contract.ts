@@ -1,0 +1,69 @@
+// The bus contract: subject matching, order per subject and unsubscribe, for every Bus adapter.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Bus } from "../../src/ports/bus";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+/** Waits until `check` holds, polling; buses may deliver asynchronously. */
+async function eventually(check: () => boolean, timeoutMs = 2000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(5);
+  }
+}
+
+export function runBusContract(name: string, factory: () => Promise<Bus>) {
+  describe(`Bus contract: ${name}`, () => {
+    let bus: Bus;
+    const subject = () => `test.${crypto.randomUUID().replaceAll("-", "")}`;
+    beforeEach(async () => {
+      bus = await factory();
+    });
+    afterEach(() => bus.close());
+
+    test("a subscriber receives what is published on its subject, in publish order", async () => {
+      const s = subject();
+      const got: string[] = [];
+      bus.subscribe(s, (_subject, data) => got.push(text(data)));
+      for (let i = 0; i < 100; i++) await bus.publish(s, bytes(String(i)));
+      await eventually(() => got.length === 100);
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+    });
+
+    test("other subjects are not delivered; a `>` subscription gets every subject under its prefix", async () => {
+      const base = subject();
+      const exact: string[] = [];
+      const wildcard: string[] = [];
+      bus.subscribe(`${base}.a`, (s) => exact.push(s));
+      bus.subscribe(`${base}.>`, (s) => wildcard.push(s));
+      await bus.publish(`${base}.a`, bytes("1"));
+      await bus.publish(`${base}.b`, bytes("2"));
+      await bus.publish(`${subject()}.a`, bytes("3"));
+      await eventually(() => wildcard.length === 2);
+      await Bun.sleep(50);
+      expect(exact).toEqual([`${base}.a`]);
+      expect(wildcard).toEqual([`${base}.a`, `${base}.b`]);
+    });
+
+    test("after unsubscribe nothing more arrives; other subscribers go on", async () => {
+      const s = subject();
+      const first: string[] = [];
+      const second: string[] = [];
+      const sub = bus.subscribe(s, (_s, d) => first.push(text(d)));
+      bus.subscribe(s, (_s, d) => second.push(text(d)));
+      await bus.publish(s, bytes("before"));
+      await eventually(() => first.length === 1 && second.length === 1);
+      sub.unsubscribe();
+      await bus.publish(s, bytes("after"));
+      await eventually(() => second.length === 2);
+      await Bun.sleep(50);
+      expect(first).toEqual(["before"]);
+    });
+
+    test("ping resolves", async () => {
+      await bus.ping();
+    });
+  });
+}

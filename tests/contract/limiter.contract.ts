@@ -1,0 +1,60 @@
+// The limiter contract: GCRA semantics every Limiter adapter must share, so limits mean the same on
+// every backend.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Limiter } from "../../src/ports/limiter";
+
+export function runLimiterContract(name: string, factory: () => Promise<Limiter>) {
+  describe(`Limiter contract: ${name}`, () => {
+    let limiter: Limiter;
+    const key = () => `test:${crypto.randomUUID()}`;
+    beforeEach(async () => {
+      limiter = await factory();
+    });
+    afterEach(() => limiter.close());
+
+    test("allows a burst of `limit`, then refuses with a retry time within one interval", async () => {
+      const k = key();
+      const rule = { limit: 5, periodMs: 60_000 };
+      for (let i = 0; i < 5; i++) expect((await limiter.consume(k, rule)).allowed).toBe(true);
+      const denied = await limiter.consume(k, rule);
+      expect(denied.allowed).toBe(false);
+      expect(denied.retryAfterMs).toBeGreaterThan(0);
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(12_000);
+    });
+
+    test("a refused hit costs nothing, and room comes back as time passes", async () => {
+      const k = key();
+      const rule = { limit: 2, periodMs: 400 };
+      await limiter.consume(k, rule);
+      await limiter.consume(k, rule);
+      for (let i = 0; i < 3; i++) expect((await limiter.consume(k, rule)).allowed).toBe(false);
+      await Bun.sleep(250);
+      expect((await limiter.consume(k, rule)).allowed).toBe(true);
+    });
+
+    test("peek answers like consume without recording a hit", async () => {
+      const k = key();
+      const rule = { limit: 1, periodMs: 60_000 };
+      for (let i = 0; i < 3; i++) expect((await limiter.peek(k, rule)).allowed).toBe(true);
+      await limiter.consume(k, rule);
+      expect((await limiter.peek(k, rule)).allowed).toBe(false);
+    });
+
+    test("reset forgets a key; other keys are untouched", async () => {
+      const [a, b] = [key(), key()];
+      const rule = { limit: 1, periodMs: 60_000 };
+      await limiter.consume(a, rule);
+      await limiter.consume(b, rule);
+      await limiter.reset(a);
+      expect((await limiter.consume(a, rule)).allowed).toBe(true);
+      expect((await limiter.consume(b, rule)).allowed).toBe(false);
+    });
+
+    test("concurrent hits never exceed the limit", async () => {
+      const k = key();
+      const rule = { limit: 10, periodMs: 60_000 };
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => limiter.consume(k, rule)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
+    });
+  });
+}

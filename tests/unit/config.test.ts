@@ -1,0 +1,71 @@
+// Configuration: flags win over env, env over defaults; a bad value names its variable.
+import { describe, expect, test } from "bun:test";
+import { parseCommandLine, UsageError } from "../../src/cli/args";
+import { helpText } from "../../src/cli/help";
+import { ConfigError, loadConfig, settings } from "../../src/config";
+
+describe("loadConfig", () => {
+  test("defaults apply when nothing is set", () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({ role: "all", port: 8080, dataDir: "./data", maxBodyBytes: 1_048_576 });
+    expect(config.jwtSecret).toBeUndefined();
+    expect(config.smtpUrl).toBeUndefined();
+  });
+
+  test("env overrides defaults and flags override env", () => {
+    expect(loadConfig({}, { PORT: "9000" }).port).toBe(9000);
+    expect(loadConfig({ "--port": "9100" }, { PORT: "9000" }).port).toBe(9100);
+    expect(loadConfig({ "--data-dir": "/x" }, { DATA_DIR: "/y" }).dataDir).toBe("/x");
+    expect(loadConfig({}, { CHATD_ROLE: "api" }).role).toBe("api");
+  });
+
+  test("an empty env var means unset", () => {
+    expect(loadConfig({}, { PORT: "" }).port).toBe(8080);
+  });
+
+  test("an invalid env value fails naming the variable", () => {
+    expect(() => loadConfig({}, { PORT: "eighty" })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({}, { PORT: "70000" })).toThrow(/PORT: must be an integer from 0 to 65535/);
+    expect(() => loadConfig({}, { JWT_SECRET: "short" })).toThrow(/JWT_SECRET: must be at least 32 characters/);
+    expect(() => loadConfig({}, { SMTP_URL: "http://x" })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({}, { LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL: must be one of/);
+  });
+
+  test("an invalid flag value names the flag and its variable", () => {
+    expect(() => loadConfig({ "--role": "worker" }, {})).toThrow(
+      /--role \(CHATD_ROLE\): must be one of all, api, ws, indexer/,
+    );
+  });
+});
+
+describe("command line", () => {
+  test("no arguments means serve", () => {
+    expect(parseCommandLine([])).toEqual({ command: "serve", flags: {} });
+  });
+
+  test("commands and flags in both spellings", () => {
+    expect(parseCommandLine(["serve", "--role", "api", "--port=0"])).toEqual({
+      command: "serve",
+      flags: { "--role": "api", "--port": "0" },
+    });
+    expect(parseCommandLine(["migrate", "--data-dir", "/tmp/x"]).command).toBe("migrate");
+    expect(parseCommandLine(["version"]).command).toBe("version");
+    expect(parseCommandLine(["--help"]).command).toBe("help");
+    expect(parseCommandLine(["serve", "-h"]).command).toBe("help");
+  });
+
+  test("unknown commands and flags are usage errors", () => {
+    expect(() => parseCommandLine(["launch"])).toThrow(UsageError);
+    expect(() => parseCommandLine(["--colour", "red"])).toThrow(UsageError);
+  });
+
+  test("--help lists every flag and environment variable with its default", () => {
+    const text = helpText("1.2.3");
+    for (const setting of Object.values(settings)) {
+      expect(text).toContain(setting.env);
+      if ("flag" in setting) expect(text).toContain(setting.flag);
+    }
+    expect(text).toContain("(default: 8080)");
+  });
+});

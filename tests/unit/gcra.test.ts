@@ -1,0 +1,21 @@
+// The rate-limit arithmetic every limiter adapter shares.
+import { expect, test } from "bun:test";
+import { gcra } from "../../src/limits/shared";
+
+test("N per period allows a burst of N, then one per period/N", () => {
+  const rule = { limit: 4, periodMs: 1000 };
+  let tat: number | undefined;
+  for (let i = 0; i < 4; i++) {
+    const step = gcra(tat, rule, 0);
+    expect(step.decision.allowed).toBe(true);
+    tat = step.tat;
+  }
+  expect(gcra(tat, rule, 0).decision).toEqual({ allowed: false, retryAfterMs: 250 });
+  expect(gcra(tat, rule, 249).decision.allowed).toBe(false);
+  expect(gcra(tat, rule, 250).decision.allowed).toBe(true);
+});
+
+test("an idle key starts afresh", () => {
+  const rule = { limit: 2, periodMs: 1000 };
+  expect(gcra(500, rule, 10_000)).toEqual({ decision: { allowed: true, retryAfterMs: 0 }, tat: 10_500 });
+});
