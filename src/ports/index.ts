@@ -3,5 +3,6 @@ export type * from "./blob";
 export type * from "./bus";
 export type * from "./limiter";
 export type * from "./mail";
+export type * from "./presence";
 export type * from "./search";
 export type * from "./store";

@@ -14,11 +14,14 @@ let binary: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "chatd-e2e-"));
   binary = join(work, "chatd");
-  const build = Bun.spawnSync(["bun", "build", "--compile", "--minify", "src/main.ts", "--outfile", binary], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const build = Bun.spawnSync(
+    [process.execPath, "build", "--compile", "--minify", "src/main.ts", "--outfile", binary],
+    {
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
 }, 120_000);
 afterAll(() => rm(work, { recursive: true, force: true }));
