@@ -6,11 +6,12 @@ import type { Logger } from "../log";
 import { createMetrics } from "../metrics";
 import { VERSION } from "../version";
 import { mountApi } from "./roles/api";
-import { closeBackends, createBackends, createServices, probes } from "./wire";
+import { type Backends, closeBackends, createBackends, createServices, probes } from "./wire";
 
 export type RunningServer = {
   port: number;
   url: string;
+  backends: Backends;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
   stop(): Promise<void>;
 };
@@ -56,5 +57,5 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })();
     return stopping;
   };
-  return { port, url: `http://127.0.0.1:${port}`, stop };
+  return { port, url: `http://127.0.0.1:${port}`, backends, stop };
 }

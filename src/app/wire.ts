@@ -4,7 +4,12 @@ import { MemoryBus } from "../bus/memory";
 import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
+import { Conversations } from "../domain/conversations";
+import { busSink } from "../domain/events";
+import { MessageIdGenerator } from "../domain/ids";
+import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
+import { Rooms } from "../domain/rooms";
 import { MemoryLimiter } from "../limits/memory";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
@@ -15,7 +20,13 @@ import { resolveJwtSecret } from "./secrets";
 
 export type Backends = { store: Store; bus: Bus; limiter: Limiter; mailer: Mailer };
 
-export type Services = { accounts: Accounts; accessTokens: AccessTokens };
+export type Services = {
+  accounts: Accounts;
+  accessTokens: AccessTokens;
+  rooms: Rooms;
+  messages: Messages;
+  conversations: Conversations;
+};
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
 
@@ -55,7 +66,18 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     },
     log: log.child({ component: "accounts" }),
   });
-  return { accounts, accessTokens };
+  const emit = busSink(backends.bus, log.child({ component: "events" }));
+  const rooms = new Rooms({ store: backends.store, emit });
+  const messages = new Messages({
+    store: backends.store,
+    rooms,
+    limiter: backends.limiter,
+    ids: new MessageIdGenerator(),
+    emit,
+    settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
+  });
+  const conversations = new Conversations({ store: backends.store, messages });
+  return { accounts, accessTokens, rooms, messages, conversations };
 }
 
 export async function closeBackends(backends: Backends) {

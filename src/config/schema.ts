@@ -152,6 +152,18 @@ export const settings = {
     description: "largest accepted request body",
     parse: integer(1024, 100 * 1_048_576),
   },
+  maxMessageLength: {
+    env: "MAX_MESSAGE_LENGTH",
+    default: 500,
+    description: "longest message content, in characters, after trimming",
+    parse: integer(1, 100_000),
+  },
+  messagesPerMinute: {
+    env: "RATE_LIMIT_MESSAGES_PER_MINUTE",
+    default: 20,
+    description: "messages one user may send per minute, over REST and WebSocket together",
+    parse: integer(1, 1_000_000),
+  },
   smtpUrl: {
     env: "SMTP_URL",
     default: undefined,

@@ -3,6 +3,8 @@ export type * from "./blob";
 export type * from "./bus";
 export type * from "./limiter";
 export type * from "./mail";
+export type * from "./messages";
 export type * from "./presence";
+export type * from "./rooms";
 export type * from "./search";
 export type * from "./store";

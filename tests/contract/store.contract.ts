@@ -1,6 +1,12 @@
 // The storage contract: what every Store adapter (SQLite now, Cassandra later) must do identically.
+// Accounts are checked here; rooms, members, messages, reactions and read state in the store-*.contract.ts
+// files, which register their tests inside this suite.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NewUser, Store } from "../../src/ports/store";
+import { describeMemberStore } from "./store-members.contract";
+import { describeMessageStore } from "./store-messages.contract";
+import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
+import { describeRoomStore } from "./store-rooms.contract";
 
 export function runStoreContract(
   name: string,
@@ -191,6 +197,11 @@ export function runStoreContract(
         expect(await store.claimActionToken(expired.tokenHash, "verify_email", now)).toBeNull();
       });
     });
+
+    describeRoomStore(() => store);
+    describeMemberStore(() => store);
+    describeMessageStore(() => store);
+    describeReactionAndReadStore(() => store);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -73,6 +73,30 @@ describe("OpenAPI", () => {
       ["get", "/v1/users/me"],
       ["patch", "/v1/users/me"],
       ["get", "/v1/users/{id}"],
+      ["post", "/v1/rooms"],
+      ["get", "/v1/rooms"],
+      ["get", "/v1/rooms/{id}"],
+      ["patch", "/v1/rooms/{id}"],
+      ["delete", "/v1/rooms/{id}"],
+      ["post", "/v1/rooms/{id}/join"],
+      ["get", "/v1/rooms/{id}/members"],
+      ["post", "/v1/rooms/{id}/members"],
+      ["delete", "/v1/rooms/{id}/members/me"],
+      ["delete", "/v1/rooms/{id}/members/{user_id}"],
+      ["put", "/v1/rooms/{id}/members/{user_id}/role"],
+      ["post", "/v1/rooms/{id}/bans"],
+      ["delete", "/v1/rooms/{id}/bans/{user_id}"],
+      ["get", "/v1/rooms/{id}/audit"],
+      ["post", "/v1/rooms/{id}/messages"],
+      ["get", "/v1/rooms/{id}/messages"],
+      ["patch", "/v1/rooms/{id}/messages/{mid}"],
+      ["delete", "/v1/rooms/{id}/messages/{mid}"],
+      ["put", "/v1/rooms/{id}/messages/{mid}/reactions/{emoji}"],
+      ["delete", "/v1/rooms/{id}/messages/{mid}/reactions/{emoji}"],
+      ["post", "/v1/rooms/{id}/read"],
+      ["post", "/v1/dms"],
+      ["get", "/v1/dms"],
+      ["get", "/v1/unread"],
       ["get", "/healthz"],
       ["get", "/readyz"],
       ["get", "/metrics"],
@@ -81,5 +105,13 @@ describe("OpenAPI", () => {
     const signup = spec.paths["/v1/auth/signup"].post;
     expect(JSON.stringify(signup.requestBody)).toContain("password");
     expect(Object.keys(signup.responses)).toEqual(expect.arrayContaining(["201", "400", "409"]));
+    const send = spec.paths["/v1/rooms/{id}/messages"].post;
+    expect(JSON.stringify(send.requestBody)).toContain("client_id");
+    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(["201", "400", "403", "404", "429"]));
+    // Every authenticated route says so.
+    for (const [path, methods] of Object.entries<any>(spec.paths)) {
+      if (!path.startsWith("/v1/") || path.startsWith("/v1/auth/")) continue;
+      for (const operation of Object.values<any>(methods)) expect(operation.security).toEqual([{ bearer: [] }]);
+    }
   });
 });

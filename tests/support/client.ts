@@ -49,3 +49,16 @@ export const uniqueUser = (prefix = "user") => {
     );
   return { username: id, email: `${id}@example.test`, password: "correct horse battery" };
 };
+
+export type TestUser = { id: string; username: string; email: string; password: string; api: Client };
+
+/** Signs up and logs in a fresh user; `api` carries their access token. */
+export async function newUser(base: string, prefix = "user"): Promise<TestUser> {
+  const anonymous = new Client(base);
+  const user = uniqueUser(prefix);
+  const signup = await anonymous.post("/v1/auth/signup", user);
+  if (signup.status !== 201) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`);
+  const login = await anonymous.post("/v1/auth/login", { login: user.username, password: user.password });
+  if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
+  return { ...user, id: signup.body.user.id, api: anonymous.as(login.body.access_token) };
+}

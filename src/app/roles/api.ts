@@ -1,10 +1,18 @@
 // The api role: every REST route under /v1.
 import type { Elysia } from "elysia";
 import { accountRoutes } from "../../http/routes/accounts";
+import { conversationRoutes } from "../../http/routes/conversations";
+import { memberRoutes } from "../../http/routes/members";
+import { messageRoutes } from "../../http/routes/messages";
+import { roomRoutes } from "../../http/routes/rooms";
 import { userRoutes } from "../../http/routes/users";
 import type { Services } from "../wire";
 
-export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(app: App, services: Services) =>
+export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(app: App, s: Services) =>
   app
-    .use(accountRoutes(services.accounts, services.accessTokens))
-    .use(userRoutes(services.accounts, services.accessTokens));
+    .use(accountRoutes(s.accounts, s.accessTokens))
+    .use(userRoutes(s.accounts, s.accessTokens))
+    .use(roomRoutes(s.rooms, s.accessTokens))
+    .use(memberRoutes(s.rooms, s.accessTokens))
+    .use(messageRoutes(s.messages, s.accessTokens))
+    .use(conversationRoutes(s.conversations, s.accessTokens));

@@ -1,9 +1,12 @@
 // The embedded storage adapter: SQLite through bun:sqlite, one file in the data dir.
-import type { Database } from "bun:sqlite";
-import { unavailable } from "../../domain/errors";
+// Accounts live here; rooms and messages in rooms.ts and messages.ts, which this class delegates to.
+import { type Database, SQLiteError } from "bun:sqlite";
+import { notFound, unavailable } from "../../domain/errors";
 import type { ActionTokenKind, NewUser, RefreshTokenRecord, Store, UserPatch, UserRecord } from "../../ports/store";
 import { applyMigrations, openDatabase, translate } from "./database";
+import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqliteRooms } from "./rooms";
 
 type UserRow = {
   id: string;
@@ -29,10 +32,15 @@ const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 export class SqliteStore implements Store {
   readonly #db: Database;
+  readonly #rooms: SqliteRooms;
+  readonly #messages: SqliteMessages;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
     this.#db = openDatabase(path);
+    const run = <T>(work: (db: Database) => T): T => this.#run(work);
+    this.#rooms = new SqliteRooms(this.#db, run);
+    this.#messages = new SqliteMessages(this.#db, run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -40,9 +48,44 @@ export class SqliteStore implements Store {
     try {
       return work(this.#db);
     } catch (error) {
+      // Every foreign key in the schema references rooms(id): this is a write into a room that is gone.
+      if (error instanceof SQLiteError && error.code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw notFound("room");
       translate(error);
     }
   }
+
+  // RoomStore and MessageStore, delegated (bound arrow properties, so they may be passed around).
+  createRoom: Store["createRoom"] = (...args) => this.#rooms.createRoom(...args);
+  getRoom: Store["getRoom"] = (...args) => this.#rooms.getRoom(...args);
+  updateRoom: Store["updateRoom"] = (...args) => this.#rooms.updateRoom(...args);
+  deleteRoom: Store["deleteRoom"] = (...args) => this.#rooms.deleteRoom(...args);
+  listRooms: Store["listRooms"] = (...args) => this.#rooms.listRooms(...args);
+  addMember: Store["addMember"] = (...args) => this.#rooms.addMember(...args);
+  getMember: Store["getMember"] = (...args) => this.#rooms.getMember(...args);
+  listMembers: Store["listMembers"] = (...args) => this.#rooms.listMembers(...args);
+  removeMember: Store["removeMember"] = (...args) => this.#rooms.removeMember(...args);
+  setMemberRole: Store["setMemberRole"] = (...args) => this.#rooms.setMemberRole(...args);
+  listMemberships: Store["listMemberships"] = (...args) => this.#rooms.listMemberships(...args);
+  putBan: Store["putBan"] = (...args) => this.#rooms.putBan(...args);
+  getBan: Store["getBan"] = (...args) => this.#rooms.getBan(...args);
+  removeBan: Store["removeBan"] = (...args) => this.#rooms.removeBan(...args);
+  appendAudit: Store["appendAudit"] = (...args) => this.#rooms.appendAudit(...args);
+  listAudit: Store["listAudit"] = (...args) => this.#rooms.listAudit(...args);
+  getOrCreateDm: Store["getOrCreateDm"] = (...args) => this.#rooms.getOrCreateDm(...args);
+
+  insertMessage: Store["insertMessage"] = (...args) => this.#messages.insertMessage(...args);
+  getMessage: Store["getMessage"] = (...args) => this.#messages.getMessage(...args);
+  findMessageByClientId: Store["findMessageByClientId"] = (...args) => this.#messages.findMessageByClientId(...args);
+  listMessages: Store["listMessages"] = (...args) => this.#messages.listMessages(...args);
+  updateMessage: Store["updateMessage"] = (...args) => this.#messages.updateMessage(...args);
+  tombstoneMessage: Store["tombstoneMessage"] = (...args) => this.#messages.tombstoneMessage(...args);
+  latestMessage: Store["latestMessage"] = (...args) => this.#messages.latestMessage(...args);
+  addReaction: Store["addReaction"] = (...args) => this.#messages.addReaction(...args);
+  removeReaction: Store["removeReaction"] = (...args) => this.#messages.removeReaction(...args);
+  listReactions: Store["listReactions"] = (...args) => this.#messages.listReactions(...args);
+  setReadMarker: Store["setReadMarker"] = (...args) => this.#messages.setReadMarker(...args);
+  getReadMarker: Store["getReadMarker"] = (...args) => this.#messages.getReadMarker(...args);
+  countUnread: Store["countUnread"] = (...args) => this.#messages.countUnread(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };

@@ -1,0 +1,231 @@
+// Messages: send (validated, idempotent, rate limited), history, edit, delete as tombstone, reactions,
+// read markers and unread counts. REST and the WebSocket gateway both come through here.
+import type { Limiter } from "../ports/limiter";
+import type { MessageRecord, MessageStore } from "../ports/messages";
+import type { AccountStore } from "../ports/store";
+import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
+import type { EventSink } from "./events";
+import { type MessageIdGenerator, messageIdFloor } from "./ids";
+import { isModerator } from "./permissions";
+import type { Rooms } from "./rooms";
+import { type MessageView, messageView, reactionViews } from "./views";
+
+export type MessageSettings = { maxLength: number; perMinute: number };
+
+export type MessageDeps = {
+  store: MessageStore & AccountStore;
+  rooms: Rooms;
+  limiter: Limiter;
+  ids: MessageIdGenerator;
+  emit: EventSink;
+  settings: MessageSettings;
+  now?: () => Date;
+};
+
+export type SendInput = {
+  content: string;
+  clientId?: string | null;
+  replyTo?: string | null;
+  attachmentIds?: string[];
+};
+
+/** Unread counts stop here; clients show "999+". */
+export const UNREAD_CAP = 1000;
+const MAX_MENTIONS = 20;
+const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
+
+export class Messages {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: MessageDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Sends a message. A repeated clientId from the same author returns the first message (created=false)
+   * without counting against the rate limit.
+   */
+  async send(userId: string, roomId: string, input: SendInput): Promise<{ message: MessageView; created: boolean }> {
+    const { store, settings } = this.deps;
+    const { member } = await this.deps.rooms.membership(userId, roomId);
+    const content = this.#content(input.content);
+    const clientId = input.clientId ?? null;
+    if (clientId) {
+      const existing = await store.findMessageByClientId(roomId, userId, clientId);
+      if (existing) return { message: await this.#view(existing, userId), created: false };
+    }
+    if (input.replyTo && !(await store.getMessage(roomId, input.replyTo))) {
+      throw validationFailed("reply_to is not a message of this room", [
+        { field: "reply_to", message: "not a message of this room" },
+      ]);
+    }
+    if (input.attachmentIds?.length) {
+      throw validationFailed(
+        "unknown attachment",
+        input.attachmentIds.map((id) => ({ field: "attachment_ids", message: `attachment ${id} not found` })),
+      );
+    }
+    const decision = await this.deps.limiter.consume(`messages:${userId}`, {
+      limit: settings.perMinute,
+      periodMs: 60_000,
+    });
+    if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "sending too fast");
+
+    const now = this.#now();
+    const { message, created } = await store.insertMessage({
+      id: this.deps.ids.next(now.getTime()),
+      roomId,
+      authorId: userId,
+      authorUsername: member.username,
+      content,
+      createdAt: now,
+      editedAt: null,
+      deleted: false,
+      replyTo: input.replyTo ?? null,
+      clientId,
+      mentions: await this.#mentions(content),
+      attachmentIds: [],
+    });
+    const view = created ? messageView(message) : await this.#view(message, userId);
+    if (created) await this.deps.emit({ type: "message.created", room_id: roomId, message: view });
+    return { message: view, created };
+  }
+
+  /** A page of history: `before` newest first, `after` oldest first, neither the newest first. */
+  async history(userId: string, roomId: string, query: { limit: number; before?: string; after?: string }) {
+    await this.deps.rooms.membership(userId, roomId);
+    if (query.before && query.after)
+      throw validationFailed("use either before or after, not both", [
+        { field: "after", message: "conflicts with before" },
+      ]);
+    const page = await this.deps.store.listMessages(roomId, { ...query, limit: query.limit + 1 });
+    const messages = page.slice(0, query.limit);
+    return { messages: await this.#views(roomId, messages, userId), hasMore: page.length > query.limit };
+  }
+
+  async edit(userId: string, roomId: string, messageId: string, rawContent: string): Promise<MessageView> {
+    await this.deps.rooms.membership(userId, roomId);
+    const message = await this.#message(roomId, messageId);
+    if (message.authorId !== userId) throw forbidden("only the author can edit a message");
+    if (message.deleted) throw conflict("the message was deleted");
+    const content = this.#content(rawContent);
+    const updated = await this.deps.store.updateMessage(roomId, messageId, {
+      content,
+      editedAt: this.#now(),
+      mentions: await this.#mentions(content),
+    });
+    if (!updated) throw notFound("message");
+    if (updated.deleted) throw conflict("the message was deleted");
+    const reactions = await this.deps.store.listReactions(roomId, [messageId]);
+    await this.deps.emit({
+      type: "message.updated",
+      room_id: roomId,
+      message: messageView(updated, reactionViews(reactions, null)),
+    });
+    return messageView(updated, reactionViews(reactions, userId));
+  }
+
+  /** The author, or a moderator (recorded in the audit log), leaves a tombstone. Idempotent. */
+  async delete(userId: string, roomId: string, messageId: string) {
+    const { member } = await this.deps.rooms.membership(userId, roomId);
+    const message = await this.#message(roomId, messageId);
+    const byModerator = message.authorId !== userId;
+    if (byModerator && !isModerator(member.role))
+      throw forbidden("only the author or a moderator can delete a message");
+    if (message.deleted) return;
+    await this.deps.store.tombstoneMessage(roomId, messageId);
+    if (byModerator) {
+      await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
+        targetUserId: message.authorId,
+        messageId,
+      });
+    }
+    await this.deps.emit({ type: "message.deleted", room_id: roomId, message_id: messageId });
+  }
+
+  /** Adds or removes the caller's reaction. Idempotent: an event only when something changed. */
+  async react(userId: string, roomId: string, messageId: string, emoji: string, add: boolean) {
+    await this.deps.rooms.membership(userId, roomId);
+    const message = await this.#message(roomId, messageId);
+    if (message.deleted) throw conflict("the message was deleted");
+    const reaction = { messageId, emoji, userId };
+    const changed = add
+      ? await this.deps.store.addReaction(roomId, reaction)
+      : await this.deps.store.removeReaction(roomId, reaction);
+    if (changed) {
+      await this.deps.emit({
+        type: add ? "reaction.added" : "reaction.removed",
+        room_id: roomId,
+        message_id: messageId,
+        emoji,
+        user_id: userId,
+      });
+    }
+  }
+
+  /** Moves the caller's read marker forward to the message; returns the marker now in force. */
+  async markRead(userId: string, roomId: string, messageId: string): Promise<string> {
+    await this.deps.rooms.membership(userId, roomId);
+    await this.#message(roomId, messageId);
+    if (await this.deps.store.setReadMarker(roomId, userId, messageId)) {
+      await this.deps.emit({ type: "read", room_id: roomId, user_id: userId, message_id: messageId });
+      return messageId;
+    }
+    return (await this.deps.store.getReadMarker(roomId, userId)) ?? messageId;
+  }
+
+  /** Unread messages of one room for a member: others' messages after their marker, or since they joined. */
+  async unreadIn(userId: string, roomId: string, joinedAt: Date) {
+    const marker = await this.deps.store.getReadMarker(roomId, userId);
+    return this.deps.store.countUnread(roomId, userId, marker ?? messageIdFloor(joinedAt.getTime()), UNREAD_CAP);
+  }
+
+  async #message(roomId: string, messageId: string): Promise<MessageRecord> {
+    const message = await this.deps.store.getMessage(roomId, messageId);
+    if (!message) throw notFound("message");
+    return message;
+  }
+
+  /** Trimmed content of 1..maxLength characters (code points, so an emoji counts once). */
+  #content(raw: string): string {
+    const content = raw.trim();
+    if (content.length === 0)
+      throw validationFailed("content must not be empty", [{ field: "content", message: "must not be empty" }]);
+    const length = [...content].length;
+    const max = this.deps.settings.maxLength;
+    if (length > max) {
+      throw validationFailed(`content is longer than ${max} characters`, [
+        { field: "content", message: `must be at most ${max} characters`, reason: "too_long" },
+      ]);
+    }
+    return content;
+  }
+
+  /** Ids of the existing users @mentioned in the content (at most MAX_MENTIONS names looked up). */
+  async #mentions(content: string): Promise<string[]> {
+    const names = [...new Set([...content.matchAll(MENTION)].map((m) => (m[1] as string).toLowerCase()))].slice(
+      0,
+      MAX_MENTIONS,
+    );
+    const users = await Promise.all(names.map((name) => this.deps.store.getUserByUsername(name)));
+    return users.flatMap((user) => (user ? [user.id] : []));
+  }
+
+  async #view(message: MessageRecord, viewerId: string): Promise<MessageView> {
+    return (await this.#views(message.roomId, [message], viewerId))[0] as MessageView;
+  }
+
+  async #views(roomId: string, messages: MessageRecord[], viewerId: string): Promise<MessageView[]> {
+    const live = messages.filter((m) => !m.deleted).map((m) => m.id);
+    const reactions = live.length ? await this.deps.store.listReactions(roomId, live) : [];
+    return messages.map((m) =>
+      messageView(
+        m,
+        reactionViews(
+          reactions.filter((r) => r.messageId === m.id),
+          viewerId,
+        ),
+      ),
+    );
+  }
+}

@@ -1,0 +1,302 @@
+// Rooms and membership: create, list, update, delete, join, invite, leave, kick, ban, roles, audit.
+
+import type {
+  AuditAction,
+  AuditRecord,
+  MemberRecord,
+  MemberRole,
+  RoomPatch,
+  RoomRecord,
+  RoomStore,
+  RoomType,
+} from "../ports/rooms";
+import type { AccountStore } from "../ports/store";
+import { conflict, forbidden, notFound, validationFailed } from "./errors";
+import type { EventSink, RoomEvent } from "./events";
+import { newAuditId, newRoomId } from "./ids";
+import { assertMember, assertModerator, assertNotDm, assertOwner, assertVisible, outranks } from "./permissions";
+import { roomView } from "./views";
+
+export type RoomDeps = {
+  store: RoomStore & AccountStore;
+  emit: EventSink;
+  now?: () => Date;
+};
+
+export type RoomAccess = { room: RoomRecord; member: MemberRecord | null };
+
+export class Rooms {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: RoomDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** The room and the caller's membership; 404 when the caller may not see the room. */
+  async access(userId: string, roomId: string): Promise<RoomAccess> {
+    const [room, member] = await Promise.all([
+      this.deps.store.getRoom(roomId),
+      this.deps.store.getMember(roomId, userId),
+    ]);
+    assertVisible(room, member);
+    return { room, member };
+  }
+
+  /** Like access, and the caller must be a member (403 in a public room they have not joined). */
+  async membership(userId: string, roomId: string): Promise<{ room: RoomRecord; member: MemberRecord }> {
+    const { room, member } = await this.access(userId, roomId);
+    assertMember(member);
+    return { room, member };
+  }
+
+  async create(
+    userId: string,
+    input: { name: string; description?: string | null; type: "public" | "private"; maxMembers?: number | null },
+  ) {
+    const owner = await this.#user(userId);
+    const now = this.#now();
+    const room = {
+      id: newRoomId(),
+      type: input.type,
+      name: input.name.trim(),
+      description: input.description?.trim() || null,
+      maxMembers: input.maxMembers ?? null,
+      ownerId: userId,
+      createdAt: now,
+    };
+    return this.deps.store.createRoom(room, {
+      roomId: room.id,
+      userId,
+      username: owner.username,
+      role: "owner",
+      joinedAt: now,
+    });
+  }
+
+  /** One page of the rooms the caller may see, and the cursor of the next page (null at the end). */
+  async list(userId: string, query: { limit: number; cursor?: string; type?: RoomType; q?: string }) {
+    const rooms = await this.deps.store.listRooms({
+      userId,
+      type: query.type,
+      nameContains: query.q?.trim() || undefined,
+      after: query.cursor,
+      limit: query.limit + 1,
+    });
+    const page = rooms.slice(0, query.limit);
+    return { rooms: page, nextCursor: rooms.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  async update(userId: string, roomId: string, patch: RoomPatch) {
+    const { room, member } = await this.membership(userId, roomId);
+    assertNotDm(room);
+    assertModerator(member);
+    const updated = await this.deps.store.updateRoom(roomId, {
+      ...patch,
+      ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+      ...(patch.description !== undefined ? { description: patch.description?.trim() || null } : {}),
+    });
+    if (!updated) throw notFound("room");
+    await this.#audit(room.id, userId, "room.updated", { details: { changes: Object.keys(patch) } });
+    await this.#emit({ type: "room.updated", room_id: room.id, room: roomView(updated) });
+    return updated;
+  }
+
+  async delete(userId: string, roomId: string) {
+    const { room, member } = await this.membership(userId, roomId);
+    assertNotDm(room);
+    assertOwner(member);
+    await this.deps.store.deleteRoom(roomId);
+    await this.#emit({ type: "room.deleted", room_id: roomId });
+  }
+
+  /** Joins a public room. Idempotent; 403 while banned, 409 when full. */
+  async join(userId: string, roomId: string): Promise<RoomRecord> {
+    const { room, member } = await this.access(userId, roomId);
+    if (member) return room;
+    if (room.type !== "public") throw forbidden("only public rooms can be joined; ask for an invitation");
+    await this.#assertNotBanned(roomId, userId);
+    const user = await this.#user(userId);
+    await this.#add(room, { roomId, userId, username: user.username, role: "member", joinedAt: this.#now() });
+    return (await this.deps.store.getRoom(roomId)) ?? room;
+  }
+
+  /** A moderator adds a user. Idempotent (created=false when already a member); 409 when banned or full. */
+  async invite(actorId: string, roomId: string, targetId: string) {
+    const { room, member } = await this.membership(actorId, roomId);
+    assertNotDm(room);
+    assertModerator(member);
+    const target = await this.deps.store.getUserById(targetId);
+    if (!target) throw notFound("user");
+    const existing = await this.deps.store.getMember(roomId, targetId);
+    if (existing) return { member: existing, created: false };
+    if (await this.#activeBan(roomId, targetId))
+      throw conflict("the user is banned from this room; lift the ban first");
+    const added: MemberRecord = {
+      roomId,
+      userId: targetId,
+      username: target.username,
+      role: "member",
+      joinedAt: this.#now(),
+    };
+    await this.#add(room, added);
+    return { member: added, created: true };
+  }
+
+  async leave(userId: string, roomId: string) {
+    const { room, member } = await this.membership(userId, roomId);
+    assertNotDm(room);
+    if (member.role === "owner") throw conflict("the owner cannot leave the room; delete it instead");
+    if (await this.deps.store.removeMember(roomId, userId))
+      await this.#emit({ type: "member.left", room_id: roomId, user_id: userId });
+  }
+
+  async kick(actorId: string, roomId: string, targetId: string) {
+    const { room, target } = await this.#moderate(actorId, roomId, targetId);
+    if (!target) throw notFound("member");
+    if (await this.deps.store.removeMember(roomId, targetId)) {
+      await this.#audit(room.id, actorId, "member.kicked", { targetUserId: targetId });
+      await this.#emit({ type: "member.kicked", room_id: roomId, user_id: targetId });
+    }
+  }
+
+  /** Bans a user (member or not) until `expiresAt` (null: until lifted) and removes them from the room. */
+  async ban(
+    actorId: string,
+    roomId: string,
+    targetId: string,
+    input: { reason?: string | null; expiresAt?: Date | null },
+  ) {
+    const { room, target } = await this.#moderate(actorId, roomId, targetId);
+    if (!target && !(await this.deps.store.getUserById(targetId))) throw notFound("user");
+    const now = this.#now();
+    if (input.expiresAt && input.expiresAt <= now)
+      throw validationFailed("expires_at must be in the future", [
+        { field: "expires_at", message: "must be in the future" },
+      ]);
+    const ban = {
+      roomId,
+      userId: targetId,
+      bannedBy: actorId,
+      reason: input.reason?.trim() || null,
+      expiresAt: input.expiresAt ?? null,
+      createdAt: now,
+    };
+    await this.deps.store.putBan(ban);
+    if (target) await this.deps.store.removeMember(roomId, targetId);
+    await this.#audit(room.id, actorId, "member.banned", {
+      targetUserId: targetId,
+      details: { reason: ban.reason, expires_at: ban.expiresAt?.toISOString() ?? null },
+    });
+    await this.#emit({ type: "member.banned", room_id: roomId, user_id: targetId });
+    return ban;
+  }
+
+  async unban(actorId: string, roomId: string, targetId: string) {
+    const { room, member } = await this.membership(actorId, roomId);
+    assertNotDm(room);
+    assertModerator(member);
+    if (await this.deps.store.removeBan(roomId, targetId))
+      await this.#audit(roomId, actorId, "member.unbanned", { targetUserId: targetId });
+  }
+
+  async setRole(actorId: string, roomId: string, targetId: string, role: Exclude<MemberRole, "owner">) {
+    const { room, member } = await this.membership(actorId, roomId);
+    assertNotDm(room);
+    assertOwner(member);
+    const target = await this.deps.store.getMember(roomId, targetId);
+    if (!target) throw notFound("member");
+    if (target.role === "owner") throw forbidden("the owner's role cannot change");
+    if (target.role !== role) {
+      await this.deps.store.setMemberRole(roomId, targetId, role);
+      await this.#audit(roomId, actorId, "member.role_changed", {
+        targetUserId: targetId,
+        details: { from: target.role, to: role },
+      });
+      await this.#emit({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });
+    }
+    return { ...target, role };
+  }
+
+  async members(userId: string, roomId: string) {
+    await this.access(userId, roomId);
+    return this.deps.store.listMembers(roomId);
+  }
+
+  async auditLog(userId: string, roomId: string, options: { limit: number; before?: string }) {
+    const { member } = await this.membership(userId, roomId);
+    assertModerator(member);
+    return this.deps.store.listAudit(roomId, options);
+  }
+
+  /** Records a moderation action (also used for moderators deleting others' messages). */
+  async #audit(
+    roomId: string,
+    actorId: string,
+    action: AuditAction,
+    extra: Partial<Pick<AuditRecord, "targetUserId" | "messageId" | "details">> = {},
+  ) {
+    await this.deps.store.appendAudit({
+      id: newAuditId(),
+      roomId,
+      actorId,
+      action,
+      targetUserId: extra.targetUserId ?? null,
+      messageId: extra.messageId ?? null,
+      details: extra.details ?? {},
+      createdAt: this.#now(),
+    });
+  }
+
+  recordModeration(
+    roomId: string,
+    actorId: string,
+    action: AuditAction,
+    extra: Partial<Pick<AuditRecord, "targetUserId" | "messageId" | "details">>,
+  ) {
+    return this.#audit(roomId, actorId, action, extra);
+  }
+
+  /** The acting moderator may act on the target: not themselves, and ranked above them if a member. */
+  async #moderate(actorId: string, roomId: string, targetId: string) {
+    const { room, member } = await this.membership(actorId, roomId);
+    assertNotDm(room);
+    assertModerator(member);
+    if (targetId === actorId) throw forbidden("moderators cannot act on themselves");
+    const target = await this.deps.store.getMember(roomId, targetId);
+    if (target && !outranks(member.role, target.role))
+      throw forbidden("you can only moderate members ranked below you");
+    return { room, target };
+  }
+
+  async #add(room: RoomRecord, member: MemberRecord) {
+    const result = await this.deps.store.addMember(member, room.maxMembers);
+    if (result === "full") throw conflict("the room is full");
+    if (result === "added")
+      await this.#emit({
+        type: "member.joined",
+        room_id: room.id,
+        user_id: member.userId,
+        username: member.username,
+        role: member.role,
+      });
+  }
+
+  async #activeBan(roomId: string, userId: string) {
+    const ban = await this.deps.store.getBan(roomId, userId);
+    return ban && (!ban.expiresAt || ban.expiresAt > this.#now()) ? ban : null;
+  }
+
+  async #assertNotBanned(roomId: string, userId: string) {
+    if (await this.#activeBan(roomId, userId)) throw forbidden("you are banned from this room");
+  }
+
+  async #user(userId: string) {
+    const user = await this.deps.store.getUserById(userId);
+    if (!user) throw notFound("user");
+    return user;
+  }
+
+  #emit(event: RoomEvent) {
+    return this.deps.emit(event);
+  }
+}

@@ -1,0 +1,74 @@
+// /v1/dms and /v1/unread: direct messages and unread counts across the caller's rooms.
+import { Elysia, t } from "elysia";
+import type { AccessTokens } from "../../domain/access-tokens";
+import type { Conversations } from "../../domain/conversations";
+import { roomView } from "../../domain/views";
+import { authGuard } from "../auth";
+import { errors, jsonBody } from "../schemas";
+import { Message, Room, Uuid } from "../schemas-chat";
+
+export const conversationRoutes = (conversations: Conversations, tokens: AccessTokens) =>
+  new Elysia({ prefix: "/v1", tags: ["conversations"] })
+    .use(authGuard(tokens))
+    .post(
+      "/dms",
+      async ({ userId, body, set }) => {
+        const { room, created } = await conversations.openDm(userId, body.user_id);
+        set.status = created ? 201 : 200;
+        return roomView(room);
+      },
+      {
+        auth: true,
+        ...jsonBody({ user_id: Uuid }),
+        response: { 200: Room, 201: Room, ...errors(400, 401, 404) },
+        detail: { summary: "The DM room with a user: 201 when created, 200 when it existed" },
+      },
+    )
+    .get(
+      "/dms",
+      async ({ userId }) => ({
+        conversations: (await conversations.listDms(userId)).map((c) => ({
+          room: roomView(c.room),
+          other_user: c.other ? { id: c.other.id, username: c.other.username } : null,
+          last_message: c.lastMessage,
+          unread: c.unread,
+        })),
+      }),
+      {
+        auth: true,
+        response: {
+          200: t.Object({
+            conversations: t.Array(
+              t.Object({
+                room: Room,
+                other_user: t.Union([t.Object({ id: Uuid, username: t.String() }), t.Null()]),
+                last_message: t.Union([Message, t.Null()]),
+                unread: t.Integer(),
+              }),
+            ),
+          }),
+          ...errors(401),
+        },
+        detail: { summary: "The caller's DMs, most recent activity first" },
+      },
+    )
+    .get(
+      "/unread",
+      async ({ userId }) => ({
+        rooms: (await conversations.unread(userId)).map((r) => ({
+          room_id: r.roomId,
+          unread: r.unread,
+          mention: r.mention,
+        })),
+      }),
+      {
+        auth: true,
+        response: {
+          200: t.Object({ rooms: t.Array(t.Object({ room_id: Uuid, unread: t.Integer(), mention: t.Boolean() })) }),
+          ...errors(401),
+        },
+        detail: {
+          summary: "Unread counts (up to 1000) of every room of the caller; mention: one of them @mentions the caller",
+        },
+      },
+    );

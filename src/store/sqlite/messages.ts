@@ -1,0 +1,260 @@
+// The SQLite side of MessageStore: messages in `seq` (= messageSortKey) order, reactions, read markers.
+import type { Database } from "bun:sqlite";
+import { messageSortKey } from "../../domain/ids";
+import type { HistoryQuery, MessageRecord, MessageStore, ReactionRecord, UnreadCount } from "../../ports/messages";
+
+/** Runs a statement with the adapter's error translation. */
+type Run = <T>(work: (db: Database) => T) => T;
+
+type MessageRow = {
+  id: string;
+  room_id: string;
+  author_id: string;
+  author_username: string;
+  content: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted: number;
+  reply_to: string | null;
+  client_id: string | null;
+  mentions: string;
+  attachment_ids: string;
+};
+
+const toMessage = (row: MessageRow): MessageRecord => ({
+  id: row.id,
+  roomId: row.room_id,
+  authorId: row.author_id,
+  authorUsername: row.author_username,
+  content: row.content,
+  createdAt: new Date(row.created_at),
+  editedAt: row.edited_at === null ? null : new Date(row.edited_at),
+  deleted: row.deleted === 1,
+  replyTo: row.reply_to,
+  clientId: row.client_id,
+  mentions: JSON.parse(row.mentions),
+  attachmentIds: JSON.parse(row.attachment_ids),
+});
+
+const COLUMNS =
+  "id, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
+
+export class SqliteMessages implements MessageStore {
+  readonly #db: Database;
+  readonly #run: Run;
+
+  constructor(db: Database, run: Run) {
+    this.#db = db;
+    this.#run = run;
+  }
+
+  /**
+   * Idempotent on (room, author, clientId) through a unique partial index: a conflicting insert stores
+   * nothing and the first message is read back, in one IMMEDIATE transaction so the read sees it. A
+   * reused message id is a `conflict` error.
+   */
+  async insertMessage(message: MessageRecord) {
+    return this.#run((db) =>
+      db
+        .transaction((): { message: MessageRecord; created: boolean } => {
+          const { changes } = db
+            .query(
+              `INSERT INTO messages (${COLUMNS}, seq)
+               VALUES ($id, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
+                       $replyTo, $clientId, $mentions, $attachmentIds, $seq)
+               ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
+            )
+            .run({
+              id: message.id,
+              roomId: message.roomId,
+              authorId: message.authorId,
+              authorUsername: message.authorUsername,
+              content: message.content,
+              createdAt: message.createdAt.getTime(),
+              editedAt: message.editedAt?.getTime() ?? null,
+              deleted: message.deleted ? 1 : 0,
+              replyTo: message.replyTo,
+              clientId: message.clientId,
+              mentions: JSON.stringify(message.mentions),
+              attachmentIds: JSON.stringify(message.attachmentIds),
+              seq: messageSortKey(message.id),
+            });
+          if (changes === 1) return { message, created: true };
+          const first = this.#byClientId(message.roomId, message.authorId, message.clientId!);
+          return { message: first!, created: false };
+        })
+        .immediate(),
+    );
+  }
+
+  async getMessage(roomId: string, id: string) {
+    const row = this.#run((db) =>
+      db
+        .query<MessageRow, [string, string]>(`SELECT ${COLUMNS} FROM messages WHERE room_id = ? AND id = ?`)
+        .get(roomId, id),
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async findMessageByClientId(roomId: string, authorId: string, clientId: string) {
+    return this.#run(() => this.#byClientId(roomId, authorId, clientId));
+  }
+
+  /**
+   * `before`: older than it, newest first. `after`: newer than it, oldest first (with both, the range
+   * between them, oldest first). Neither: the newest, newest first. Cursors compare by sort key, so
+   * they need not exist; a page is one range scan of (room_id, seq).
+   */
+  async listMessages(roomId: string, query: HistoryQuery) {
+    const ascending = query.after !== undefined;
+    const rows = this.#run((db) =>
+      db
+        .query<MessageRow, [Record<string, string | number | null>]>(
+          `SELECT ${COLUMNS} FROM messages
+           WHERE room_id = $roomId AND ($after IS NULL OR seq > $after) AND ($before IS NULL OR seq < $before)
+           ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $limit`,
+        )
+        .all({
+          roomId,
+          after: query.after === undefined ? null : messageSortKey(query.after),
+          before: query.before === undefined ? null : messageSortKey(query.before),
+          limit: query.limit,
+        }),
+    );
+    return rows.map(toMessage);
+  }
+
+  /** Also applies to a tombstone; the domain refuses edits of deleted messages. */
+  async updateMessage(roomId: string, id: string, patch: { content: string; editedAt: Date; mentions: string[] }) {
+    const row = this.#run((db) =>
+      db
+        .query<MessageRow, [string, number, string, string, string]>(
+          `UPDATE messages SET content = ?, edited_at = ?, mentions = ? WHERE room_id = ? AND id = ? AND deleted = 0
+           RETURNING ${COLUMNS}`,
+        )
+        .get(patch.content, patch.editedAt.getTime(), JSON.stringify(patch.mentions), roomId, id),
+    );
+    // No row: missing, or a tombstone, which an edit racing a delete must not bring back.
+    return row ? toMessage(row) : this.getMessage(roomId, id);
+  }
+
+  async tombstoneMessage(roomId: string, id: string) {
+    const row = this.#run((db) =>
+      db
+        .query<MessageRow, [string, string]>(
+          `UPDATE messages SET content = '', deleted = 1, mentions = '[]', attachment_ids = '[]'
+           WHERE room_id = ? AND id = ? RETURNING ${COLUMNS}`,
+        )
+        .get(roomId, id),
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async latestMessage(roomId: string) {
+    const row = this.#run((db) =>
+      db
+        .query<MessageRow, [string]>(`SELECT ${COLUMNS} FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT 1`)
+        .get(roomId),
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  /** Does not check that the message exists; the domain does. */
+  async addReaction(roomId: string, reaction: ReactionRecord) {
+    const { changes } = this.#run((db) =>
+      db
+        .query(
+          `INSERT INTO message_reactions (room_id, message_id, message_seq, emoji, user_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room_id, message_id, emoji, user_id) DO NOTHING`,
+        )
+        .run(
+          roomId,
+          reaction.messageId,
+          messageSortKey(reaction.messageId),
+          reaction.emoji,
+          reaction.userId,
+          Date.now(),
+        ),
+    );
+    return changes === 1;
+  }
+
+  async removeReaction(roomId: string, reaction: ReactionRecord) {
+    const { changes } = this.#run((db) =>
+      db
+        .query("DELETE FROM message_reactions WHERE room_id = ? AND message_id = ? AND emoji = ? AND user_id = ?")
+        .run(roomId, reaction.messageId, reaction.emoji, reaction.userId),
+    );
+    return changes === 1;
+  }
+
+  /**
+   * Grouped by message in message order (whatever order `messageIds` has), then by emoji in the order
+   * each emoji first appeared on that message (among the reactions still present), then by insertion.
+   */
+  async listReactions(roomId: string, messageIds: string[]): Promise<ReactionRecord[]> {
+    if (messageIds.length === 0) return [];
+    return this.#run((db) =>
+      db
+        .query<ReactionRecord, [string, string]>(
+          `SELECT message_id AS messageId, emoji, user_id AS userId FROM message_reactions
+           WHERE room_id = ? AND message_id IN (SELECT value FROM json_each(?))
+           ORDER BY message_seq, MIN(id) OVER (PARTITION BY message_id, emoji), id`,
+        )
+        .all(roomId, JSON.stringify(messageIds)),
+    );
+  }
+
+  /** Compare-and-set on the sort key: an older or equal id changes nothing. */
+  async setReadMarker(roomId: string, userId: string, messageId: string) {
+    const { changes } = this.#run((db) =>
+      db
+        .query(
+          `INSERT INTO read_markers (room_id, user_id, message_id, seq, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+           ON CONFLICT (room_id, user_id) DO UPDATE
+             SET message_id = excluded.message_id, seq = excluded.seq, updated_at = excluded.updated_at
+             WHERE excluded.seq > read_markers.seq`,
+        )
+        .run(roomId, userId, messageId, messageSortKey(messageId), Date.now()),
+    );
+    return changes === 1;
+  }
+
+  async getReadMarker(roomId: string, userId: string) {
+    const row = this.#run((db) =>
+      db
+        .query<{ message_id: string }, [string, string]>(
+          "SELECT message_id FROM read_markers WHERE room_id = ? AND user_id = ?",
+        )
+        .get(roomId, userId),
+    );
+    return row?.message_id ?? null;
+  }
+
+  /**
+   * Counts at most `cap` rows: the first `cap` qualifying messages after `after`, oldest first, and
+   * `mentioned` looks only at those.
+   */
+  async countUnread(roomId: string, userId: string, after: string | null, cap: number): Promise<UnreadCount> {
+    const row = this.#run((db) =>
+      db
+        .query<{ count: number; mentioned: number }, [string, string, string, number]>(
+          `SELECT COUNT(*) AS count, COALESCE(MAX(mentioned), 0) AS mentioned FROM (
+             SELECT EXISTS (SELECT 1 FROM json_each(mentions) WHERE value = ?2) AS mentioned FROM messages
+             WHERE room_id = ?1 AND seq > ?3 AND deleted = 0 AND author_id <> ?2
+             ORDER BY seq LIMIT ?4)`,
+        )
+        .get(roomId, userId, after === null ? "" : messageSortKey(after), Math.max(0, cap)),
+    );
+    return { count: row?.count ?? 0, mentioned: row?.mentioned === 1 };
+  }
+
+  #byClientId(roomId: string, authorId: string, clientId: string) {
+    const row = this.#db
+      .query<MessageRow, [string, string, string]>(
+        `SELECT ${COLUMNS} FROM messages WHERE room_id = ? AND author_id = ? AND client_id = ?`,
+      )
+      .get(roomId, authorId, clientId);
+    return row ? toMessage(row) : null;
+  }
+}
