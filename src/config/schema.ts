@@ -50,6 +50,42 @@ const url =
     return raw;
   };
 
+const list: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidValue("must list at least one host");
+  return items;
+};
+
+const identifier: Parser<string> = (raw) => {
+  if (!/^[a-z][a-z0-9_]{0,47}$/.test(raw))
+    throw new InvalidValue("must be a lowercase identifier of letters, digits and _");
+  return raw;
+};
+
+export type Replication =
+  | { class: "SimpleStrategy"; replicationFactor: number }
+  | { class: "NetworkTopologyStrategy"; dataCenters: Record<string, number> };
+
+const replication: Parser<Replication> = (raw) => {
+  const [strategy, spec = ""] = raw.split(":", 2);
+  if (strategy === "SimpleStrategy" && /^\d+$/.test(spec) && Number(spec) > 0) {
+    return { class: "SimpleStrategy", replicationFactor: Number(spec) };
+  }
+  if (strategy === "NetworkTopologyStrategy") {
+    const pairs = spec.split(",").map((pair) => pair.trim().split("="));
+    if (pairs.length > 0 && pairs.every(([dc, rf]) => dc && rf && /^\d+$/.test(rf) && Number(rf) > 0)) {
+      return {
+        class: "NetworkTopologyStrategy",
+        dataCenters: Object.fromEntries(pairs.map(([dc, rf]) => [dc as string, Number(rf)])),
+      };
+    }
+  }
+  throw new InvalidValue("must be SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]");
+};
+
 const secret: Parser<string> = (raw) => {
   if (raw.length < 32) throw new InvalidValue("must be at least 32 characters");
   return raw;
@@ -163,6 +199,51 @@ export const settings = {
     default: 20,
     description: "messages one user may send per minute, over REST and WebSocket together",
     parse: integer(1, 1_000_000),
+  },
+  cassandraContactPoints: {
+    env: "CASSANDRA_CONTACT_POINTS",
+    default: undefined,
+    defaultText: "unset: SQLite in the data dir",
+    description: "comma-separated host[:port] list; when set, storage is Cassandra/ScyllaDB",
+    parse: list,
+  },
+  cassandraKeyspace: {
+    env: "CASSANDRA_KEYSPACE",
+    default: "chatd",
+    description: "keyspace chatd creates (if missing) and uses",
+    parse: identifier,
+  },
+  cassandraLocalDc: {
+    env: "CASSANDRA_LOCAL_DC",
+    default: "datacenter1",
+    description: "local data centre for token-aware, DC-aware load balancing",
+    parse: nonEmpty,
+  },
+  cassandraReplication: {
+    env: "CASSANDRA_REPLICATION",
+    default: { class: "SimpleStrategy", replicationFactor: 1 } as Replication,
+    defaultText: "SimpleStrategy:1",
+    description:
+      "replication when chatd creates the keyspace: SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>,...",
+    parse: replication,
+  },
+  cassandraUsername: {
+    env: "CASSANDRA_USERNAME",
+    default: undefined,
+    description: "user for password authentication (with CASSANDRA_PASSWORD)",
+    parse: nonEmpty,
+  },
+  cassandraPassword: {
+    env: "CASSANDRA_PASSWORD",
+    default: undefined,
+    description: "password for CASSANDRA_USERNAME",
+    parse: nonEmpty,
+  },
+  cassandraTimeoutMs: {
+    env: "CASSANDRA_TIMEOUT_MS",
+    default: 5000,
+    description: "per-request timeout; past it a request fails with 503 unavailable",
+    parse: integer(100, 120_000),
   },
   smtpUrl: {
     env: "SMTP_URL",

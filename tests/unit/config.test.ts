@@ -69,3 +69,20 @@ describe("command line", () => {
     expect(text).toContain("(default: 8080)");
   });
 });
+
+describe("Cassandra settings", () => {
+  test("contact points and replication parse into structures; bad ones name the variable", () => {
+    const config = loadConfig(
+      {},
+      {
+        CASSANDRA_CONTACT_POINTS: "10.0.0.1, 10.0.0.2:9043",
+        CASSANDRA_REPLICATION: "NetworkTopologyStrategy:dc1=3,dc2=2",
+      },
+    );
+    expect(config.cassandraContactPoints).toEqual(["10.0.0.1", "10.0.0.2:9043"]);
+    expect(config.cassandraReplication).toEqual({ class: "NetworkTopologyStrategy", dataCenters: { dc1: 3, dc2: 2 } });
+    expect(loadConfig({}, {}).cassandraReplication).toEqual({ class: "SimpleStrategy", replicationFactor: 1 });
+    expect(() => loadConfig({}, { CASSANDRA_REPLICATION: "SimpleStrategy:zero" })).toThrow(/CASSANDRA_REPLICATION/);
+    expect(() => loadConfig({}, { CASSANDRA_KEYSPACE: "Bad-Name" })).toThrow(/CASSANDRA_KEYSPACE/);
+  });
+});
