@@ -1,6 +1,6 @@
 // Authorization rules, one test per rule: who may see and do what in a room, and no foreign id lets a
 // user reach another room's or user's data.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 
