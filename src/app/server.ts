@@ -3,15 +3,19 @@ import type { Config } from "../config";
 import { createHttpApp } from "../http/app";
 import { opsRoutes } from "../http/routes/ops";
 import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
 import { createMetrics } from "../metrics";
 import { VERSION } from "../version";
+import { Gateway } from "../ws/gateway";
 import { mountApi } from "./roles/api";
-import { type Backends, closeBackends, createBackends, createServices, probes } from "./wire";
+import { type Backends, closeBackends, createBackends, createServices, probes, type Services } from "./wire";
 
 export type RunningServer = {
   port: number;
   url: string;
   backends: Backends;
+  /** The WebSocket gateway, when the role serves it. */
+  gateway: Gateway | null;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
   stop(): Promise<void>;
 };
@@ -20,6 +24,7 @@ export class RoleNotAvailable extends Error {}
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   if (config.role === "ws" || config.role === "indexer") {
+    // A separate ws or indexer process needs the shared bus (NATS), which is not built yet.
     throw new RoleNotAvailable(
       `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
     );
@@ -30,22 +35,32 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const services = createServices(config, backends, log);
   const metrics = createMetrics();
 
+  const gateway = config.role === "all" ? createGateway(config, backends, services, metrics, log) : null;
+
   const app = mountApi(
     createHttpApp({ log, metrics, maxBodyBytes: config.maxBodyBytes, version: VERSION }).use(
       opsRoutes(probes(backends), metrics),
     ),
     services,
   );
-  // Bun's own cap is a backstop; the body parser answers oversized bodies with the contract's 413 first.
-  app.listen({ hostname: config.host, port: config.port, maxRequestBodySize: config.maxBodyBytes + 65_536 });
+  if (gateway) app.use(gateway.routes());
+  app.listen({
+    hostname: config.host,
+    port: config.port,
+    // Bun's own cap is a backstop; the body parser answers oversized bodies with the contract's 413 first.
+    maxRequestBodySize: config.maxBodyBytes + 65_536,
+    ...(gateway ? { websocket: gateway.handlers() } : {}),
+  });
   const server = app.server;
   if (!server) throw new Error("server did not start");
+  gateway?.attach(server);
   const port = server.port as number;
   log.info("chatd listening", { role: config.role, url: `http://${config.host}:${port}`, version: VERSION });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      gateway?.close();
       const graceful = server.stop(false);
       const timeout = Bun.sleep(config.shutdownTimeoutSeconds * 1000).then(() => "timeout" as const);
       if ((await Promise.race([graceful, timeout])) === "timeout") {
@@ -57,5 +72,28 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })();
     return stopping;
   };
-  return { port, url: `http://127.0.0.1:${port}`, backends, stop };
+  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, stop };
+}
+
+function createGateway(config: Config, backends: Backends, services: Services, metrics: Metrics, log: Logger) {
+  return new Gateway({
+    bus: backends.bus,
+    users: backends.store,
+    store: backends.store,
+    limiter: backends.limiter,
+    presence: backends.presence,
+    accessTokens: services.accessTokens,
+    rooms: services.rooms,
+    messages: services.messages,
+    emit: services.emit,
+    metrics,
+    log: log.child({ component: "ws" }),
+    settings: {
+      heartbeatIntervalMs: config.wsHeartbeatIntervalMs,
+      idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+      maxPayloadBytes: config.wsMaxPayloadBytes,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+      recoveryLimit: config.wsRecoveryLimit,
+    },
+  });
 }

@@ -5,26 +5,28 @@ import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
-import { busSink } from "../domain/events";
+import { busSink, type EventSink } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
 import { Rooms } from "../domain/rooms";
 import { MemoryLimiter } from "../limits/memory";
+import { MemoryPresence } from "../limits/memory/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { Bus, Limiter, Mailer, Store } from "../ports";
+import type { Bus, Limiter, Mailer, Presence, Store } from "../ports";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
 
-export type Backends = { store: Store; bus: Bus; limiter: Limiter; mailer: Mailer };
+export type Backends = { store: Store; bus: Bus; limiter: Limiter; presence: Presence; mailer: Mailer };
 
 export type Services = {
   accounts: Accounts;
   accessTokens: AccessTokens;
   rooms: Rooms;
   messages: Messages;
+  emit: EventSink;
   conversations: Conversations;
 };
 
@@ -38,7 +40,13 @@ export function createBackends(config: Config, log: Logger): Backends {
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
-  return { store: createStore(config), bus: new MemoryBus(), limiter: new MemoryLimiter(), mailer };
+  return {
+    store: createStore(config),
+    bus: new MemoryBus(),
+    limiter: new MemoryLimiter(),
+    presence: new MemoryPresence(),
+    mailer,
+  };
 }
 
 /** Which backends /readyz reports, by name. */
@@ -46,6 +54,7 @@ export const probes = (backends: Backends) => ({
   storage: () => backends.store.ping(),
   bus: () => backends.bus.ping(),
   limiter: () => backends.limiter.ping(),
+  presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
 });
 
@@ -67,7 +76,7 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     log: log.child({ component: "accounts" }),
   });
   const emit = busSink(backends.bus, log.child({ component: "events" }));
-  const rooms = new Rooms({ store: backends.store, emit });
+  const rooms = new Rooms({ store: backends.store, presence: backends.presence, emit });
   const messages = new Messages({
     store: backends.store,
     rooms,
@@ -77,10 +86,15 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
   });
   const conversations = new Conversations({ store: backends.store, messages });
-  return { accounts, accessTokens, rooms, messages, conversations };
+  return { accounts, accessTokens, rooms, messages, conversations, emit };
 }
 
 export async function closeBackends(backends: Backends) {
-  await Promise.allSettled([backends.mailer.close(), backends.limiter.close(), backends.bus.close()]);
+  await Promise.allSettled([
+    backends.mailer.close(),
+    backends.limiter.close(),
+    backends.presence.close(),
+    backends.bus.close(),
+  ]);
   await backends.store.close();
 }

@@ -200,6 +200,36 @@ export const settings = {
     description: "messages one user may send per minute, over REST and WebSocket together",
     parse: integer(1, 1_000_000),
   },
+  wsHeartbeatIntervalMs: {
+    env: "WS_HEARTBEAT_INTERVAL_MS",
+    default: 25_000,
+    description: "WebSocket heartbeat: the server pings a connection silent this long and closes it after twice that",
+    parse: integer(100, 600_000),
+  },
+  wsIdleTimeoutSeconds: {
+    env: "WS_IDLE_TIMEOUT_SECONDS",
+    default: 120,
+    description: "close a WebSocket that sends nothing at all (not even pongs) for this long",
+    parse: integer(1, 960),
+  },
+  wsMaxPayloadBytes: {
+    env: "WS_MAX_PAYLOAD_BYTES",
+    default: 65_536,
+    description: "largest client frame; a larger one gets an error frame (4x this closes the connection)",
+    parse: integer(1024, 16 * 1_048_576),
+  },
+  wsMaxBufferedBytes: {
+    env: "WS_MAX_BUFFERED_BYTES",
+    default: 1_048_576,
+    description: "a client whose unsent data passes this is closed as a slow consumer (1008)",
+    parse: integer(16_384, 256 * 1_048_576),
+  },
+  wsRecoveryLimit: {
+    env: "WS_RECOVERY_LIMIT",
+    default: 100,
+    description: "most messages a subscribe with `since` returns",
+    parse: integer(1, 10_000),
+  },
   cassandraContactPoints: {
     env: "CASSANDRA_CONTACT_POINTS",
     default: undefined,

@@ -9,6 +9,8 @@ export type AppErrorOptions = {
   retryAfterMs?: number;
   /** True when the same request may succeed later unchanged (a backend was briefly down). */
   retryable?: boolean;
+  /** For not_found: what was not found ("room", "message", ...). Not part of the response body. */
+  resource?: string;
   cause?: unknown;
 };
 
@@ -16,6 +18,7 @@ export class AppError extends Error {
   readonly details?: ErrorDetail[];
   readonly retryAfterMs?: number;
   readonly retryable: boolean;
+  readonly resource?: string;
 
   constructor(
     readonly code: string,
@@ -28,6 +31,7 @@ export class AppError extends Error {
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
     this.retryable = options.retryable ?? false;
+    this.resource = options.resource;
   }
 }
 
@@ -44,7 +48,7 @@ export const validationFailed = (message: string, details?: ErrorDetail[]) =>
 export const invalidJson = (message = "request body is not valid JSON") => new AppError("invalid_json", 400, message);
 export const unauthorized = (message = "authentication required") => new AppError("unauthorized", 401, message);
 export const forbidden = (message = "not allowed") => new AppError("forbidden", 403, message);
-export const notFound = (what = "resource") => new AppError("not_found", 404, `${what} not found`);
+export const notFound = (what = "resource") => new AppError("not_found", 404, `${what} not found`, { resource: what });
 export const conflict = (message: string, details?: ErrorDetail[]) =>
   new AppError("conflict", 409, message, { details });
 export const payloadTooLarge = (limitBytes: number) =>

@@ -14,7 +14,10 @@ export type RoomEvent =
   | { type: "member.role_changed"; room_id: string; user_id: string; role: MemberRole }
   | { type: "read"; room_id: string; user_id: string; message_id: string }
   | { type: "room.updated"; room_id: string; room: RoomView }
-  | { type: "room.deleted"; room_id: string };
+  | { type: "room.deleted"; room_id: string }
+  // Ephemeral, from the gateway: never stored.
+  | { type: "typing"; room_id: string; user_id: string; username: string }
+  | { type: "presence"; room_id: string; user_id: string; username: string; status: "joined" | "left" };
 
 export type RoomEventType = RoomEvent["type"];
 

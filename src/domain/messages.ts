@@ -8,6 +8,7 @@ import type { EventSink } from "./events";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
 import { isModerator } from "./permissions";
 import type { Rooms } from "./rooms";
+import { KeyedSerializer } from "./serial";
 import { type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
@@ -36,6 +37,7 @@ const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
 
 export class Messages {
   readonly #now: () => Date;
+  readonly #perRoom = new KeyedSerializer();
 
   constructor(private readonly deps: MessageDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -71,21 +73,32 @@ export class Messages {
     });
     if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "sending too fast");
 
-    const now = this.#now();
-    const { message, created } = await store.insertMessage({
-      id: this.deps.ids.next(now.getTime()),
+    // Id, insert and publish happen one message at a time per room, so within this process the order
+    // subscribers see is the order of the ids (history order).
+    const draft = {
       roomId,
       authorId: userId,
       authorUsername: member.username,
       content,
-      createdAt: now,
       editedAt: null,
       deleted: false,
       replyTo: input.replyTo ?? null,
       clientId,
       mentions: await this.#mentions(content),
       attachmentIds: [],
+    };
+    return this.#perRoom.run(roomId, () => this.#insert(draft));
+  }
+
+  async #insert(draft: Omit<MessageRecord, "id" | "createdAt">) {
+    const now = this.#now();
+    const { message, created } = await this.deps.store.insertMessage({
+      ...draft,
+      id: this.deps.ids.next(now.getTime()),
+      createdAt: now,
     });
+    const roomId = draft.roomId;
+    const userId = draft.authorId;
     const view = created ? messageView(message) : await this.#view(message, userId);
     if (created) await this.deps.emit({ type: "message.created", room_id: roomId, message: view });
     return { message: view, created };

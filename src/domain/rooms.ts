@@ -1,5 +1,6 @@
 // Rooms and membership: create, list, update, delete, join, invite, leave, kick, ban, roles, audit.
 
+import type { Presence } from "../ports/presence";
 import type {
   AuditAction,
   AuditRecord,
@@ -19,6 +20,7 @@ import { roomView } from "./views";
 
 export type RoomDeps = {
   store: RoomStore & AccountStore;
+  presence: Presence;
   emit: EventSink;
   now?: () => Date;
 };
@@ -220,6 +222,17 @@ export class Rooms {
   async members(userId: string, roomId: string) {
     await this.access(userId, roomId);
     return this.deps.store.listMembers(roomId);
+  }
+
+  /** Members with a live WebSocket subscription to the room, on any process sharing the presence backend. */
+  async online(userId: string, roomId: string) {
+    await this.access(userId, roomId);
+    const [online, members] = await Promise.all([
+      this.deps.presence.online(roomId),
+      this.deps.store.listMembers(roomId),
+    ]);
+    const here = new Set(online);
+    return members.filter((m) => here.has(m.userId));
   }
 
   async auditLog(userId: string, roomId: string, options: { limit: number; before?: string }) {

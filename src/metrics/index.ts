@@ -1,6 +1,6 @@
 // Application metrics in Prometheus text format. Each server gets its own registry so several servers
 // in one process (tests) never mix their figures.
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -19,8 +19,52 @@ export function createMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const ws = {
+    connections: new Gauge({ name: "chatd_ws_connections", help: "Open WebSocket connections", registers: [registry] }),
+    opened: new Counter({
+      name: "chatd_ws_connections_opened_total",
+      help: "WebSocket connections opened",
+      registers: [registry],
+    }),
+    closed: new Counter({
+      name: "chatd_ws_disconnects_total",
+      help: "WebSocket connections closed, by reason (client, heartbeat_timeout, slow_consumer, abuse, shutdown)",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    framesIn: new Counter({
+      name: "chatd_ws_frames_in_total",
+      help: "Client frames received, by type",
+      labelNames: ["type"] as const,
+      registers: [registry],
+    }),
+    framesOut: new Counter({
+      name: "chatd_ws_frames_out_total",
+      help: "Frames sent to clients, by type (a publish counts once per subscriber)",
+      labelNames: ["type"] as const,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "chatd_ws_errors_total",
+      help: "Error frames sent, by code",
+      labelNames: ["code"] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "chatd_ws_rate_limited_total",
+      help: "Frames refused by a rate limit",
+      registers: [registry],
+    }),
+    fanout: new Histogram({
+      name: "chatd_ws_fanout_seconds",
+      help: "Time to hand one room event to every local subscriber",
+      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+      registers: [registry],
+    }),
+  };
   return {
     registry,
+    ws,
     observeRequest(method: string, route: string, status: number, seconds: number) {
       const labels = { method, route, status: String(status) };
       httpRequests.inc(labels);

@@ -20,6 +20,21 @@ export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
         detail: { summary: "Members of a room, oldest first" },
       },
     )
+    .get(
+      "/presence",
+      async ({ userId, params }) => ({
+        online: (await rooms.online(userId, params.id)).map((m) => ({ user_id: m.userId, username: m.username })),
+      }),
+      {
+        auth: true,
+        params: RoomParams,
+        response: {
+          200: t.Object({ online: t.Array(t.Object({ user_id: Uuid, username: t.String() })) }),
+          ...errors(401, 404),
+        },
+        detail: { summary: "Members connected to the room over WebSocket right now" },
+      },
+    )
     .post(
       "/members",
       async ({ userId, params, body, set }) => {

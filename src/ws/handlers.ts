@@ -1,0 +1,149 @@
+// What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
+// Sends and reads go through the same domain services as REST.
+import type { EventSink } from "../domain/events";
+import type { Messages } from "../domain/messages";
+import type { Rooms } from "../domain/rooms";
+import { messageView } from "../domain/views";
+import type { Limiter } from "../ports/limiter";
+import type { MessageStore } from "../ports/messages";
+import type { Presence } from "../ports/presence";
+import type { Connection, Hub } from "./hub";
+import { type ClientFrame, withRef } from "./protocol";
+
+export type FrameHandlerDeps = {
+  hub: Hub;
+  rooms: Rooms;
+  messages: Messages;
+  store: MessageStore;
+  limiter: Limiter;
+  presence: Presence;
+  emit: EventSink;
+  send(connection: Connection, frame: { type: string } & Record<string, unknown>): void;
+  settings: { recoveryLimit: number };
+};
+
+/** One typing event per user and room per this many ms, across processes sharing the limiter. */
+const TYPING_INTERVAL_MS = 3000;
+
+export class FrameHandlers {
+  constructor(private readonly deps: FrameHandlerDeps) {}
+
+  handle(connection: Connection, frame: ClientFrame): Promise<void> | void {
+    switch (frame.type) {
+      case "subscribe":
+        return this.#subscribe(connection, frame.room_id, frame.since, frame.ref);
+      case "unsubscribe":
+        return this.#unsubscribe(connection, frame.room_id, frame.ref);
+      case "message.send":
+        return this.#sendMessage(connection, frame);
+      case "typing":
+        return this.#typing(connection, frame.room_id);
+      case "read":
+        return this.#read(connection, frame.room_id, frame.message_id);
+      case "ping":
+        return this.deps.send(connection, { type: "pong", ...withRef(frame.ref) });
+    }
+  }
+
+  /**
+   * Members only. With `since`, live events are held back while the missed messages are read, then
+   * sent after them without duplicates (see Hub.finishRecovery): a reconnecting client loses nothing.
+   */
+  async #subscribe(connection: Connection, roomId: string, since: string | undefined, ref: string | undefined) {
+    const { hub, rooms, store, settings } = this.deps;
+    await rooms.membership(connection.userId, roomId);
+    if (!since) {
+      const first = !hub.isSubscribed(connection, roomId);
+      if (first) hub.subscribe(connection, roomId);
+      this.deps.send(connection, {
+        type: "subscribed",
+        ...withRef(ref),
+        room_id: roomId,
+        missed: [],
+        recovered: false,
+      });
+      if (first) await this.#entered(connection, roomId);
+      return;
+    }
+    // Both in one tick: from here on events are held for this socket and no longer sent live.
+    const recovery = hub.startRecovery(connection, roomId);
+    const already = hub.unsubscribe(connection, roomId);
+    let page: Awaited<ReturnType<MessageStore["listMessages"]>>;
+    try {
+      page = await store.listMessages(roomId, { after: since, limit: settings.recoveryLimit + 1 });
+    } catch (error) {
+      hub.abortRecovery(recovery, roomId);
+      if (already) await this.leftRoom(connection, roomId);
+      throw error;
+    }
+    const missed = page.slice(0, settings.recoveryLimit);
+    const reply = JSON.stringify({
+      type: "subscribed",
+      ...withRef(ref),
+      room_id: roomId,
+      missed: missed.map((m) => messageView(m)),
+      recovered: page.length <= settings.recoveryLimit,
+    });
+    if (hub.finishRecovery(recovery, roomId, reply, missed.at(-1)?.id ?? since) && !already)
+      await this.#entered(connection, roomId);
+  }
+
+  async #unsubscribe(connection: Connection, roomId: string, ref: string | undefined) {
+    const was = this.deps.hub.unsubscribe(connection, roomId);
+    this.deps.send(connection, { type: "unsubscribed", ...withRef(ref), room_id: roomId });
+    if (was) await this.leftRoom(connection, roomId);
+  }
+
+  async #sendMessage(connection: Connection, frame: Extract<ClientFrame, { type: "message.send" }>) {
+    const { message } = await this.deps.messages.send(connection.userId, frame.room_id, {
+      content: frame.content,
+      clientId: frame.client_id,
+      replyTo: frame.reply_to,
+    });
+    this.deps.send(connection, { type: "ack", ...withRef(frame.ref), message });
+  }
+
+  /** Throttled: extra typing frames within the interval are dropped silently, they are not errors. */
+  async #typing(connection: Connection, roomId: string) {
+    await this.deps.rooms.membership(connection.userId, roomId);
+    const key = `typing:${roomId}:${connection.userId}`;
+    const decision = await this.deps.limiter.consume(key, { limit: 1, periodMs: TYPING_INTERVAL_MS });
+    if (!decision.allowed) return;
+    await this.deps.emit({
+      type: "typing",
+      room_id: roomId,
+      user_id: connection.userId,
+      username: connection.username,
+    });
+  }
+
+  async #read(connection: Connection, roomId: string, messageId: string) {
+    await this.deps.messages.markRead(connection.userId, roomId, messageId);
+  }
+
+  /** Presence: the user's first connection in the room announces them. */
+  async #entered(connection: Connection, roomId: string) {
+    if ((await this.deps.presence.enter(roomId, connection.userId, connection.id)) === "joined") {
+      await this.deps.emit({
+        type: "presence",
+        room_id: roomId,
+        user_id: connection.userId,
+        username: connection.username,
+        status: "joined",
+      });
+    }
+  }
+
+  /** Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it. */
+  async leftRoom(connection: Connection, roomId: string) {
+    if ((await this.deps.presence.leave(roomId, connection.userId, connection.id)) === "left") {
+      await this.deps.emit({
+        type: "presence",
+        room_id: roomId,
+        user_id: connection.userId,
+        username: connection.username,
+        status: "left",
+      });
+    }
+  }
+}

@@ -1,0 +1,247 @@
+// The hub: this process's WebSocket connections and the rooms they subscribe to. It holds one bus
+// subscription per room with local subscribers (taken with the first, dropped with the last) and
+// turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
+// and one JSON encoding.
+import type { ServerWebSocket } from "bun";
+import { decodeEvent, type RoomEvent, roomSubject } from "../domain/events";
+import { compareMessageIds } from "../domain/ids";
+import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
+import type { Bus, BusSubscription } from "../ports/bus";
+
+export type Connection = {
+  id: string;
+  userId: string;
+  username: string;
+  ws: ServerWebSocket<unknown>;
+  /** Rooms whose topic this socket is subscribed to. */
+  rooms: Set<string>;
+  /** Last time anything arrived from the client (frames or pongs), ms. */
+  lastSeen: number;
+  /** GCRA state of the abuse limiter (error frames sent). */
+  errorTat?: number;
+  closed: boolean;
+  /** Why the server closed it (for metrics); unset when the client did. */
+  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown";
+};
+
+/** A subscribe with `since` between registering and replying: live events wait here. */
+export type Recovery = { connection: Connection; buffer: { raw: string; event: RoomEvent }[]; cancelled: boolean };
+
+type RoomState = {
+  subscribers: Set<Connection>;
+  recoveries: Set<Recovery>;
+  bus: BusSubscription;
+  lastSlowCheck: number;
+  /** Bytes published to the room since its subscribers' buffers were last checked. */
+  unchecked: number;
+};
+
+/** Event types the gateway forwards to clients as they are; the rest only steer the hub. */
+const FORWARDED = new Set([
+  "message.created",
+  "message.updated",
+  "message.deleted",
+  "reaction.added",
+  "reaction.removed",
+  "read",
+  "presence",
+]);
+
+export const topicOf = (roomId: string) => `room:${roomId}`;
+
+export type HubOptions = {
+  bus: Bus;
+  metrics: Metrics;
+  log: Logger;
+  maxBufferedBytes: number;
+  /** Called when a membership change takes a user's socket out of a room (presence bookkeeping). */
+  onRemoved(connection: Connection, roomId: string): void;
+};
+
+export class Hub {
+  readonly connections = new Map<string, Connection>();
+  readonly #rooms = new Map<string, RoomState>();
+  #server: { publish(topic: string, data: string): number; subscriberCount(topic: string): number } | undefined;
+
+  constructor(private readonly options: HubOptions) {}
+
+  attach(server: NonNullable<typeof this.server>) {
+    this.#server = server;
+  }
+
+  get server() {
+    return this.#server;
+  }
+
+  isSubscribed(connection: Connection, roomId: string) {
+    return connection.rooms.has(roomId);
+  }
+
+  /** Makes sure the room's bus subscription exists; events from then on reach its subscribers and recoveries. */
+  #room(roomId: string): RoomState {
+    let state = this.#rooms.get(roomId);
+    if (!state) {
+      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data) => this.#deliver(roomId, data));
+      state = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
+      this.#rooms.set(roomId, state);
+    }
+    return state;
+  }
+
+  #release(roomId: string) {
+    const state = this.#rooms.get(roomId);
+    if (state && state.subscribers.size === 0 && state.recoveries.size === 0) {
+      state.bus.unsubscribe();
+      this.#rooms.delete(roomId);
+    }
+  }
+
+  /** Subscribes the socket to the room's topic now. */
+  subscribe(connection: Connection, roomId: string) {
+    const state = this.#room(roomId);
+    state.subscribers.add(connection);
+    connection.rooms.add(roomId);
+    connection.ws.subscribe(topicOf(roomId));
+  }
+
+  /** Starts a recovery: from now on the room's events are kept for this socket until `finishRecovery`. */
+  startRecovery(connection: Connection, roomId: string): Recovery {
+    const recovery: Recovery = { connection, buffer: [], cancelled: false };
+    this.#room(roomId).recoveries.add(recovery);
+    return recovery;
+  }
+
+  /**
+   * Ends a recovery in one synchronous step: sends `reply` (the subscribed frame), then the events
+   * kept meanwhile, skipping messages already in `missed`, then subscribes the socket to the topic.
+   * Nothing can arrive between these steps, so the client gets every message once, in order.
+   */
+  finishRecovery(recovery: Recovery, roomId: string, reply: string, lastMissedId: string | undefined) {
+    const state = this.#rooms.get(roomId);
+    state?.recoveries.delete(recovery);
+    if (recovery.cancelled || recovery.connection.closed) {
+      this.#release(roomId);
+      return false;
+    }
+    const { ws } = recovery.connection;
+    ws.send(reply);
+    for (const { raw, event } of recovery.buffer) {
+      if (event.type === "message.created" && lastMissedId && compareMessageIds(event.message.id, lastMissedId) <= 0)
+        continue;
+      if (event.type === "typing" && event.user_id === recovery.connection.userId) continue;
+      ws.send(raw);
+    }
+    this.subscribe(recovery.connection, roomId);
+    return true;
+  }
+
+  abortRecovery(recovery: Recovery, roomId: string) {
+    this.#rooms.get(roomId)?.recoveries.delete(recovery);
+    this.#release(roomId);
+  }
+
+  /** Takes the socket out of the room. True when it was subscribed. */
+  unsubscribe(connection: Connection, roomId: string): boolean {
+    if (!connection.rooms.delete(roomId)) return false;
+    if (!connection.closed) connection.ws.unsubscribe(topicOf(roomId));
+    this.#rooms.get(roomId)?.subscribers.delete(connection);
+    this.#release(roomId);
+    return true;
+  }
+
+  /** Forgets a closed connection: its rooms and pending recoveries. Returns the rooms it was in. */
+  remove(connection: Connection): string[] {
+    connection.closed = true;
+    this.connections.delete(connection.id);
+    const rooms = [...connection.rooms];
+    for (const roomId of rooms) this.unsubscribe(connection, roomId);
+    for (const [roomId, state] of this.#rooms) {
+      for (const recovery of state.recoveries) if (recovery.connection === connection) recovery.cancelled = true;
+      this.#release(roomId);
+    }
+    return rooms;
+  }
+
+  /** A room event from the bus: forward it, or apply a membership change to local sockets. */
+  #deliver(roomId: string, data: Uint8Array) {
+    const state = this.#rooms.get(roomId);
+    const server = this.#server;
+    if (!state || !server) return;
+    const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+    const event = decodeEvent(data);
+    for (const recovery of state.recoveries) recovery.buffer.push({ raw, event });
+
+    if (FORWARDED.has(event.type)) {
+      const topic = topicOf(roomId);
+      const started = performance.now();
+      server.publish(topic, raw);
+      this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
+      this.options.metrics.ws.framesOut.inc({ type: event.type }, server.subscriberCount(topic));
+      this.#checkSlowConsumers(state, raw.length);
+      return;
+    }
+    switch (event.type) {
+      case "typing":
+        // Not echoed to the typist: the only event sent socket by socket.
+        for (const connection of state.subscribers) {
+          if (connection.userId !== event.user_id) connection.ws.send(raw);
+        }
+        this.options.metrics.ws.framesOut.inc({ type: "typing" }, state.subscribers.size);
+        return;
+      case "member.left":
+      case "member.kicked":
+      case "member.banned":
+        this.#removeUser(roomId, state, event.user_id, event.type.slice("member.".length));
+        return;
+      case "room.deleted":
+        for (const connection of [...state.subscribers]) this.#evict(connection, roomId, "room_deleted");
+        for (const recovery of state.recoveries) recovery.cancelled = true;
+        return;
+    }
+  }
+
+  /** A user who lost membership stops receiving the room's events at once, on every local socket. */
+  #removeUser(roomId: string, state: RoomState, userId: string, reason: string) {
+    for (const connection of [...state.subscribers])
+      if (connection.userId === userId) this.#evict(connection, roomId, reason);
+    for (const recovery of state.recoveries) if (recovery.connection.userId === userId) recovery.cancelled = true;
+  }
+
+  #evict(connection: Connection, roomId: string, reason: string) {
+    if (!this.unsubscribe(connection, roomId)) return;
+    connection.ws.send(JSON.stringify({ type: "unsubscribed", room_id: roomId, reason }));
+    this.options.onRemoved(connection, roomId);
+  }
+
+  /**
+   * Closes subscribers whose unsent data passed the bound. Checked every 100 ms, and whenever half the
+   * bound has been published since the last check, so no buffer passes 1.5x the bound unseen (Bun
+   * drops a socket outright at 2x).
+   */
+  #checkSlowConsumers(state: RoomState, bytes: number) {
+    const now = performance.now();
+    state.unchecked += bytes;
+    if (now - state.lastSlowCheck < 100 && state.unchecked < this.options.maxBufferedBytes / 2) return;
+    state.lastSlowCheck = now;
+    state.unchecked = 0;
+    for (const connection of state.subscribers) this.closeIfSlow(connection);
+  }
+
+  closeIfSlow(connection: Connection): boolean {
+    if (connection.closed || connection.ws.getBufferedAmount() <= this.options.maxBufferedBytes) return false;
+    this.options.log.warn("closing slow WebSocket consumer", {
+      connection_id: connection.id,
+      user_id: connection.userId,
+    });
+    connection.closeReason = "slow_consumer";
+    connection.ws.close(1008, "slow consumer");
+    return true;
+  }
+
+  /** Drops every bus subscription (shutdown). */
+  close() {
+    for (const state of this.#rooms.values()) state.bus.unsubscribe();
+    this.#rooms.clear();
+  }
+}

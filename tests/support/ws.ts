@@ -1,0 +1,84 @@
+// A WebSocket test client: collects every frame, waits for frames by predicate or ref, knows how it closed.
+
+export type Frame = { type: string; ref?: string; [key: string]: any };
+
+let refs = 0;
+
+export class WsClient {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data)) as Frame;
+      this.frames.push(frame);
+      this.#waiters = this.#waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
+    });
+    this.closed = new Promise((resolve) =>
+      socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
+    );
+  }
+
+  /** Connects with the token in the query (default) or the Authorization header; resolves after `hello`. */
+  static async connect(baseUrl: string, token: string, via: "query" | "header" = "query"): Promise<WsClient> {
+    const url = `${baseUrl.replace(/^http/, "ws")}/v1/ws${via === "query" ? `?token=${encodeURIComponent(token)}` : ""}`;
+    const socket =
+      via === "header"
+        ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } } as any)
+        : new WebSocket(url);
+    const client = new WsClient(socket);
+    await client.next((f) => f.type === "hello");
+    return client;
+  }
+
+  send(frame: Record<string, unknown> | string) {
+    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  /** Sends a frame with a fresh ref and resolves with the reply (or error) carrying that ref. */
+  request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Frame> {
+    const ref = `r${++refs}`;
+    const reply = this.next((f) => f.ref === ref, timeoutMs);
+    this.send({ ...frame, ref });
+    return reply;
+  }
+
+  /** The first frame, already received or still to come, that matches. */
+  next(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
+    const seen = this.frames.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+    });
+  }
+
+  /** Waits until `count` frames match, then returns them in arrival order. */
+  async collect(match: (f: Frame) => boolean, count: number, timeoutMs = 5000): Promise<Frame[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.filter(match).length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.frames.filter(match).length} of ${count} frames arrived`);
+      await Bun.sleep(5);
+    }
+    return this.frames.filter(match);
+  }
+
+  async subscribe(roomId: string, since?: string) {
+    const reply = await this.request({ type: "subscribe", room_id: roomId, ...(since ? { since } : {}) });
+    if (reply.type !== "subscribed") throw new Error(`subscribe failed: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  close() {
+    this.socket.close();
+    return this.closed;
+  }
+}
+
+export const messagesIn = (client: WsClient, roomId: string) =>
+  client.frames.filter((f) => f.type === "message.created" && f.room_id === roomId).map((f) => f.message);
