@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, uniqueUser } from "../support/client";
 import { Outbox, tokenIn } from "../support/outbox";
+import { WsClient } from "../support/ws";
 
 const root = join(import.meta.dir, "..", "..");
 let work: string;
@@ -151,6 +152,21 @@ describe("chatd binary", () => {
       request_id: expect.any(String),
       duration_ms: expect.any(Number),
     });
+  });
+
+  test("SIGTERM closes WebSocket clients with 1001 and exits", async () => {
+    const dataDir = join(work, "ws-stop");
+    const server = await serve(dataDir, { PASSWORD_HASH_MEMORY_KIB: "8192", PASSWORD_HASH_TIME_COST: "1" });
+    const api = new Client(server.url);
+    const user = uniqueUser("ws");
+    await api.post("/v1/auth/signup", user);
+    const login = await api.post("/v1/auth/login", { login: user.username, password: user.password });
+    const room = (await api.as(login.body.access_token).post("/v1/rooms", { name: "live", type: "public" })).body.id;
+    const client = await WsClient.connect(server.url, login.body.access_token);
+    await client.subscribe(room);
+    server.process.kill("SIGTERM");
+    expect((await client.closed).code).toBe(1001);
+    expect(await server.process.exited).toBe(0);
   });
 
   test("SIGTERM lets an in-flight request finish before exiting", async () => {
