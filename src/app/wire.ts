@@ -16,6 +16,7 @@ import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
 import type { Bus, Limiter, Mailer, Presence, Store } from "../ports";
+import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
 
@@ -33,6 +34,17 @@ export type Services = {
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
 
 export function createStore(config: Config): Store {
+  if (config.cassandraContactPoints) {
+    return new CassandraStore({
+      contactPoints: config.cassandraContactPoints,
+      keyspace: config.cassandraKeyspace,
+      localDataCenter: config.cassandraLocalDc,
+      replication: config.cassandraReplication,
+      username: config.cassandraUsername,
+      password: config.cassandraPassword,
+      timeoutMs: config.cassandraTimeoutMs,
+    });
+  }
   return new SqliteStore(databasePath(config));
 }
 

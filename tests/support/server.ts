@@ -1,4 +1,6 @@
 // Starts a real chatd server on a random port with an empty data dir, for HTTP and WebSocket tests.
+// With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
+// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,14 +8,26 @@ import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger } from "../../src/log";
 import { Outbox } from "./outbox";
+import { CASSANDRA_CONTACT_POINT, dropKeyspace, uniqueKeyspace } from "./services";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
 export type TestServer = RunningServer & { dataDir: string; config: Config; outbox: Outbox; close(): Promise<void> };
 
+/** Storage settings for a test server: a fresh Cassandra keyspace when asked for, else SQLite (none). */
+function storeOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_STORE !== "cassandra" && !overrides.cassandraContactPoints) return {};
+  return {
+    cassandraContactPoints: [CASSANDRA_CONTACT_POINT],
+    cassandraKeyspace: uniqueKeyspace(),
+    cassandraLocalDc: "datacenter1",
+  };
+}
+
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
+    ...storeOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -33,6 +47,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     async close() {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
+      if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
     },
   };
 }

@@ -18,7 +18,7 @@ const UNAVAILABLE_CODES = new Set<number>([
   codes.truncateError,
 ]);
 
-export function isUnavailable(error: unknown): boolean {
+function isUnavailable(error: unknown): boolean {
   return (
     error instanceof errors.NoHostAvailableError ||
     error instanceof errors.OperationTimedOutError ||

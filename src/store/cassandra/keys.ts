@@ -39,17 +39,9 @@ export const keyMicros = (key: Buffer): number => Number(floorDiv(keyTime(key), 
 /** Compares two sort keys (unsigned bytes), i.e. two message ids in `compareMessageIds` order. */
 export const compareKeys = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
 
-/** Greater than every sort key. */
-export const MAX_KEY = Buffer.alloc(17, 0xff);
-/** Smaller than every sort key. */
-export const MIN_KEY = Buffer.alloc(1, 0);
-
 /** Cassandra `int` bounds, for open-ended bucket scans. */
 export const MAX_BUCKET = 2_147_483_647;
 export const MIN_BUCKET = -2_147_483_648;
-
-/** Microseconds since the Unix epoch, the unit of Cassandra write timestamps. */
-export const nowMicros = (): number => Date.now() * 1000;
 
 /**
  * Room and audit ids are UUIDv7, which Cassandra's `uuid` type orders like their strings. A cursor of

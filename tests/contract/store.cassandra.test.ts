@@ -1,0 +1,114 @@
+// Runs the storage contract against a real Cassandra on 127.0.0.1:9042 (scripts/services/cassandra),
+// in a keyspace of its own that is dropped afterwards. Message buckets are five minutes wide here, so
+// the contract's histories (minutes apart, with an hour-long gap) span and skip many partitions. Then
+// what only the Cassandra adapter has to prove: concurrent migrations, the fixed bucket width, and
+// message order on timestamp ties, where Cassandra's own timeuuid order differs from compareMessageIds.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
+import { type CassandraOptions, CassandraStore } from "../../src/store/cassandra";
+import {
+  CASSANDRA_CONTACT_POINT,
+  CASSANDRA_HOST,
+  CASSANDRA_PORT,
+  dropKeyspace,
+  requireService,
+  uniqueKeyspace,
+} from "../support/services";
+import { runStoreContract } from "./store.contract";
+import { messageFixture, newUserId, seedRoom, shuffled, T0 } from "./store-fixtures";
+
+const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
+
+const options = (keyspace: string, over: Partial<CassandraOptions> = {}): CassandraOptions => ({
+  contactPoints: [CASSANDRA_CONTACT_POINT],
+  keyspace,
+  localDataCenter: "datacenter1",
+  replication: { class: "SimpleStrategy", replicationFactor: 1 },
+  timeoutMs: 10_000,
+  messageBucketMs: 5 * 60_000,
+  ...over,
+});
+
+if (cassandra.up) {
+  const keyspace = uniqueKeyspace("chatd_contract");
+  // Create the schema up front, outside the suite's hook timeout (a cold node takes a while); the
+  // suite's own migrate() then finds it applied. Fresh-keyspace migration is tested below.
+  const setup = new CassandraStore(options(keyspace));
+  await setup.migrate();
+  await setup.close();
+  runStoreContract(
+    "cassandra",
+    async () => new CassandraStore(options(keyspace)),
+    () => dropKeyspace(keyspace),
+  );
+} else {
+  cassandra.describe("Store contract: cassandra", () => test("runs against a live Cassandra", () => {}));
+}
+
+cassandra.describe("Cassandra store", () => {
+  const keyspace = uniqueKeyspace("chatd_cassandra");
+  const stores: CassandraStore[] = [];
+  const open = (over: Partial<CassandraOptions> = {}) => {
+    const store = new CassandraStore(options(keyspace, over));
+    stores.push(store);
+    return store;
+  };
+  let first: { applied: string[] }[];
+
+  beforeAll(async () => {
+    // Two processes starting at once on a keyspace that does not exist yet.
+    first = await Promise.all([open().migrate(), open().migrate()]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await dropKeyspace(keyspace);
+  });
+
+  test("processes migrating a fresh keyspace at once apply every migration exactly once between them", async () => {
+    const applied = first.flatMap((result) => result.applied);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(new Set(applied).size).toBe(applied.length);
+    expect((await open().migrate()).applied).toEqual([]);
+  });
+
+  test("a process set up for another message bucket width refuses the keyspace", async () => {
+    await expect(open({ messageBucketMs: 60 * 60_000 }).migrate()).rejects.toThrow(/buckets of 300000 ms/);
+  });
+
+  test("ids minted in one 100-ns tick by different processes keep compareMessageIds order", async () => {
+    const store = stores[0]!;
+    const { room } = await seedRoom(store);
+    // Twenty generators (processes) minting in the same millisecond: equal timestamps, random tails.
+    // Cassandra's timeuuid type would order these by their tails as signed bytes.
+    const tick = T0 + 7 * 60_000;
+    const ids = [
+      ...Array.from({ length: 20 }, () => new MessageIdGenerator().next(tick)),
+      new MessageIdGenerator().next(tick - 1),
+      new MessageIdGenerator().next(tick + 1),
+    ];
+    const reader = newUserId();
+    for (const id of shuffled(ids)) await store.insertMessage(messageFixture(room.id, id));
+    const newestFirst = [...ids].sort((a, b) => compareMessageIds(b, a));
+    expect((await store.listMessages(room.id, { limit: 50 })).map((m) => m.id)).toEqual(newestFirst);
+
+    const paged: string[] = [];
+    for (let before: string | undefined; ; ) {
+      const page = await store.listMessages(room.id, { before, limit: 3 });
+      if (page.length === 0) break;
+      paged.push(...page.map((m) => m.id));
+      before = page.at(-1)!.id;
+    }
+    expect(paged).toEqual(newestFirst);
+
+    const oldestFirst = [...newestFirst].reverse();
+    const middle = oldestFirst[10]!;
+    expect((await store.listMessages(room.id, { after: middle, limit: 50 })).map((m) => m.id)).toEqual(
+      oldestFirst.slice(11),
+    );
+    expect(await store.countUnread(room.id, reader, middle, 100)).toEqual({ count: 11, mentioned: false });
+    expect(await store.setReadMarker(room.id, reader, middle)).toBe(true);
+    expect(await store.setReadMarker(room.id, reader, oldestFirst[9]!)).toBe(false);
+    expect(await store.setReadMarker(room.id, reader, oldestFirst[11]!)).toBe(true);
+    expect(await store.getReadMarker(room.id, reader)).toBe(oldestFirst[11]!);
+  });
+});
