@@ -3,7 +3,7 @@ import type { MessageStore } from "../ports/messages";
 import type { RoomRecord, RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
 import { notFound, validationFailed } from "./errors";
-import { newRoomId } from "./ids";
+import { compareMessageIds, newRoomId } from "./ids";
 import type { Messages } from "./messages";
 import { type MessageView, messageView } from "./views";
 
@@ -19,6 +19,13 @@ export type Conversation = {
   lastMessage: MessageView | null;
   unread: number;
 };
+
+/** Newest activity first: by last message id (time-ordered, no ties), else by when the DM was opened. */
+function byLatestActivity(a: Conversation, b: Conversation): number {
+  if (a.lastMessage && b.lastMessage) return compareMessageIds(b.lastMessage.id, a.lastMessage.id);
+  const time = (c: Conversation) => (c.lastMessage ? Date.parse(c.lastMessage.created_at) : c.room.createdAt.getTime());
+  return time(b) - time(a);
+}
 
 export class Conversations {
   readonly #now: () => Date;
@@ -72,10 +79,7 @@ export class Conversations {
         };
       }),
     );
-    const activity = (c: Conversation) => c.lastMessage?.created_at ?? c.room.createdAt.toISOString();
-    return conversations
-      .filter((c): c is Conversation => c !== null)
-      .sort((a, b) => activity(b).localeCompare(activity(a)));
+    return conversations.filter((c): c is Conversation => c !== null).sort(byLatestActivity);
   }
 
   /** Unread counts of every room the caller belongs to. */
