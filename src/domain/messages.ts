@@ -35,6 +35,19 @@ export const UNREAD_CAP = 1000;
 const MAX_MENTIONS = 20;
 const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
 
+/** Code points in `text` (what `[...text].length` counts: a surrogate pair is one), without an array. */
+function codePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++, count++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return count;
+}
+
 export class Messages {
   readonly #now: () => Date;
   readonly #perRoom = new KeyedSerializer();
@@ -204,9 +217,9 @@ export class Messages {
     const content = raw.trim();
     if (content.length === 0)
       throw validationFailed("content must not be empty", [{ field: "content", message: "must not be empty" }]);
-    const length = [...content].length;
     const max = this.deps.settings.maxLength;
-    if (length > max) {
+    // A string has at most as many code points as UTF-16 units: count them only when that can matter.
+    if (content.length > max && codePoints(content) > max) {
       throw validationFailed(`content is longer than ${max} characters`, [
         { field: "content", message: `must be at most ${max} characters`, reason: "too_long" },
       ]);
@@ -216,6 +229,7 @@ export class Messages {
 
   /** Ids of the existing users @mentioned in the content (at most MAX_MENTIONS names looked up). */
   async #mentions(content: string): Promise<string[]> {
+    if (!content.includes("@")) return [];
     const names = [...new Set([...content.matchAll(MENTION)].map((m) => (m[1] as string).toLowerCase()))].slice(
       0,
       MAX_MENTIONS,

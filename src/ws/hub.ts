@@ -3,7 +3,7 @@
 // turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
 // and one JSON encoding.
 import type { ServerWebSocket } from "bun";
-import { decodeEvent, type RoomEvent, roomSubject } from "../domain/events";
+import { type RoomEvent, roomSubject } from "../domain/events";
 import { compareMessageIds } from "../domain/ids";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -49,6 +49,16 @@ const FORWARDED = new Set([
 ]);
 
 export const topicOf = (roomId: string) => `room:${roomId}`;
+
+/**
+ * The type of an encoded event read from its start, where chatd's events carry it (`{"type":"...`),
+ * or null when it is not there; the event must then be parsed.
+ */
+const leadingType = (raw: string): string | null => {
+  if (!raw.startsWith('{"type":"')) return null;
+  const end = raw.indexOf('"', 9);
+  return end > 9 ? raw.slice(9, end) : null;
+};
 
 export type HubOptions = {
   bus: Bus;
@@ -163,22 +173,26 @@ export class Hub {
     return rooms;
   }
 
-  /** A room event from the bus: forward it, or apply a membership change to local sockets. */
+  /**
+   * A room event from the bus: forward it, or apply a membership change to local sockets. A forwarded
+   * event is published as the bus delivered it; it is parsed only when something reads more than its
+   * type (a recovery in progress keeps parsed events).
+   */
   #deliver(roomId: string, data: Uint8Array) {
     const state = this.#rooms.get(roomId);
     const server = this.#server;
     if (!state || !server) return;
     const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
-    const event = decodeEvent(data);
+    const type = leadingType(raw);
+    if (type !== null && FORWARDED.has(type) && state.recoveries.size === 0) {
+      this.#publish(roomId, state, server, raw, type);
+      return;
+    }
+    const event = JSON.parse(raw) as RoomEvent;
     for (const recovery of state.recoveries) recovery.buffer.push({ raw, event });
 
     if (FORWARDED.has(event.type)) {
-      const topic = topicOf(roomId);
-      const started = performance.now();
-      server.publish(topic, raw);
-      this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
-      this.options.metrics.ws.framesOut.inc({ type: event.type }, server.subscriberCount(topic));
-      this.#checkSlowConsumers(state, raw.length);
+      this.#publish(roomId, state, server, raw, event.type);
       return;
     }
     switch (event.type) {
@@ -199,6 +213,16 @@ export class Hub {
         for (const recovery of state.recoveries) recovery.cancelled = true;
         return;
     }
+  }
+
+  /** One native topic publish: every subscribed socket gets the same bytes. */
+  #publish(roomId: string, state: RoomState, server: NonNullable<Hub["server"]>, raw: string, type: string) {
+    const topic = topicOf(roomId);
+    const started = performance.now();
+    server.publish(topic, raw);
+    this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
+    this.options.metrics.ws.framesOut.inc({ type }, server.subscriberCount(topic));
+    this.#checkSlowConsumers(state, raw.length);
   }
 
   /** A user who lost membership stops receiving the room's events at once, on every local socket. */

@@ -39,13 +39,18 @@ const toMessage = (row: MessageRow): MessageRecord => ({
 const COLUMNS =
   "id, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
 
+type Inserted = { message: MessageRecord; created: boolean };
+
 export class SqliteMessages implements MessageStore {
   readonly #db: Database;
   readonly #run: Run;
+  /** insertMessage's transaction, made once: bun:sqlite builds several wrapper functions per `transaction()`. */
+  readonly #insert: { immediate(message: MessageRecord): Inserted };
 
   constructor(db: Database, run: Run) {
     this.#db = db;
     this.#run = run;
+    this.#insert = db.transaction((message: MessageRecord) => this.#insertOrFind(message));
   }
 
   /**
@@ -54,37 +59,7 @@ export class SqliteMessages implements MessageStore {
    * reused message id is a `conflict` error.
    */
   async insertMessage(message: MessageRecord) {
-    return this.#run((db) =>
-      db
-        .transaction((): { message: MessageRecord; created: boolean } => {
-          const { changes } = db
-            .query(
-              `INSERT INTO messages (${COLUMNS}, seq)
-               VALUES ($id, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
-                       $replyTo, $clientId, $mentions, $attachmentIds, $seq)
-               ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
-            )
-            .run({
-              id: message.id,
-              roomId: message.roomId,
-              authorId: message.authorId,
-              authorUsername: message.authorUsername,
-              content: message.content,
-              createdAt: message.createdAt.getTime(),
-              editedAt: message.editedAt?.getTime() ?? null,
-              deleted: message.deleted ? 1 : 0,
-              replyTo: message.replyTo,
-              clientId: message.clientId,
-              mentions: JSON.stringify(message.mentions),
-              attachmentIds: JSON.stringify(message.attachmentIds),
-              seq: messageSortKey(message.id),
-            });
-          if (changes === 1) return { message, created: true };
-          const first = this.#byClientId(message.roomId, message.authorId, message.clientId!);
-          return { message: first!, created: false };
-        })
-        .immediate(),
-    );
+    return this.#run(() => this.#insert.immediate(message));
   }
 
   async getMessage(roomId: string, id: string) {
@@ -103,23 +78,27 @@ export class SqliteMessages implements MessageStore {
   /**
    * `before`: older than it, newest first. `after`: newer than it, oldest first (with both, the range
    * between them, oldest first). Neither: the newest, newest first. Cursors compare by sort key, so
-   * they need not exist; a page is one range scan of (room_id, seq).
+   * they need not exist; a page is one range scan of (room_id, seq), starting at the cursor: only the
+   * bounds given are in the statement, so SQLite seeks to them instead of filtering from an end.
    */
   async listMessages(roomId: string, query: HistoryQuery) {
     const ascending = query.after !== undefined;
+    const params: Record<string, string | number> = { roomId, limit: query.limit };
+    let where = "room_id = $roomId";
+    if (query.after !== undefined) {
+      where += " AND seq > $after";
+      params.after = messageSortKey(query.after);
+    }
+    if (query.before !== undefined) {
+      where += " AND seq < $before";
+      params.before = messageSortKey(query.before);
+    }
     const rows = this.#run((db) =>
       db
-        .query<MessageRow, [Record<string, string | number | null>]>(
-          `SELECT ${COLUMNS} FROM messages
-           WHERE room_id = $roomId AND ($after IS NULL OR seq > $after) AND ($before IS NULL OR seq < $before)
-           ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $limit`,
+        .query<MessageRow, [Record<string, string | number>]>(
+          `SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $limit`,
         )
-        .all({
-          roomId,
-          after: query.after === undefined ? null : messageSortKey(query.after),
-          before: query.before === undefined ? null : messageSortKey(query.before),
-          limit: query.limit,
-        }),
+        .all(params),
     );
     return rows.map(toMessage);
   }
@@ -247,6 +226,34 @@ export class SqliteMessages implements MessageStore {
         .get(roomId, userId, after === null ? "" : messageSortKey(after), Math.max(0, cap)),
     );
     return { count: row?.count ?? 0, mentioned: row?.mentioned === 1 };
+  }
+
+  #insertOrFind(message: MessageRecord): Inserted {
+    const { changes } = this.#db
+      .query(
+        `INSERT INTO messages (${COLUMNS}, seq)
+         VALUES ($id, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
+                 $replyTo, $clientId, $mentions, $attachmentIds, $seq)
+         ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
+      )
+      .run({
+        id: message.id,
+        roomId: message.roomId,
+        authorId: message.authorId,
+        authorUsername: message.authorUsername,
+        content: message.content,
+        createdAt: message.createdAt.getTime(),
+        editedAt: message.editedAt?.getTime() ?? null,
+        deleted: message.deleted ? 1 : 0,
+        replyTo: message.replyTo,
+        clientId: message.clientId,
+        mentions: JSON.stringify(message.mentions),
+        attachmentIds: JSON.stringify(message.attachmentIds),
+        seq: messageSortKey(message.id),
+      });
+    if (changes === 1) return { message, created: true };
+    const first = this.#byClientId(message.roomId, message.authorId, message.clientId!);
+    return { message: first!, created: false };
   }
 
   #byClientId(roomId: string, authorId: string, clientId: string) {

@@ -1,0 +1,198 @@
+// Scenario http: C virtual users (k6 VUs) in a closed loop, each iteration an authenticated
+// `POST /v1/rooms/{id}/messages` then a `GET .../messages?limit=50` history page, for a fixed time.
+// The baseline answers the same requests with a JSON echo. `bun run bench:http [--concurrency 64] ...`
+import { parseArgs } from "./lib/args";
+import type { HttpResult } from "./lib/commands";
+import { createRoom, createUsers, joinRoom, mapLimit, runPrefix } from "./lib/fixtures";
+import { LoadPool, loadgenCpu, round } from "./lib/pool";
+import { busyWarning, cpuMeter, machineBusy, machineInfo, rssBytes } from "./lib/proc";
+import { type Row, tableRows, writeResult } from "./lib/report";
+import { checkThresholds, Metrics, type Thresholds } from "./lib/runner";
+import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
+import { Histogram } from "./lib/stats";
+import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./lib/target";
+
+export const options = {
+  concurrency: { default: 32, min: 1, max: 1000, help: "virtual users, each one request at a time" },
+  duration: { default: 15, min: 1, max: 300, help: "measured seconds" },
+  warmup: { default: 3, min: 0, max: 60, help: "seconds of the same load before measuring" },
+  workers: { default: 2, min: 1, max: 16, help: "load-generator processes sharing the virtual users" },
+  users: { default: 8, min: 1, max: 1000, help: "chatd users the virtual users act as" },
+  rooms: { default: 4, min: 1, max: 100, help: "rooms the virtual users post to and read" },
+  historyLimit: { default: 50, min: 1, max: 200, help: "messages per history page" },
+  messageChars: { default: 100, min: 20, max: 4000, help: "characters of content per message" },
+  target: { default: "both", help: "chatd, baseline or both" },
+  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+};
+
+export type HttpOptions = ReturnType<typeof parseArgs<typeof options>>;
+
+export const ROWS: Row[] = [
+  { label: "requests/s", metric: "http_reqs", stat: "rate", format: "rate" },
+  { label: "all requests p50", metric: "http_req_ms", stat: "p(50)", format: "ms" },
+  { label: "all requests p95", metric: "http_req_ms", stat: "p(95)", format: "ms" },
+  { label: "all requests p99", metric: "http_req_ms", stat: "p(99)", format: "ms" },
+  { label: "POST message p50", metric: "http_post_ms", stat: "p(50)", format: "ms" },
+  { label: "POST message p95", metric: "http_post_ms", stat: "p(95)", format: "ms" },
+  { label: "POST message p99", metric: "http_post_ms", stat: "p(99)", format: "ms" },
+  { label: "GET history p50", metric: "http_get_ms", stat: "p(50)", format: "ms" },
+  { label: "GET history p95", metric: "http_get_ms", stat: "p(95)", format: "ms" },
+  { label: "GET history p99", metric: "http_get_ms", stat: "p(99)", format: "ms" },
+  { label: "errors", metric: "http_errors", stat: "count", format: "int" },
+  { label: "server CPU (cores)", metric: "server_cpu_cores", stat: "value", format: "share" },
+  { label: "server CPU per request", metric: "server_cpu_us_per_request", stat: "value", format: "us" },
+  { label: "server RSS at the end", metric: "server_rss_end", stat: "value", format: "bytes" },
+  { label: "load gen busiest worker (core)", metric: "loadgen_max_core_share", stat: "value", format: "share" },
+];
+
+const THRESHOLDS: Thresholds = { http_errors: ["count==0"] };
+
+export const timeBound = (o: HttpOptions) => (2 * (60 + o.warmup + o.duration) + 60) * 1000;
+
+type Vu = { roomId: string; token?: string };
+
+/** chatd: users who all joined every room; virtual user v acts as user v mod U in room v mod R. */
+async function virtualUsers(target: Target, o: HttpOptions): Promise<Vu[]> {
+  if (target.kind === "baseline") {
+    return Array.from({ length: o.concurrency }, (_, v) => ({ roomId: `room-${v % o.rooms}` }));
+  }
+  const users = await createUsers(target.url, runPrefix(), o.users);
+  const owner = users[0]!;
+  const rooms = await mapLimit(
+    Array.from({ length: o.rooms }, (_, r) => r),
+    4,
+    (r) => createRoom(target.url, owner, `bench-http-${r}`),
+  );
+  await mapLimit(
+    rooms.flatMap((roomId) => users.slice(1).map((user) => ({ user, roomId }))),
+    8,
+    ({ user, roomId }) => joinRoom(target.url, user, roomId),
+  );
+  return Array.from({ length: o.concurrency }, (_, v) => ({
+    roomId: rooms[v % o.rooms]!,
+    token: users[v % o.users]!.token,
+  }));
+}
+
+async function runTarget(target: Target, pool: LoadPool, o: HttpOptions) {
+  const vus = await virtualUsers(target, o);
+  log(`${target.kind}: ${vus.length} virtual users for ${o.warmup} + ${o.duration} s`);
+  const workers = pool.workers.length;
+  let meter: ReturnType<typeof cpuMeter> | undefined;
+  // The server's CPU is measured over the measured window only, after the warm-up.
+  const startMeter = setTimeout(() => {
+    meter = cpuMeter(target.pid);
+  }, o.warmup * 1000);
+  const results = await pool.all<HttpResult>((w) => ({
+    op: "http",
+    kind: target.kind,
+    url: target.url,
+    vus: vus.filter((_, v) => v % workers === w),
+    warmupMs: o.warmup * 1000,
+    durationMs: o.duration * 1000,
+    historyLimit: o.historyLimit,
+    chars: o.messageChars,
+  }));
+  clearTimeout(startMeter);
+  const server = meter?.();
+  const rssEnd = rssBytes(target.pid);
+  const exitCode = await target.stop();
+
+  const metrics = new Metrics();
+  const post = new Histogram();
+  const get = new Histogram();
+  for (const r of results) {
+    post.merge(r.post);
+    get.merge(r.get);
+  }
+  const all = new Histogram().merge(post).merge(get);
+  const errors = results.reduce((a, r) => a + r.errors, 0);
+  metrics.trend("http_req_ms", all);
+  metrics.trend("http_post_ms", post);
+  metrics.trend("http_get_ms", get);
+  metrics.counter("http_reqs", all.count, o.duration);
+  metrics.counter("http_errors", errors, o.duration);
+  metrics.gauge("server_cpu_cores", server?.cores ?? Number.NaN);
+  metrics.gauge("server_cpu_us_per_request", server ? (server.cpuSeconds * 1e6) / Math.max(1, all.count) : Number.NaN);
+  metrics.gauge("server_rss_end", rssEnd, "bytes");
+  const cpu = loadgenCpu(results.map((r) => ({ ...r.cpu, role: "http" })));
+  metrics.gauge("loadgen_max_core_share", cpu.max_core_share);
+  const warnings: string[] = [];
+  if (cpu.saturated)
+    warnings.push(
+      `${target.kind}: load generator saturated (a worker used ${Math.round(cpu.max_core_share * 100)} % of a core): results are a lower bound`,
+    );
+  if (server && server.machineBusy > 0.95)
+    warnings.push(
+      `${target.kind}: the machine's CPUs were ${Math.round(server.machineBusy * 100)} % busy: server and load generator competed`,
+    );
+  if (exitCode !== 0) warnings.push(`${target.kind}: server exited with code ${exitCode}`);
+  return {
+    metrics,
+    warnings,
+    detail: {
+      server: {
+        pid: target.pid,
+        exit_code: exitCode,
+        cpu: server && { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
+        machine_busy: server && round(server.machineBusy, 3),
+      },
+      loadgen: cpu,
+      error_samples: results.flatMap((r) => r.errorSamples),
+    },
+  };
+}
+
+export async function httpScenario(o: HttpOptions, resources: Resources): Promise<Outcome> {
+  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
+  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error(`--target: chatd, baseline or both`);
+  const busyBefore = await machineBusy();
+  const build = buildChatd();
+  resources.defer(build.cleanup);
+  const pool = await LoadPool.start(o.workers, 1024 + o.concurrency, timeBound(o));
+  resources.defer(() => pool.stop());
+  const runs: Partial<Record<TargetKind, Awaited<ReturnType<typeof runTarget>>>> = {};
+  for (const kind of kinds) {
+    const target =
+      kind === "chatd"
+        ? await startChatd(build.binary, { files: 4096, profileDir: profileDir(o.profile) })
+        : await startBaseline({ files: 4096 });
+    resources.defer(() => target.stop());
+    log(`${kind} on ${target.url} (pid ${target.pid})`);
+    runs[kind] = await runTarget(target, pool, o);
+  }
+  const main = (runs.chatd ?? runs.baseline)!;
+  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
+  const thresholds = checkThresholds(main.metrics, THRESHOLDS);
+  const table = tableRows(ROWS, main.metrics, baseline?.metrics ?? null);
+  const warnings = [
+    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
+    ...(runs.baseline?.warnings ?? []),
+    ...(runs.chatd?.warnings ?? []),
+  ];
+  const ok = thresholds.every((t) => t.ok);
+  const title = `http: ${o.concurrency} virtual users, POST message + GET ${o.historyLimit}-message page, ${o.duration} s`;
+  const file = writeResult("http", {
+    scenario: "http",
+    title,
+    started_at: new Date().toISOString(),
+    options: o,
+    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
+    thresholds: { definition: THRESHOLDS, results: thresholds, ok },
+    targets: Object.fromEntries(
+      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
+    ),
+    ratios: baseline ? Object.fromEntries(ROWS.map((r, i) => [r.label, table[i]![3]])) : null,
+    warnings,
+  });
+  return { scenario: "http", ok, file, title, table, thresholds, warnings };
+}
+
+if (import.meta.main) {
+  const o = parseArgs("http", options);
+  await runMain(timeBound(o), async (resources) => {
+    const outcome = await httpScenario(o, resources);
+    printOutcome(outcome);
+    return [outcome];
+  });
+}

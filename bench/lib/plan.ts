@@ -1,0 +1,96 @@
+// Who connects where: rooms, users and the connection list of a WebSocket scenario, for either target,
+// and opening those connections from the load workers.
+
+import type { ConnectResult } from "./commands";
+import { createRoom, createUsers, joinRoom, mapLimit, runPrefix } from "./fixtures";
+import type { LoadPool } from "./pool";
+import type { ConnSpec } from "./protocol";
+import { type Stage, shareOf } from "./runner";
+import { Histogram } from "./stats";
+import type { Target } from "./target";
+
+export type Plan = { receivers: ConnSpec[]; senders: ConnSpec[]; users: number; setupSeconds: number };
+
+/**
+ * `connections` receivers spread round-robin over `rooms`, plus one sender per room. On chatd each room
+ * has `usersPerRoom` receiving users (their connections share them) and a sending user who owns it;
+ * the baseline's rooms are topic names and need no users.
+ */
+export async function planRooms(
+  target: Target,
+  opts: { connections: number; rooms: number; usersPerRoom: number },
+): Promise<Plan> {
+  const started = performance.now();
+  const { connections, rooms, usersPerRoom } = opts;
+  if (target.kind === "baseline") {
+    const topic = (room: number) => `room-${room}`;
+    return {
+      receivers: Array.from({ length: connections }, (_, i) => ({ room: i % rooms, roomId: topic(i % rooms) })),
+      senders: Array.from({ length: rooms }, (_, room) => ({ room, roomId: topic(room) })),
+      users: 0,
+      setupSeconds: 0,
+    };
+  }
+  const perRoom = Math.max(1, Math.min(usersPerRoom, Math.ceil(connections / rooms)));
+  const users = await createUsers(target.url, runPrefix(), rooms * (perRoom + 1));
+  const owners = Array.from({ length: rooms }, (_, room) => users[room * (perRoom + 1)]!);
+  const roomIds = await mapLimit(owners, 4, (owner, room) => createRoom(target.url, owner, `bench-${room}`));
+  const members = (room: number) => users.slice(room * (perRoom + 1) + 1, (room + 1) * (perRoom + 1));
+  await mapLimit(
+    roomIds.flatMap((roomId, room) => members(room).map((user) => ({ user, roomId }))),
+    8,
+    ({ user, roomId }) => joinRoom(target.url, user, roomId),
+  );
+  return {
+    receivers: Array.from({ length: connections }, (_, i) => {
+      const room = i % rooms;
+      const user = members(room)[Math.floor(i / rooms) % perRoom]!;
+      return { room, roomId: roomIds[room]!, token: user.token };
+    }),
+    senders: owners.map((owner, room) => ({ room, roomId: roomIds[room]!, token: owner.token })),
+    users: users.length,
+    setupSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+export type Opened = {
+  opened: number;
+  failed: number;
+  errors: string[];
+  timeToReady: Histogram;
+  seconds: number;
+};
+
+/** Opens `specs` from the workers `on` (round-robin shares), each following its share of `stages`. */
+export async function openConnections(
+  pool: LoadPool,
+  target: Target,
+  specs: ConnSpec[],
+  opts: { on: number[]; role: "receiver" | "sender"; stages: Stage[]; maxInFlight: number },
+): Promise<Opened> {
+  const shares = opts.on.map((_, k) => specs.filter((_, i) => i % opts.on.length === k));
+  const started = performance.now();
+  const results = await Promise.all(
+    opts.on.map((worker, k) =>
+      pool.call<ConnectResult>(worker, {
+        op: "connect",
+        kind: target.kind,
+        url: target.url,
+        specs: shares[k]!,
+        role: opts.role,
+        stages: shareOf(opts.stages, shares[k]!.length, specs.length),
+        maxInFlight: opts.maxInFlight,
+        timeoutMs: 30_000,
+      }),
+    ),
+  );
+  const timeToReady = new Histogram();
+  for (const r of results) timeToReady.merge(r.timeToReady);
+  return {
+    opened: results.reduce((a, r) => a + r.opened, 0),
+    failed: results.reduce((a, r) => a + r.failed, 0),
+    errors: results.flatMap((r) => r.errors),
+    timeToReady,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,120 @@
+// The load generator seen from the coordinator: several worker processes (load-worker.ts), commands
+// over IPC, clock calibration, and the CPU check that says when the generator itself was the limit.
+import { join } from "node:path";
+import type { Command, Reply, WorkerCpu } from "./commands";
+import { withOpenFiles } from "./target";
+
+/** A worker busier than this share of a core may have delayed sends or receipts. */
+export const SATURATED = 0.9;
+
+type Pending = { resolve(value: unknown): void; reject(error: Error): void };
+
+class LoadWorker {
+  readonly #pending = new Map<number, Pending>();
+  #ids = 0;
+  readonly proc: Bun.Subprocess;
+  readonly ready: Promise<unknown>;
+
+  constructor(files: number, maxMs: number) {
+    const { prefix } = withOpenFiles(files);
+    let ready!: Pending;
+    this.ready = new Promise((resolve, reject) => {
+      ready = { resolve, reject };
+    });
+    this.#pending.set(0, ready);
+    this.proc = Bun.spawn([...prefix, process.execPath, join(import.meta.dir, "load-worker.ts")], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, BENCH_WORKER_MAX_MS: String(maxMs) },
+      ipc: (reply: Reply) => {
+        const pending = this.#pending.get(reply.id);
+        if (!pending) return;
+        this.#pending.delete(reply.id);
+        if (reply.ok) pending.resolve(reply.result);
+        else pending.reject(new Error(`load worker ${this.proc.pid}: ${reply.error}`));
+      },
+    });
+    this.proc.exited.then((code) => {
+      for (const pending of this.#pending.values()) pending.reject(new Error(`load worker exited (${code})`));
+      this.#pending.clear();
+    });
+  }
+
+  call<T>(cmd: Command): Promise<T> {
+    const id = ++this.#ids;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.proc.send({ id, cmd });
+    });
+  }
+}
+
+export class LoadPool {
+  private constructor(readonly workers: LoadWorker[]) {}
+
+  /** Starts `count` workers, each allowed `files` open files and at most `maxMs` of life. */
+  static async start(count: number, files: number, maxMs: number) {
+    const workers = Array.from({ length: count }, () => new LoadWorker(files, maxMs));
+    await Promise.all(workers.map((w) => w.ready));
+    return new LoadPool(workers);
+  }
+
+  get pids() {
+    return this.workers.map((w) => w.proc.pid);
+  }
+
+  call<T>(index: number, cmd: Command): Promise<T> {
+    return this.workers[index]!.call<T>(cmd);
+  }
+
+  /** The same command to every worker, or one per worker from `make`. */
+  all<T>(cmd: Command | ((index: number) => Command)): Promise<T[]> {
+    return Promise.all(this.workers.map((w, i) => w.call<T>(typeof cmd === "function" ? cmd(i) : cmd)));
+  }
+
+  /**
+   * NTP-style: the worker's clock minus the midpoint of the round trip, from the fastest of several
+   * exchanges. The offset is applied only when it exceeds that round trip's uncertainty; processes on
+   * one machine share its clock, so it usually is not.
+   */
+  async calibrate(rounds = 15) {
+    const result: { pid: number; offset_ms: number; rtt_ms: number; applied: boolean }[] = [];
+    for (const worker of this.workers) {
+      let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+      for (let i = 0; i < rounds; i++) {
+        const t1 = performance.timeOrigin + performance.now();
+        const { t } = await worker.call<{ t: number }>({ op: "sync" });
+        const t2 = performance.timeOrigin + performance.now();
+        if (t2 - t1 < best.rtt) best = { rtt: t2 - t1, offset: t - (t1 + t2) / 2 };
+      }
+      const applied = Math.abs(best.offset) > best.rtt / 2;
+      await worker.call({ op: "offset", offsetMs: applied ? best.offset : 0 });
+      result.push({ pid: worker.proc.pid, offset_ms: best.offset, rtt_ms: best.rtt, applied });
+    }
+    return result;
+  }
+
+  async stop() {
+    await Promise.allSettled(this.workers.map((w) => (w.proc.exitCode === null ? w.call({ op: "exit" }) : null)));
+    for (const w of this.workers) {
+      const timer = setTimeout(() => w.proc.kill("SIGKILL"), 3000);
+      await w.proc.exited;
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The load generator's CPU, worker by worker, and whether any worker was saturated. */
+export function loadgenCpu(cpus: (WorkerCpu & { role: string })[]) {
+  const saturated = cpus.some((c) => c.share > SATURATED);
+  return {
+    workers: cpus.map((c) => ({ pid: c.pid, role: c.role, core_share: round(c.share, 3), cpu_seconds: c.seconds })),
+    max_core_share: round(Math.max(...cpus.map((c) => c.share)), 3),
+    total_cores: round(cpus.reduce((a, c) => a + c.seconds, 0) / Math.max(...cpus.map((c) => c.wallSeconds)), 3),
+    saturated,
+  };
+}
+
+export const round = (value: number, digits = 2) => {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+};

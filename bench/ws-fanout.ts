@@ -1,0 +1,277 @@
+// Scenario ws-fanout: N WebSocket receivers in R rooms, one sender per room sending M messages/s in
+// total for D seconds over `message.send`; latency from the send timestamp inside the content to
+// arrival, every delivery checked for loss and order. Run against chatd and the raw Bun baseline.
+// `bun run bench:ws [--connections 10000] [--duration 10] ...` (see --help).
+import { parseArgs } from "./lib/args";
+import type { Report } from "./lib/commands";
+import { type Opened, openConnections, planRooms } from "./lib/plan";
+import { LoadPool, loadgenCpu, round } from "./lib/pool";
+import { busyWarning, cpuMeter, machineBusy, machineInfo, rssBytes, settledRss } from "./lib/proc";
+import { type Row, tableRows, writeResult } from "./lib/report";
+import { checkThresholds, Metrics, parseStages, type Stage, type Thresholds } from "./lib/runner";
+import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
+import { Histogram } from "./lib/stats";
+import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./lib/target";
+
+export const options = {
+  connections: { default: 1000, min: 1, max: 20_000, help: "receiving WebSocket connections" },
+  rooms: { default: 10, min: 1, max: 500, help: "rooms (one sender connection each)" },
+  rate: { default: 50, min: 1, max: 5000, help: "messages per second, all rooms together" },
+  duration: { default: 20, min: 1, max: 300, help: "seconds of sending" },
+  warmup: { default: 2, min: 0, max: 60, help: "seconds of the same traffic before measuring" },
+  workers: { default: 3, min: 1, max: 16, help: "receiving load-generator processes (plus one sender)" },
+  usersPerRoom: { default: 10, min: 1, max: 1000, help: "chatd users whose connections receive in a room" },
+  messageChars: { default: 100, min: 40, max: 4000, help: "characters of content per message" },
+  ramp: { default: "", help: "connection ramp as k6 stages, e.g. 10s:1000 (default: as fast as possible)" },
+  maxInFlight: { default: 32, min: 1, max: 1000, help: "WebSocket handshakes in flight per worker" },
+  p95: { default: 50, min: 1, max: 60_000, help: "threshold: p95 end-to-end latency, ms" },
+  target: { default: "both", help: "chatd, baseline or both" },
+  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+};
+
+export type WsOptions = ReturnType<typeof parseArgs<typeof options>>;
+
+export const ROWS: Row[] = [
+  { label: "latency p50", metric: "ws_latency_ms", stat: "p(50)", format: "ms" },
+  { label: "latency p95", metric: "ws_latency_ms", stat: "p(95)", format: "ms" },
+  { label: "latency p99", metric: "ws_latency_ms", stat: "p(99)", format: "ms" },
+  { label: "latency max", metric: "ws_latency_ms", stat: "max", format: "ms" },
+  { label: "deliveries/s", metric: "deliveries", stat: "rate", format: "rate" },
+  { label: "messages lost", metric: "lost", stat: "count", format: "int" },
+  { label: "out of order", metric: "out_of_order", stat: "count", format: "int" },
+  { label: "server RSS before connecting", metric: "server_rss_before", stat: "value", format: "bytes" },
+  { label: "server RSS connected", metric: "server_rss_connected", stat: "value", format: "bytes" },
+  { label: "server RSS after sending", metric: "server_rss_end", stat: "value", format: "bytes" },
+  { label: "memory per connection", metric: "bytes_per_connection", stat: "value", format: "bytes" },
+  { label: "connect rate", metric: "connect_rate", stat: "value", format: "rate" },
+  { label: "time to subscribed p95", metric: "ws_time_to_subscribed_ms", stat: "p(95)", format: "ms" },
+  { label: "server CPU (cores) while sending", metric: "server_cpu_cores", stat: "value", format: "share" },
+  { label: "server CPU per message", metric: "server_cpu_us_per_message", stat: "value", format: "us" },
+  { label: "load gen busiest worker (core)", metric: "loadgen_max_core_share", stat: "value", format: "share" },
+];
+
+const thresholdsFor = (o: WsOptions): Thresholds => ({
+  ws_latency_ms: [`p(95)<${o.p95}`],
+  lost: ["count==0"],
+  out_of_order: ["count==0"],
+  send_errors: ["count==0"],
+  connect_errors: ["count==0"],
+});
+
+/** Upper bound of a run's time, from its options (both targets, setup, ramp, drain, margins). */
+export const timeBound = (o: WsOptions) => (2 * (90 + o.warmup + o.duration + o.connections / 200) + 60) * 1000;
+
+type TargetRun = { metrics: Metrics; detail: Record<string, unknown>; warnings: string[] };
+
+async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: Stage[]): Promise<TargetRun> {
+  const receivingWorkers = Array.from({ length: o.workers }, (_, i) => i);
+  const senderWorker = o.workers;
+  const plan = await planRooms(target, o);
+  log(`${target.kind}: ${plan.receivers.length} receivers, ${plan.senders.length} senders, ${plan.users} users`);
+  const before = await settledRss(target.pid);
+  const senders = await openConnections(pool, target, plan.senders, {
+    on: [senderWorker],
+    role: "sender",
+    stages: [{ duration: "0s", target: plan.senders.length }],
+    maxInFlight: o.maxInFlight,
+  });
+  const connectCpu = cpuMeter(target.pid);
+  const receivers = await openConnections(pool, target, plan.receivers, {
+    on: receivingWorkers,
+    role: "receiver",
+    stages,
+    maxInFlight: o.maxInFlight,
+  });
+  const connectServer = connectCpu();
+  log(
+    `${target.kind}: ${receivers.opened} connected in ${receivers.seconds.toFixed(1)} s (${receivers.failed} failed)`,
+  );
+  const connected = await settledRss(target.pid);
+
+  // Warm-up: the same traffic, unmeasured, so both targets are measured with JIT-compiled hot paths.
+  if (o.warmup > 0) {
+    await pool.all({ op: "measure" });
+    const total = Math.round(o.rate * o.warmup);
+    await pool.call(senderWorker, { op: "send", total, durationMs: o.warmup * 1000, chars: o.messageChars });
+    await drainDeliveries(pool, o, total);
+  }
+  await pool.all({ op: "measure" });
+  const serverCpu = cpuMeter(target.pid);
+  const total = Math.round(o.rate * o.duration);
+  await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
+  const drain = await drainDeliveries(pool, o, total);
+  const server = serverCpu();
+  const rssEnd = rssBytes(target.pid);
+  const reports = await pool.all<Report>({ op: "report" });
+  await pool.all({ op: "close" });
+  const exitCode = await target.stop();
+
+  const metrics = collect(reports, senderWorker, o, { senders, receivers });
+  const count = Math.max(1, receivers.opened + senders.opened);
+  metrics.gauge("server_rss_before", before.bytes, "bytes");
+  metrics.gauge("server_rss_connected", connected.bytes, "bytes");
+  metrics.gauge("server_rss_end", rssEnd, "bytes");
+  metrics.gauge("bytes_per_connection", (connected.bytes - before.bytes) / count, "bytes");
+  metrics.gauge("server_cpu_cores", server.cores);
+  metrics.gauge(
+    "server_cpu_us_per_message",
+    (server.cpuSeconds * 1e6) / Math.max(1, metrics.stat("messages_sent", "count")),
+  );
+  const cpu = loadgenCpu(reports.map((r, i) => ({ ...r.cpu, role: i === senderWorker ? "sender" : "receiver" })));
+  metrics.gauge("loadgen_max_core_share", cpu.max_core_share);
+  const warnings: string[] = [];
+  if (cpu.saturated)
+    warnings.push(
+      `${target.kind}: load generator saturated (a worker used ${Math.round(cpu.max_core_share * 100)} % of a core): results are a lower bound`,
+    );
+  if (server.machineBusy > 0.95)
+    warnings.push(
+      `${target.kind}: the machine's CPUs were ${Math.round(server.machineBusy * 100)} % busy: server and load generator competed`,
+    );
+  if (!drain.complete) warnings.push(`${target.kind}: deliveries still missing after the ${DRAIN_MS / 1000} s drain`);
+  if (!before.stable || !connected.stable)
+    warnings.push(`${target.kind}: server RSS did not settle; memory figures are rough`);
+  if (exitCode !== 0) warnings.push(`${target.kind}: server exited with code ${exitCode}`);
+  return {
+    metrics,
+    warnings,
+    detail: {
+      server: {
+        pid: target.pid,
+        open_files_limit: target.openFiles,
+        exit_code: exitCode,
+        cpu_while_sending: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
+        cpu_while_connecting: { cores: round(connectServer.cores, 3) },
+        machine_busy_while_sending: round(server.machineBusy, 3),
+      },
+      loadgen: cpu,
+      setup: { users: plan.users, seconds: round(plan.setupSeconds, 2) },
+      rss_settle_seconds: { before: round(before.waitedSeconds, 2), connected: round(connected.waitedSeconds, 2) },
+      connect: {
+        receivers: { opened: receivers.opened, failed: receivers.failed, seconds: round(receivers.seconds, 2) },
+        senders: { opened: senders.opened, failed: senders.failed },
+        errors: [...senders.errors, ...receivers.errors],
+      },
+      drain: { complete: drain.complete, seconds: round(drain.seconds, 2) },
+      error_samples: reports.flatMap((r) => r.errorSamples),
+      closed_unexpectedly: reports.reduce((a, r) => a + r.closedUnexpectedly, 0),
+    },
+  };
+}
+
+const DRAIN_MS = 10_000;
+
+/** After the last send: waits until every accepted message reached every receiver of its room, or DRAIN_MS. */
+async function drainDeliveries(pool: LoadPool, o: WsOptions, total: number) {
+  const started = performance.now();
+  for (;;) {
+    const reports = await pool.all<Report>({ op: "report" });
+    const sender = reports[o.workers]!;
+    const expected = expectedDeliveries(reports, o.workers);
+    const received = reports.reduce((a, r) => a + r.received, 0);
+    const settled = sender.acked + sender.sendErrors >= Math.min(total, sender.sent);
+    if (settled && received >= expected) return { complete: true, seconds: (performance.now() - started) / 1000 };
+    if (performance.now() - started > DRAIN_MS) return { complete: false, seconds: DRAIN_MS / 1000 };
+    await Bun.sleep(50);
+  }
+}
+
+/** Every message the server accepted, times the receivers connected in its room. */
+function expectedDeliveries(reports: Report[], senderWorker: number) {
+  const accepted = reports[senderWorker]!.accepted;
+  let expected = 0;
+  for (const [i, report] of reports.entries()) {
+    if (i === senderWorker) continue;
+    for (const [room, { connections }] of Object.entries(report.rooms))
+      expected += connections * (accepted[Number(room)] ?? 0);
+  }
+  return expected;
+}
+
+function collect(reports: Report[], senderWorker: number, o: WsOptions, open: { senders: Opened; receivers: Opened }) {
+  const metrics = new Metrics();
+  const latency = new Histogram();
+  for (const r of reports) latency.merge(r.latency);
+  const received = reports.reduce((a, r) => a + r.received, 0);
+  const expected = expectedDeliveries(reports, senderWorker);
+  const sender = reports[senderWorker]!;
+  const bytes = reports.reduce((a, r) => a + r.deliveryBytes, 0);
+  metrics.trend("ws_latency_ms", latency);
+  metrics.trend("ws_time_to_subscribed_ms", open.receivers.timeToReady);
+  metrics.counter("messages_sent", sender.sent, o.duration);
+  metrics.counter("messages_accepted", sender.acked, o.duration);
+  // Refused by the server, or never acknowledged within the drain.
+  metrics.counter("send_errors", sender.sent - sender.acked, o.duration);
+  metrics.counter("deliveries", received, o.duration);
+  metrics.counter("deliveries_expected", expected, o.duration);
+  metrics.counter("lost", Math.max(0, expected - received));
+  metrics.counter(
+    "out_of_order",
+    reports.reduce((a, r) => a + r.outOfOrder, 0),
+  );
+  metrics.counter("connect_errors", open.receivers.failed + open.senders.failed);
+  metrics.gauge("connect_rate", open.receivers.opened / open.receivers.seconds, "1/s");
+  metrics.gauge("delivery_frame_bytes", received ? bytes / received : Number.NaN, "bytes");
+  return metrics;
+}
+
+export async function wsFanout(o: WsOptions, resources: Resources): Promise<Outcome> {
+  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
+  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error(`--target: chatd, baseline or both`);
+  const stages = o.ramp ? parseStages(o.ramp) : [{ duration: "0s", target: o.connections }];
+  if (stages.at(-1)!.target !== o.connections) throw new Error("--ramp: the last stage's target must be --connections");
+  const files = o.connections + o.rooms + 1024;
+  const busyBefore = await machineBusy();
+  const build = buildChatd();
+  resources.defer(build.cleanup);
+  log(`built chatd in ${build.seconds.toFixed(1)} s`);
+  const pool = await LoadPool.start(o.workers + 1, Math.ceil(o.connections / o.workers) + o.rooms + 512, timeBound(o));
+  resources.defer(() => pool.stop());
+  const clocks = await pool.calibrate();
+  const runs: Partial<Record<TargetKind, TargetRun>> = {};
+  for (const kind of kinds) {
+    const target =
+      kind === "chatd"
+        ? await startChatd(build.binary, { files, profileDir: profileDir(o.profile) })
+        : await startBaseline({ files });
+    resources.defer(() => target.stop());
+    log(`${kind} on ${target.url} (pid ${target.pid}, open files ${target.openFiles})`);
+    runs[kind] = await runTarget(target, pool, o, stages);
+  }
+  const main = (runs.chatd ?? runs.baseline)!;
+  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
+  const thresholds = checkThresholds(main.metrics, thresholdsFor(o));
+  const table = tableRows(ROWS, main.metrics, baseline?.metrics ?? null);
+  const warnings = [
+    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
+    ...(runs.baseline?.warnings ?? []),
+    ...(runs.chatd?.warnings ?? []),
+  ];
+  const ok = thresholds.every((t) => t.ok);
+  const title = `ws-fanout: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`;
+  const file = writeResult("ws-fanout", {
+    scenario: "ws-fanout",
+    title,
+    started_at: new Date().toISOString(),
+    options: o,
+    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
+    build_seconds: round(build.seconds, 2),
+    clock_calibration: clocks,
+    thresholds: { definition: thresholdsFor(o), results: thresholds, ok },
+    targets: Object.fromEntries(
+      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
+    ),
+    ratios: baseline ? Object.fromEntries(ROWS.map((r, i) => [r.label, table[i]![3]])) : null,
+    warnings,
+  });
+  return { scenario: "ws-fanout", ok, file, title, table, thresholds, warnings };
+}
+
+if (import.meta.main) {
+  const o = parseArgs("ws-fanout", options);
+  await runMain(timeBound(o), async (resources) => {
+    const outcome = await wsFanout(o, resources);
+    printOutcome(outcome);
+    return [outcome];
+  });
+}
