@@ -9,13 +9,20 @@ export type AccessClaims = { userId: string; tokenId: string; expiresAt: Date };
 const ALGORITHM = "HS256";
 
 export class AccessTokens {
-  readonly #key: Uint8Array;
+  /** Imported once: jose would import raw key bytes again on every sign and verify. */
+  readonly #key: Promise<CryptoKey>;
 
   constructor(
     secret: string,
     readonly ttlSeconds: number,
   ) {
-    this.#key = new TextEncoder().encode(secret);
+    this.#key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
   }
 
   async issue(userId: string): Promise<string> {
@@ -25,13 +32,13 @@ export class AccessTokens {
       .setIssuedAt()
       .setExpirationTime(`${this.ttlSeconds}s`)
       .setJti(crypto.randomUUID())
-      .sign(this.#key);
+      .sign(await this.#key);
   }
 
   /** Throws `unauthorized` with "access token expired" or "invalid access token". */
   async verify(token: string): Promise<AccessClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.#key, {
+      const { payload } = await jwtVerify(token, await this.#key, {
         algorithms: [ALGORITHM],
         requiredClaims: ["sub", "iat", "exp", "jti"],
       });

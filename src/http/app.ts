@@ -6,7 +6,11 @@ import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import { jsonBody } from "./body";
 import { errorMapper } from "./errors";
+import { registerFormats } from "./formats";
 import { observe } from "./observe";
+
+// After @elysiajs/openapi's import has registered its slow format checks: ours replace them.
+registerFormats();
 
 export type HttpOptions = { log: Logger; metrics: Metrics; maxBodyBytes: number; version: string };
 

@@ -13,7 +13,9 @@ export class WsClient {
     socket.addEventListener("message", (event) => {
       const frame = JSON.parse(String(event.data)) as Frame;
       this.frames.push(frame);
-      this.#waiters = this.#waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
+      const ready = this.#waiters.filter((w) => w.match(frame));
+      this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+      for (const waiter of ready) waiter.resolve(frame);
     });
     this.closed = new Promise((resolve) =>
       socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
@@ -54,7 +56,13 @@ export class WsClient {
           reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`)),
         timeoutMs,
       );
-      this.#waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+      this.#waiters.push({
+        match,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
     });
   }
 
