@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metrics, ThresholdResult } from "./runner";
-import { ROOT } from "./target";
+import { benchStore, ROOT } from "./target";
 
 export type Format = "ms" | "us" | "int" | "rate" | "bytes" | "share";
 
@@ -62,7 +62,8 @@ export function writeResult(scenario: string, data: unknown): string {
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const file = join(dir, `${scenario}-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  const store = benchStore();
+  const file = join(dir, `${scenario}${store === "sqlite" ? "" : `-${store}`}-${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify({ store, ...(data as object) }, null, 2)}\n`);
   return file;
 }

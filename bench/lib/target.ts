@@ -20,6 +20,25 @@ export type Target = {
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
+/**
+ * Which storage chatd runs on: `BENCH_STORE=cassandra` puts it on the Cassandra at
+ * `BENCH_CASSANDRA` (default 127.0.0.1:9042, e.g. from `scripts/services/cassandra start`) in a
+ * keyspace of its own, dropped when the server stops; otherwise the embedded SQLite.
+ */
+export const benchStore = (): "sqlite" | "cassandra" =>
+  process.env.BENCH_STORE === "cassandra" ? "cassandra" : "sqlite";
+const cassandraContactPoint = () => process.env.BENCH_CASSANDRA ?? "127.0.0.1:9042";
+
+async function dropKeyspace(keyspace: string) {
+  const { Client } = await import("cassandra-driver");
+  const client = new Client({ contactPoints: [cassandraContactPoint()], localDataCenter: "datacenter1" });
+  try {
+    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  } finally {
+    await client.shutdown();
+  }
+}
+
 /** The settings chatd runs with in every scenario: embedded defaults, plus what a load test needs. */
 export const chatdEnv = (extra: Record<string, string> = {}) => ({
   PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -68,7 +87,7 @@ export function withOpenFiles(files: number): { prefix: string[]; limit: number 
   return { prefix: [which, `--nofile=${hard}:${hard}`, "--"], limit: hard };
 }
 
-async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number, cleanup: () => void) {
+async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number, cleanup: () => void | Promise<void>) {
   const deadline = Date.now() + 20_000;
   let port: number | null = null;
   while (port === null) {
@@ -97,7 +116,7 @@ async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number
       await proc.exited;
       clearTimeout(timer);
     }
-    cleanup();
+    await cleanup();
     return proc.exitCode;
   };
   return { kind, url, pid: proc.pid, openFiles, stop } satisfies Target;
@@ -121,6 +140,11 @@ export async function startChatd(
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), "chatd-bench-data-"));
   const { prefix, limit } = withOpenFiles(opts.files);
+  const keyspace = `chatd_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const storeEnv: Record<string, string> =
+    benchStore() === "cassandra"
+      ? { CASSANDRA_CONTACT_POINTS: cassandraContactPoint(), CASSANDRA_KEYSPACE: keyspace }
+      : {};
   const command = opts.profileDir
     ? [
         process.execPath,
@@ -133,9 +157,18 @@ export async function startChatd(
     : [binary];
   const proc = Bun.spawn(
     [...prefix, ...command, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir],
-    { cwd: dataDir, env: chatdEnv(opts.env), stdin: "ignore", stdout: "inherit", stderr: "inherit" },
+    {
+      cwd: dataDir,
+      env: chatdEnv({ ...storeEnv, ...opts.env }),
+      stdin: "ignore",
+      stdout: "inherit",
+      stderr: "inherit",
+    },
   );
-  return started("chatd", proc, limit, () => rmSync(dataDir, { recursive: true, force: true }));
+  return started("chatd", proc, limit, async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (storeEnv.CASSANDRA_KEYSPACE) await dropKeyspace(keyspace);
+  });
 }
 
 /** Starts the raw Bun.serve baseline (bench/baseline/server.ts). */
