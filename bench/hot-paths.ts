@@ -73,6 +73,8 @@ for (let i = 0; i < 100; i++) {
     username: user.username,
     ws: ws as unknown as ServerWebSocket<unknown>,
     rooms: new Set(),
+    queue: Promise.resolve(),
+    pending: 0,
     lastSeen: Date.now(),
     closed: false,
   };

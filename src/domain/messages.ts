@@ -86,8 +86,6 @@ export class Messages {
     });
     if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "sending too fast");
 
-    // Id, insert and publish happen one message at a time per room, so within this process the order
-    // subscribers see is the order of the ids (history order).
     const draft = {
       roomId,
       authorId: userId,
@@ -100,9 +98,12 @@ export class Messages {
       mentions: await this.#mentions(content),
       attachmentIds: [],
     };
+    // Id, insert and publish happen one message at a time per room, so within this process the order
+    // subscribers see is the order of the ids (history order).
     return this.#perRoom.run(roomId, () => this.#insert(draft));
   }
 
+  /** Stores the draft under a fresh id and publishes it; an idempotent replay publishes nothing. */
   async #insert(draft: Omit<MessageRecord, "id" | "createdAt">) {
     const now = this.#now();
     const { message, created } = await this.deps.store.insertMessage({
@@ -110,10 +111,9 @@ export class Messages {
       id: this.deps.ids.next(now.getTime()),
       createdAt: now,
     });
-    const roomId = draft.roomId;
-    const userId = draft.authorId;
-    const view = created ? messageView(message) : await this.#view(message, userId);
-    if (created) await this.deps.emit({ type: "message.created", room_id: roomId, message: view });
+    if (!created) return { message: await this.#view(message, draft.authorId), created };
+    const view = messageView(message);
+    await this.deps.emit({ type: "message.created", room_id: draft.roomId, message: view });
     return { message: view, created };
   }
 

@@ -33,6 +33,9 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
 
 type SocketData = { connection?: Connection; userId: string; username: string };
 
+/** Frames received but not yet handled, per connection, before it is closed (1008). */
+const MAX_PENDING = 256;
+
 /** More error frames than this in the window close the connection (1008). */
 const ABUSE_RULE = { limit: 20, periodMs: 10_000 };
 
@@ -119,6 +122,8 @@ export class Gateway {
       rooms: new Set(),
       lastSeen: Date.now(),
       closed: false,
+      queue: Promise.resolve(),
+      pending: 0,
     };
     ws.data.connection = connection;
     this.hub.connections.set(connection.id, connection);
@@ -132,10 +137,24 @@ export class Gateway {
     });
   }
 
-  async #message(ws: ServerWebSocket<SocketData>, raw: string | Buffer) {
+  /**
+   * Frames of one connection are handled one at a time, in arrival order, so a client's sends are
+   * stored in the order it sent them. A client that piles up more than MAX_PENDING frames is closed.
+   */
+  #message(ws: ServerWebSocket<SocketData>, raw: string | Buffer) {
     const connection = ws.data.connection;
     if (!connection) return;
     connection.lastSeen = Date.now();
+    if (++connection.pending > MAX_PENDING) {
+      connection.closeReason = "abuse";
+      connection.ws.close(1008, "too many frames in flight");
+      return;
+    }
+    connection.queue = connection.queue.then(() => this.#process(connection, raw)).finally(() => connection.pending--);
+  }
+
+  async #process(connection: Connection, raw: string | Buffer) {
+    if (connection.closed) return;
     let ref: string | undefined;
     try {
       const frame = decodeFrame(raw, this.deps.settings.maxPayloadBytes);

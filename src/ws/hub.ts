@@ -18,6 +18,9 @@ export type Connection = {
   rooms: Set<string>;
   /** Last time anything arrived from the client (frames or pongs), ms. */
   lastSeen: number;
+  /** The frames being handled, in order (see Gateway), and how many are waiting. */
+  queue: Promise<void>;
+  pending: number;
   /** GCRA state of the abuse limiter (error frames sent). */
   errorTat?: number;
   closed: boolean;

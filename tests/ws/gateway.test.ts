@@ -195,6 +195,20 @@ describe("sending", () => {
     expect((await ana.api.get(`/v1/rooms/${room}/messages`)).body.messages).toHaveLength(1);
   });
 
+  test("sends from one connection are stored and delivered in the order they were sent", async () => {
+    const room = await sharedRoom();
+    const [sender, watcher] = [await connect(ana), await connect(bob)];
+    await watcher.subscribe(room);
+    for (let i = 0; i < 25; i++) sender.send({ type: "message.send", room_id: room, content: `n${i}`, ref: `o${i}` });
+    const acks = await sender.collect((f) => f.type === "ack", 25);
+    const expected = Array.from({ length: 25 }, (_, i) => `n${i}`);
+    expect(acks.map((f) => f.message.content)).toEqual(expected);
+    const delivered = await watcher.collect((f) => f.type === "message.created", 25);
+    expect(delivered.map((f) => f.message.content)).toEqual(expected);
+    const history = (await bob.api.get(`/v1/rooms/${room}/messages?limit=50`)).body.messages;
+    expect(history.map((m: any) => m.content).reverse()).toEqual(expected);
+  });
+
   test("the same validation as REST: content_too_long, validation_failed, not_member", async () => {
     const room = await sharedRoom();
     const client = await connect(ana);
