@@ -24,11 +24,10 @@
 // - Load balancing: token-aware over DC-aware round robin with the configured local DC. Reconnection:
 //   exponential from 0.5 s up to 5 s, so the session recovers by itself soon after Cassandra returns.
 import { Client, policies, type QueryOptions, types } from "cassandra-driver";
+import type { Replication } from "../../config/schema";
 import { translate } from "./errors";
 
-export type Replication =
-  | { class: "SimpleStrategy"; replicationFactor: number }
-  | { class: "NetworkTopologyStrategy"; dataCenters: Record<string, number> };
+export type { Replication };
 
 export type CassandraOptions = {
   /** host[:port] entries. */
