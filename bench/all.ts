@@ -2,11 +2,11 @@
 // then every table again. Exits 1 when any scenario's thresholds failed.
 import { timeBound as connectBound, options as connectOptions, connectScenario } from "./connect";
 import { timeBound as httpBound, options as httpOptions, httpScenario } from "./http";
-import { parseArgs } from "./lib/args";
+import { parseArgs, parseCommandLine } from "./lib/args";
 import { type Outcome, printOutcome, Resources, runMain } from "./lib/scenario";
 import { timeBound as wsBound, wsFanout, options as wsOptions } from "./ws-fanout";
 
-parseArgs("all", {});
+parseCommandLine("all", {});
 const ws = parseArgs("ws-fanout", wsOptions, []);
 const http = parseArgs("http", httpOptions, []);
 const connect = parseArgs("connect", connectOptions, []);

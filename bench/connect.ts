@@ -2,15 +2,16 @@
 // and subscribe to a room, as fast as the server lets them (or following --ramp stages); then they stay
 // idle while the server's memory settles. Reports connections/s, time to subscribed, RSS per idle
 // connection and how many idle connections fit in a memory budget. `bun run bench:connect`.
-import { parseArgs } from "./lib/args";
+import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { Report } from "./lib/commands";
-import { openConnections, planRooms } from "./lib/plan";
-import { LoadPool, loadgenCpu, round } from "./lib/pool";
-import { busyWarning, cpuMeter, machineBusy, machineInfo, settledRss } from "./lib/proc";
-import { type Row, tableRows, writeResult } from "./lib/report";
-import { checkThresholds, Metrics, parseStages, type Stage, type Thresholds } from "./lib/runner";
-import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
-import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./lib/target";
+import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
+import { openConnections, planRooms, rampStages } from "./lib/plan";
+import { type LoadPool, loadgenCpu, round } from "./lib/pool";
+import { cpuMeter, settledRss } from "./lib/proc";
+import type { Row } from "./lib/report";
+import { Metrics, type Stage, type Thresholds } from "./lib/runner";
+import { log, main, type Outcome, type Resources } from "./lib/scenario";
+import type { Target } from "./lib/target";
 
 export const options = {
   connections: { default: 5000, min: 1, max: 20_000, help: "clients to connect" },
@@ -21,8 +22,7 @@ export const options = {
   hold: { default: 5, min: 1, max: 120, help: "seconds the connections stay idle before memory is read" },
   workers: { default: 3, min: 1, max: 16, help: "load-generator processes sharing the clients" },
   memoryBudgetMib: { default: 1024, min: 64, max: 1_048_576, help: "budget for the idle-connection estimate" },
-  target: { default: "both", help: "chatd, baseline or both" },
-  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+  ...targetOptions,
 };
 
 export type ConnectOptions = ReturnType<typeof parseArgs<typeof options>>;
@@ -46,7 +46,7 @@ const THRESHOLDS: Thresholds = { connect_errors: ["count==0"], closed_while_idle
 
 export const timeBound = (o: ConnectOptions) => (2 * (90 + o.hold + o.connections / 200) + 60) * 1000;
 
-async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stages: Stage[]) {
+async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stages: Stage[]): Promise<TargetRun> {
   const plan = await planRooms(target, o);
   log(`${target.kind}: ${plan.receivers.length} clients in ${o.rooms} rooms`);
   const before = await settledRss(target.pid);
@@ -80,90 +80,47 @@ async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stag
   metrics.gauge("bytes_per_idle_connection", perConnection, "bytes");
   metrics.gauge("connections_in_budget", perConnection > 0 ? Math.floor((budget - before.bytes) / perConnection) : NaN);
   const cpu = loadgenCpu(reports.map((r) => ({ ...r.cpu, role: "client" })));
-  metrics.gauge("loadgen_max_core_share", cpu.max_core_share);
-  const warnings: string[] = [];
-  if (cpu.saturated)
-    warnings.push(
-      `${target.kind}: load generator saturated (a worker used ${Math.round(cpu.max_core_share * 100)} % of a core): results are a lower bound`,
-    );
-  if (server.machineBusy > 0.95)
-    warnings.push(`${target.kind}: the machine's CPUs were ${Math.round(server.machineBusy * 100)} % busy`);
-  if (!before.stable || !idle.stable) warnings.push(`${target.kind}: server RSS did not settle; memory is rough`);
-  if (exitCode !== 0) warnings.push(`${target.kind}: server exited with code ${exitCode}`);
-  return {
-    metrics,
-    warnings,
+  return targetRun(target, metrics, {
+    loadgen: cpu,
+    machineBusy: server.machineBusy,
+    exitCode,
+    warnings: [(!before.stable || !idle.stable) && "server RSS did not settle; memory is rough"],
+    server: {
+      pid: target.pid,
+      open_files_limit: target.openFiles,
+      exit_code: exitCode,
+      cpu_while_connecting: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
+      machine_busy_while_connecting: round(server.machineBusy, 3),
+    },
     detail: {
-      server: {
-        pid: target.pid,
-        open_files_limit: target.openFiles,
-        exit_code: exitCode,
-        cpu_while_connecting: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
-        machine_busy_while_connecting: round(server.machineBusy, 3),
-      },
-      loadgen: cpu,
       setup: { users: plan.users, seconds: round(plan.setupSeconds, 2) },
       connect: { opened: opened.opened, failed: opened.failed, seconds: round(opened.seconds, 3) },
       connect_errors: opened.errors,
       memory_budget_bytes: budget,
       note: "connections_in_budget extrapolates the idle RSS per connection measured here to the budget",
     },
-  };
+  });
 }
 
 export async function connectScenario(o: ConnectOptions, resources: Resources): Promise<Outcome> {
-  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
-  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error("--target: chatd, baseline or both");
-  const stages = o.ramp ? parseStages(o.ramp) : [{ duration: "0s", target: o.connections }];
-  if (stages.at(-1)!.target !== o.connections) throw new Error("--ramp: the last stage's target must be --connections");
-  const files = o.connections + 1024;
-  const busyBefore = await machineBusy();
-  const build = buildChatd();
-  resources.defer(build.cleanup);
-  const pool = await LoadPool.start(o.workers, Math.ceil(o.connections / o.workers) + 512, timeBound(o));
-  resources.defer(() => pool.stop());
-  const runs: Partial<Record<TargetKind, Awaited<ReturnType<typeof runTarget>>>> = {};
-  for (const kind of kinds) {
-    const target =
-      kind === "chatd"
-        ? await startChatd(build.binary, { files, profileDir: profileDir(o.profile) })
-        : await startBaseline({ files });
-    resources.defer(() => target.stop());
-    log(`${kind} on ${target.url} (pid ${target.pid}, open files ${target.openFiles})`);
-    runs[kind] = await runTarget(target, pool, o, stages);
-  }
-  const main = (runs.chatd ?? runs.baseline)!;
-  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
-  const thresholds = checkThresholds(main.metrics, THRESHOLDS);
-  const table = tableRows(ROWS, main.metrics, baseline?.metrics ?? null);
-  const warnings = [
-    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
-    ...(runs.baseline?.warnings ?? []),
-    ...(runs.chatd?.warnings ?? []),
-  ];
-  const ok = thresholds.every((t) => t.ok);
-  const title = `connect: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s`;
-  const file = writeResult("connect", {
+  const stages = rampStages(o.ramp, o.connections);
+  const compared = await runTargets(
+    o,
+    resources,
+    {
+      files: o.connections + 1024,
+      pool: { workers: o.workers, files: Math.ceil(o.connections / o.workers) + 512, maxMs: timeBound(o) },
+    },
+    (target, pool) => runTarget(target, pool, o, stages),
+  );
+  return finishScenario({
     scenario: "connect",
-    title,
-    started_at: new Date().toISOString(),
+    title: `connect: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s`,
     options: o,
-    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
-    thresholds: { definition: THRESHOLDS, results: thresholds, ok },
-    targets: Object.fromEntries(
-      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
-    ),
-    ratios: baseline ? Object.fromEntries(ROWS.map((r, i) => [r.label, table[i]![3]])) : null,
-    warnings,
+    rows: ROWS,
+    thresholds: THRESHOLDS,
+    compared,
   });
-  return { scenario: "connect", ok, file, title, table, thresholds, warnings };
 }
 
-if (import.meta.main) {
-  const o = parseArgs("connect", options);
-  await runMain(timeBound(o), async (resources) => {
-    const outcome = await connectScenario(o, resources);
-    printOutcome(outcome);
-    return [outcome];
-  });
-}
+if (import.meta.main) await main(parseCommandLine("connect", options), timeBound, connectScenario);

@@ -1,16 +1,17 @@
 // Scenario http: C virtual users (k6 VUs) in a closed loop, each iteration an authenticated
 // `POST /v1/rooms/{id}/messages` then a `GET .../messages?limit=50` history page, for a fixed time.
 // The baseline answers the same requests with a JSON echo. `bun run bench:http [--concurrency 64] ...`
-import { parseArgs } from "./lib/args";
+import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { HttpResult } from "./lib/commands";
+import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
 import { createRoom, createUsers, joinRoom, mapLimit, runPrefix } from "./lib/fixtures";
-import { LoadPool, loadgenCpu, round } from "./lib/pool";
-import { busyWarning, cpuMeter, machineBusy, machineInfo, rssBytes } from "./lib/proc";
-import { type Row, tableRows, writeResult } from "./lib/report";
-import { checkThresholds, Metrics, type Thresholds } from "./lib/runner";
-import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
+import { type LoadPool, loadgenCpu, round } from "./lib/pool";
+import { cpuMeter, rssBytes } from "./lib/proc";
+import type { Row } from "./lib/report";
+import { Metrics, type Thresholds } from "./lib/runner";
+import { log, main, type Outcome, type Resources } from "./lib/scenario";
 import { Histogram } from "./lib/stats";
-import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./lib/target";
+import type { Target } from "./lib/target";
 
 export const options = {
   concurrency: { default: 32, min: 1, max: 1000, help: "virtual users, each one request at a time" },
@@ -21,8 +22,7 @@ export const options = {
   rooms: { default: 4, min: 1, max: 100, help: "rooms the virtual users post to and read" },
   historyLimit: { default: 50, min: 1, max: 200, help: "messages per history page" },
   messageChars: { default: 100, min: 20, max: 4000, help: "characters of content per message" },
-  target: { default: "both", help: "chatd, baseline or both" },
-  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+  ...targetOptions,
 };
 
 export type HttpOptions = ReturnType<typeof parseArgs<typeof options>>;
@@ -74,7 +74,7 @@ async function virtualUsers(target: Target, o: HttpOptions): Promise<Vu[]> {
   }));
 }
 
-async function runTarget(target: Target, pool: LoadPool, o: HttpOptions) {
+async function runTarget(target: Target, pool: LoadPool, o: HttpOptions): Promise<TargetRun> {
   const vus = await virtualUsers(target, o);
   log(`${target.kind}: ${vus.length} virtual users for ${o.warmup} + ${o.duration} s`);
   const workers = pool.workers.length;
@@ -116,83 +116,35 @@ async function runTarget(target: Target, pool: LoadPool, o: HttpOptions) {
   metrics.gauge("server_cpu_us_per_request", server ? (server.cpuSeconds * 1e6) / Math.max(1, all.count) : Number.NaN);
   metrics.gauge("server_rss_end", rssEnd, "bytes");
   const cpu = loadgenCpu(results.map((r) => ({ ...r.cpu, role: "http" })));
-  metrics.gauge("loadgen_max_core_share", cpu.max_core_share);
-  const warnings: string[] = [];
-  if (cpu.saturated)
-    warnings.push(
-      `${target.kind}: load generator saturated (a worker used ${Math.round(cpu.max_core_share * 100)} % of a core): results are a lower bound`,
-    );
-  if (server && server.machineBusy > 0.95)
-    warnings.push(
-      `${target.kind}: the machine's CPUs were ${Math.round(server.machineBusy * 100)} % busy: server and load generator competed`,
-    );
-  if (exitCode !== 0) warnings.push(`${target.kind}: server exited with code ${exitCode}`);
-  return {
-    metrics,
-    warnings,
-    detail: {
-      server: {
-        pid: target.pid,
-        exit_code: exitCode,
-        cpu: server && { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
-        machine_busy: server && round(server.machineBusy, 3),
-      },
-      loadgen: cpu,
-      error_samples: results.flatMap((r) => r.errorSamples),
+  return targetRun(target, metrics, {
+    loadgen: cpu,
+    machineBusy: server?.machineBusy,
+    exitCode,
+    server: {
+      pid: target.pid,
+      exit_code: exitCode,
+      cpu: server && { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
+      machine_busy: server && round(server.machineBusy, 3),
     },
-  };
+    detail: { error_samples: results.flatMap((r) => r.errorSamples) },
+  });
 }
 
 export async function httpScenario(o: HttpOptions, resources: Resources): Promise<Outcome> {
-  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
-  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error(`--target: chatd, baseline or both`);
-  const busyBefore = await machineBusy();
-  const build = buildChatd();
-  resources.defer(build.cleanup);
-  const pool = await LoadPool.start(o.workers, 1024 + o.concurrency, timeBound(o));
-  resources.defer(() => pool.stop());
-  const runs: Partial<Record<TargetKind, Awaited<ReturnType<typeof runTarget>>>> = {};
-  for (const kind of kinds) {
-    const target =
-      kind === "chatd"
-        ? await startChatd(build.binary, { files: 4096, profileDir: profileDir(o.profile) })
-        : await startBaseline({ files: 4096 });
-    resources.defer(() => target.stop());
-    log(`${kind} on ${target.url} (pid ${target.pid})`);
-    runs[kind] = await runTarget(target, pool, o);
-  }
-  const main = (runs.chatd ?? runs.baseline)!;
-  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
-  const thresholds = checkThresholds(main.metrics, THRESHOLDS);
-  const table = tableRows(ROWS, main.metrics, baseline?.metrics ?? null);
-  const warnings = [
-    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
-    ...(runs.baseline?.warnings ?? []),
-    ...(runs.chatd?.warnings ?? []),
-  ];
-  const ok = thresholds.every((t) => t.ok);
-  const title = `http: ${o.concurrency} virtual users, POST message + GET ${o.historyLimit}-message page, ${o.duration} s`;
-  const file = writeResult("http", {
+  const compared = await runTargets(
+    o,
+    resources,
+    { files: 4096, pool: { workers: o.workers, files: 1024 + o.concurrency, maxMs: timeBound(o) } },
+    (target, pool) => runTarget(target, pool, o),
+  );
+  return finishScenario({
     scenario: "http",
-    title,
-    started_at: new Date().toISOString(),
+    title: `http: ${o.concurrency} virtual users, POST message + GET ${o.historyLimit}-message page, ${o.duration} s`,
     options: o,
-    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
-    thresholds: { definition: THRESHOLDS, results: thresholds, ok },
-    targets: Object.fromEntries(
-      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
-    ),
-    ratios: baseline ? Object.fromEntries(ROWS.map((r, i) => [r.label, table[i]![3]])) : null,
-    warnings,
+    rows: ROWS,
+    thresholds: THRESHOLDS,
+    compared,
   });
-  return { scenario: "http", ok, file, title, table, thresholds, warnings };
 }
 
-if (import.meta.main) {
-  const o = parseArgs("http", options);
-  await runMain(timeBound(o), async (resources) => {
-    const outcome = await httpScenario(o, resources);
-    printOutcome(outcome);
-    return [outcome];
-  });
-}
+if (import.meta.main) await main(parseCommandLine("http", options), timeBound, httpScenario);

@@ -2,16 +2,17 @@
 // total for D seconds over `message.send`; latency from the send timestamp inside the content to
 // arrival, every delivery checked for loss and order. Run against chatd and the raw Bun baseline.
 // `bun run bench:ws [--connections 10000] [--duration 10] ...` (see --help).
-import { parseArgs } from "./lib/args";
+import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { Report } from "./lib/commands";
-import { type Opened, openConnections, planRooms } from "./lib/plan";
-import { LoadPool, loadgenCpu, round } from "./lib/pool";
-import { busyWarning, cpuMeter, machineBusy, machineInfo, rssBytes, settledRss } from "./lib/proc";
-import { type Row, tableRows, writeResult } from "./lib/report";
-import { checkThresholds, Metrics, parseStages, type Stage, type Thresholds } from "./lib/runner";
-import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
+import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
+import { type Opened, openConnections, planRooms, rampStages } from "./lib/plan";
+import { type LoadPool, loadgenCpu, round } from "./lib/pool";
+import { cpuMeter, rssBytes, settledRss } from "./lib/proc";
+import type { Row } from "./lib/report";
+import { Metrics, type Stage, type Thresholds } from "./lib/runner";
+import { log, main, type Outcome, type Resources } from "./lib/scenario";
 import { Histogram } from "./lib/stats";
-import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./lib/target";
+import type { Target } from "./lib/target";
 
 export const options = {
   connections: { default: 1000, min: 1, max: 20_000, help: "receiving WebSocket connections" },
@@ -25,8 +26,7 @@ export const options = {
   ramp: { default: "", help: "connection ramp as k6 stages, e.g. 10s:1000 (default: as fast as possible)" },
   maxInFlight: { default: 32, min: 1, max: 1000, help: "WebSocket handshakes in flight per worker" },
   p95: { default: 50, min: 1, max: 60_000, help: "threshold: p95 end-to-end latency, ms" },
-  target: { default: "both", help: "chatd, baseline or both" },
-  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+  ...targetOptions,
 };
 
 export type WsOptions = ReturnType<typeof parseArgs<typeof options>>;
@@ -60,8 +60,6 @@ const thresholdsFor = (o: WsOptions): Thresholds => ({
 
 /** Upper bound of a run's time, from its options (both targets, setup, ramp, drain, margins). */
 export const timeBound = (o: WsOptions) => (2 * (90 + o.warmup + o.duration + o.connections / 200) + 60) * 1000;
-
-type TargetRun = { metrics: Metrics; detail: Record<string, unknown>; warnings: string[] };
 
 async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: Stage[]): Promise<TargetRun> {
   const receivingWorkers = Array.from({ length: o.workers }, (_, i) => i);
@@ -118,33 +116,23 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
     (server.cpuSeconds * 1e6) / Math.max(1, metrics.stat("messages_sent", "count")),
   );
   const cpu = loadgenCpu(reports.map((r, i) => ({ ...r.cpu, role: i === senderWorker ? "sender" : "receiver" })));
-  metrics.gauge("loadgen_max_core_share", cpu.max_core_share);
-  const warnings: string[] = [];
-  if (cpu.saturated)
-    warnings.push(
-      `${target.kind}: load generator saturated (a worker used ${Math.round(cpu.max_core_share * 100)} % of a core): results are a lower bound`,
-    );
-  if (server.machineBusy > 0.95)
-    warnings.push(
-      `${target.kind}: the machine's CPUs were ${Math.round(server.machineBusy * 100)} % busy: server and load generator competed`,
-    );
-  if (!drain.complete) warnings.push(`${target.kind}: deliveries still missing after the ${DRAIN_MS / 1000} s drain`);
-  if (!before.stable || !connected.stable)
-    warnings.push(`${target.kind}: server RSS did not settle; memory figures are rough`);
-  if (exitCode !== 0) warnings.push(`${target.kind}: server exited with code ${exitCode}`);
-  return {
-    metrics,
-    warnings,
+  return targetRun(target, metrics, {
+    loadgen: cpu,
+    machineBusy: server.machineBusy,
+    exitCode,
+    warnings: [
+      !drain.complete && `deliveries still missing after the ${DRAIN_MS / 1000} s drain`,
+      (!before.stable || !connected.stable) && "server RSS did not settle; memory figures are rough",
+    ],
+    server: {
+      pid: target.pid,
+      open_files_limit: target.openFiles,
+      exit_code: exitCode,
+      cpu_while_sending: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
+      cpu_while_connecting: { cores: round(connectServer.cores, 3) },
+      machine_busy_while_sending: round(server.machineBusy, 3),
+    },
     detail: {
-      server: {
-        pid: target.pid,
-        open_files_limit: target.openFiles,
-        exit_code: exitCode,
-        cpu_while_sending: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
-        cpu_while_connecting: { cores: round(connectServer.cores, 3) },
-        machine_busy_while_sending: round(server.machineBusy, 3),
-      },
-      loadgen: cpu,
       setup: { users: plan.users, seconds: round(plan.setupSeconds, 2) },
       rss_settle_seconds: { before: round(before.waitedSeconds, 2), connected: round(connected.waitedSeconds, 2) },
       connect: {
@@ -156,7 +144,7 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
       error_samples: reports.flatMap((r) => r.errorSamples),
       closed_unexpectedly: reports.reduce((a, r) => a + r.closedUnexpectedly, 0),
     },
-  };
+  });
 }
 
 const DRAIN_MS = 10_000;
@@ -216,62 +204,33 @@ function collect(reports: Report[], senderWorker: number, o: WsOptions, open: { 
 }
 
 export async function wsFanout(o: WsOptions, resources: Resources): Promise<Outcome> {
-  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
-  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error(`--target: chatd, baseline or both`);
-  const stages = o.ramp ? parseStages(o.ramp) : [{ duration: "0s", target: o.connections }];
-  if (stages.at(-1)!.target !== o.connections) throw new Error("--ramp: the last stage's target must be --connections");
-  const files = o.connections + o.rooms + 1024;
-  const busyBefore = await machineBusy();
-  const build = buildChatd();
-  resources.defer(build.cleanup);
-  log(`built chatd in ${build.seconds.toFixed(1)} s`);
-  const pool = await LoadPool.start(o.workers + 1, Math.ceil(o.connections / o.workers) + o.rooms + 512, timeBound(o));
-  resources.defer(() => pool.stop());
-  const clocks = await pool.calibrate();
-  const runs: Partial<Record<TargetKind, TargetRun>> = {};
-  for (const kind of kinds) {
-    const target =
-      kind === "chatd"
-        ? await startChatd(build.binary, { files, profileDir: profileDir(o.profile) })
-        : await startBaseline({ files });
-    resources.defer(() => target.stop());
-    log(`${kind} on ${target.url} (pid ${target.pid}, open files ${target.openFiles})`);
-    runs[kind] = await runTarget(target, pool, o, stages);
-  }
-  const main = (runs.chatd ?? runs.baseline)!;
-  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
-  const thresholds = checkThresholds(main.metrics, thresholdsFor(o));
-  const table = tableRows(ROWS, main.metrics, baseline?.metrics ?? null);
-  const warnings = [
-    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
-    ...(runs.baseline?.warnings ?? []),
-    ...(runs.chatd?.warnings ?? []),
-  ];
-  const ok = thresholds.every((t) => t.ok);
-  const title = `ws-fanout: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`;
-  const file = writeResult("ws-fanout", {
+  const stages = rampStages(o.ramp, o.connections);
+  let clocks: Awaited<ReturnType<LoadPool["calibrate"]>> = [];
+  const compared = await runTargets(
+    o,
+    resources,
+    {
+      files: o.connections + o.rooms + 1024,
+      pool: {
+        workers: o.workers + 1,
+        files: Math.ceil(o.connections / o.workers) + o.rooms + 512,
+        maxMs: timeBound(o),
+      },
+      prepare: async (pool) => {
+        clocks = await pool.calibrate();
+      },
+    },
+    (target, pool) => runTarget(target, pool, o, stages),
+  );
+  return finishScenario({
     scenario: "ws-fanout",
-    title,
-    started_at: new Date().toISOString(),
+    title: `ws-fanout: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`,
     options: o,
-    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
-    build_seconds: round(build.seconds, 2),
-    clock_calibration: clocks,
-    thresholds: { definition: thresholdsFor(o), results: thresholds, ok },
-    targets: Object.fromEntries(
-      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
-    ),
-    ratios: baseline ? Object.fromEntries(ROWS.map((r, i) => [r.label, table[i]![3]])) : null,
-    warnings,
+    rows: ROWS,
+    thresholds: thresholdsFor(o),
+    compared,
+    extra: { build_seconds: round(compared.buildSeconds, 2), clock_calibration: clocks },
   });
-  return { scenario: "ws-fanout", ok, file, title, table, thresholds, warnings };
 }
 
-if (import.meta.main) {
-  const o = parseArgs("ws-fanout", options);
-  await runMain(timeBound(o), async (resources) => {
-    const outcome = await wsFanout(o, resources);
-    printOutcome(outcome);
-    return [outcome];
-  });
-}
+if (import.meta.main) await main(parseCommandLine("ws-fanout", options), timeBound, wsFanout);

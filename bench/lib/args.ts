@@ -41,6 +41,17 @@ export function parseArgs<S extends Spec>(scenario: string, spec: S, argv = proc
   return values as Values<S>;
 }
 
+/** parseArgs for a program's own command line: a usage error prints one line and exits 2. */
+export function parseCommandLine<S extends Spec>(scenario: string, spec: S): Values<S> {
+  try {
+    return parseArgs(scenario, spec);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench/${scenario}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 function usage(scenario: string, spec: Spec) {
   const lines = Object.entries(spec).map(([k, o]) => {
     const bounds = "min" in o || "max" in o ? ` [${o.min ?? 0}..${o.max ?? "∞"}]` : "";

@@ -5,7 +5,7 @@ import type { ConnectResult } from "./commands";
 import { createRoom, createUsers, joinRoom, mapLimit, runPrefix } from "./fixtures";
 import type { LoadPool } from "./pool";
 import type { ConnSpec } from "./protocol";
-import { type Stage, shareOf } from "./runner";
+import { parseStages, type Stage, shareOf } from "./runner";
 import { Histogram } from "./stats";
 import type { Target } from "./target";
 
@@ -93,4 +93,11 @@ export async function openConnections(
     timeToReady,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** `--ramp` as stages, or every connection at once without it; the last stage must reach `connections`. */
+export function rampStages(ramp: string, connections: number): Stage[] {
+  const stages = ramp ? parseStages(ramp) : [{ duration: "0s", target: connections }];
+  if (stages.at(-1)!.target !== connections) throw new Error("--ramp: the last stage's target must be --connections");
+  return stages;
 }

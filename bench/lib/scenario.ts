@@ -67,3 +67,11 @@ export async function runMain(maxMs: number, work: (resources: Resources) => Pro
     else await bail(1, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
 }
+
+/** A scenario file run as a program: runs `scenario` once within `timeBound(o)`, prints its outcome. */
+export const main = <O>(o: O, timeBound: (o: O) => number, scenario: (o: O, r: Resources) => Promise<Outcome>) =>
+  runMain(timeBound(o), async (resources) => {
+    const outcome = await scenario(o, resources);
+    printOutcome(outcome);
+    return [outcome];
+  });

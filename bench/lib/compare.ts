@@ -1,0 +1,138 @@
+// Running one scenario against chatd and the raw Bun baseline with the same load, and putting the two
+// side by side: targets, per-target warnings, thresholds, the table and the JSON result.
+import { LoadPool, type loadgenCpu, round } from "./pool";
+import { busyWarning, machineBusy, machineInfo } from "./proc";
+import { type Row, tableRows, writeResult } from "./report";
+import { checkThresholds, type Metrics, type Thresholds } from "./runner";
+import { log, type Outcome, type Resources } from "./scenario";
+import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./target";
+
+/** The options of every scenario that choose and start its targets (`runTargets` reads them). */
+export const targetOptions = {
+  target: { default: "both", help: "chatd, baseline or both" },
+  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
+};
+
+/** One target's part of a run: its metrics, the JSON detail beside them, its warnings. */
+export type TargetRun = { metrics: Metrics; detail: Record<string, unknown>; warnings: string[] };
+
+/** What `runTargets` ran: the targets' runs (baseline first), the machine's load before, chatd's build time. */
+export type Compared = { runs: Partial<Record<TargetKind, TargetRun>>; busyBefore: number; buildSeconds: number };
+
+/**
+ * Runs a scenario against the targets `--target` names (chatd, baseline or both; baseline first):
+ * samples the machine for a second, builds chatd, starts the load pool and calls `prepare` on it once,
+ * then starts each target with `files` open files (chatd under `--profile` when given) and hands it to
+ * `run`, one target at a time. Everything started is deferred to `resources`. Throws on another
+ * `--target` before starting anything.
+ */
+export async function runTargets(
+  o: { target: string; profile: string },
+  resources: Resources,
+  setup: {
+    files: number;
+    pool: { workers: number; files: number; maxMs: number };
+    prepare?: (pool: LoadPool) => Promise<void>;
+  },
+  run: (target: Target, pool: LoadPool) => Promise<TargetRun>,
+): Promise<Compared> {
+  const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
+  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error("--target: chatd, baseline or both");
+  const busyBefore = await machineBusy();
+  const build = buildChatd();
+  resources.defer(build.cleanup);
+  log(`built chatd in ${build.seconds.toFixed(1)} s`);
+  const pool = await LoadPool.start(setup.pool.workers, setup.pool.files, setup.pool.maxMs);
+  resources.defer(() => pool.stop());
+  await setup.prepare?.(pool);
+  const runs: Compared["runs"] = {};
+  for (const kind of kinds) {
+    const { files } = setup;
+    const target =
+      kind === "chatd"
+        ? await startChatd(build.binary, { files, profileDir: profileDir(o.profile) })
+        : await startBaseline({ files });
+    resources.defer(() => target.stop());
+    log(`${kind} on ${target.url} (pid ${target.pid}, open files ${target.openFiles})`);
+    runs[kind] = await run(target, pool);
+  }
+  return { runs, busyBefore, buildSeconds: build.seconds };
+}
+
+/**
+ * A target's run from what its scenario measured: records the load generator's busiest worker as the
+ * last metric, and puts `server` and the load generator's CPU first in the detail. Warnings, each
+ * prefixed with the target's kind, in this order: load generator saturated, machine busy (when
+ * `machineBusy` was measured), the scenario's own (`false` entries skipped), server exit code not 0.
+ */
+export function targetRun(
+  target: Target,
+  metrics: Metrics,
+  r: {
+    loadgen: ReturnType<typeof loadgenCpu>;
+    machineBusy: number | undefined;
+    exitCode: number | null;
+    warnings?: (string | false)[];
+    server: Record<string, unknown>;
+    detail?: Record<string, unknown>;
+  },
+): TargetRun {
+  metrics.gauge("loadgen_max_core_share", r.loadgen.max_core_share);
+  const warnings = [
+    r.loadgen.saturated &&
+      `load generator saturated (a worker used ${Math.round(r.loadgen.max_core_share * 100)} % of a core): results are a lower bound`,
+    r.machineBusy !== undefined &&
+      r.machineBusy > 0.95 &&
+      `the machine's CPUs were ${Math.round(r.machineBusy * 100)} % busy: server and load generator competed`,
+    ...(r.warnings ?? []),
+    r.exitCode !== 0 && `server exited with code ${r.exitCode}`,
+  ];
+  return {
+    metrics,
+    warnings: warnings.filter((w): w is string => typeof w === "string").map((w) => `${target.kind}: ${w}`),
+    detail: { server: r.server, loadgen: r.loadgen, ...r.detail },
+  };
+}
+
+/**
+ * The end of a scenario: checks `thresholds` on chatd's metrics (the baseline's when only it ran), builds
+ * the table against the baseline, gathers the warnings (machine busy before the run, then the baseline's,
+ * then chatd's), writes the JSON result (`extra` goes after `machine`) and returns the outcome.
+ */
+export function finishScenario(s: {
+  scenario: string;
+  title: string;
+  options: object;
+  rows: Row[];
+  thresholds: Thresholds;
+  compared: Compared;
+  extra?: Record<string, unknown>;
+}): Outcome {
+  const { runs, busyBefore } = s.compared;
+  const main = (runs.chatd ?? runs.baseline)!;
+  const baseline = runs.chatd && runs.baseline ? runs.baseline : null;
+  const thresholds = checkThresholds(main.metrics, s.thresholds);
+  const table = tableRows(s.rows, main.metrics, baseline?.metrics ?? null);
+  const warnings = [
+    ...[busyWarning(busyBefore)].filter((w): w is string => w !== null),
+    ...(runs.baseline?.warnings ?? []),
+    ...(runs.chatd?.warnings ?? []),
+  ];
+  const ok = thresholds.every((t) => t.ok);
+  const { scenario, title } = s;
+  const file = writeResult(scenario, {
+    scenario,
+    title,
+    started_at: new Date().toISOString(),
+    options: s.options,
+    machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
+    ...s.extra,
+    thresholds: { definition: s.thresholds, results: thresholds, ok },
+    targets: Object.fromEntries(
+      Object.entries(runs).map(([k, r]) => [k, { metrics: r.metrics.toJSON(), ...r.detail, warnings: r.warnings }]),
+    ),
+    ratios: baseline ? Object.fromEntries(s.rows.map((r, i) => [r.label, table[i]![3]])) : null,
+    warnings,
+  });
+  return { scenario, ok, file, title, table, thresholds, warnings };
+}
