@@ -24,9 +24,6 @@ export type RoomEventType = RoomEvent["type"];
 /** The bus subject of a room's events. */
 export const roomSubject = (roomId: string) => `chat.room.${roomId}`;
 
-/** Every room's events, for consumers that want them all (the indexer). */
-export const ALL_ROOMS_SUBJECT = "chat.room.>";
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

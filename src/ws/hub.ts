@@ -51,6 +51,9 @@ const FORWARDED = new Set([
   "presence",
 ]);
 
+/** What the hub needs of Bun's server: native topic publish. */
+export type TopicServer = { publish(topic: string, data: string): number; subscriberCount(topic: string): number };
+
 export const topicOf = (roomId: string) => `room:${roomId}`;
 
 /**
@@ -75,16 +78,12 @@ export type HubOptions = {
 export class Hub {
   readonly connections = new Map<string, Connection>();
   readonly #rooms = new Map<string, RoomState>();
-  #server: { publish(topic: string, data: string): number; subscriberCount(topic: string): number } | undefined;
+  #server: TopicServer | undefined;
 
   constructor(private readonly options: HubOptions) {}
 
-  attach(server: NonNullable<typeof this.server>) {
+  attach(server: TopicServer) {
     this.#server = server;
-  }
-
-  get server() {
-    return this.#server;
   }
 
   isSubscribed(connection: Connection, roomId: string) {
@@ -219,7 +218,7 @@ export class Hub {
   }
 
   /** One native topic publish: every subscribed socket gets the same bytes. */
-  #publish(roomId: string, state: RoomState, server: NonNullable<Hub["server"]>, raw: string, type: string) {
+  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string) {
     const topic = topicOf(roomId);
     const started = performance.now();
     server.publish(topic, raw);
