@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { ServerWebSocket } from "bun";
 import { createBackends, createServices } from "../src/app/wire";
 import { defaultConfig } from "../src/config";
-import { busSink, type RoomEvent } from "../src/domain/events";
+import type { RoomEvent } from "../src/domain/events";
 import { MessageIdGenerator } from "../src/domain/ids";
 import { messageView } from "../src/domain/views";
 import { createLogger } from "../src/log";
@@ -86,12 +86,17 @@ await time("send a message (domain: checks, insert, event)", 2000, () =>
   services.messages.send(user.id, room.id, { content }),
 );
 const sample = (await backends.store.listMessages(room.id, { limit: 1 }))[0]!;
-const event: RoomEvent = { type: "message.created", room_id: room.id, message: messageView(sample) };
-const emit = busSink(backends.bus, log);
-await time("publish one event (encode, bus, hub, publish)", 20_000, () => emit(event));
+const event: RoomEvent = {
+  type: "message.created",
+  room_id: room.id,
+  message: messageView(sample),
+  seq: sample.seq,
+};
+await time("publish one event (encode, bus, hub, publish)", 20_000, () => services.events.publish(event));
 const ids = new MessageIdGenerator();
-await time("insert a message (store)", 2000, () =>
-  backends.store.insertMessage({ ...sample, id: ids.next(), createdAt: new Date() }),
+const { id: _id, seq: _seq, ...draft } = sample;
+await time("append a message (store)", 2000, () =>
+  backends.store.appendMessage({ ...draft, createdAt: new Date() }, (after) => ids.nextAfter(after)),
 );
 
 for (let i = 0; i < o.messages; i++) await services.messages.send(user.id, room.id, { content });

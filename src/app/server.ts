@@ -79,13 +79,13 @@ function createGateway(config: Config, backends: Backends, services: Services, m
   return new Gateway({
     bus: backends.bus,
     users: backends.store,
-    store: backends.store,
     limiter: backends.limiter,
     presence: backends.presence,
     accessTokens: services.accessTokens,
     rooms: services.rooms,
     messages: services.messages,
-    emit: services.emit,
+    events: services.events,
+    timeline: services.timeline,
     metrics,
     log: log.child({ component: "ws" }),
     settings: {

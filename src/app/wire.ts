@@ -5,11 +5,12 @@ import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
-import { busSink, type EventSink } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
+import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
+import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
 import type { Logger } from "../log";
@@ -27,7 +28,8 @@ export type Services = {
   accessTokens: AccessTokens;
   rooms: Rooms;
   messages: Messages;
-  emit: EventSink;
+  events: RoomEvents;
+  timeline: Timeline;
   conversations: Conversations;
 };
 
@@ -87,18 +89,19 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     },
     log: log.child({ component: "accounts" }),
   });
-  const emit = busSink(backends.bus, log.child({ component: "events" }));
-  const rooms = new Rooms({ store: backends.store, presence: backends.presence, emit });
+  const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
+  const rooms = new Rooms({ store: backends.store, presence: backends.presence, events });
   const messages = new Messages({
     store: backends.store,
     rooms,
     limiter: backends.limiter,
     ids: new MessageIdGenerator(),
-    emit,
+    events,
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
   });
   const conversations = new Conversations({ store: backends.store, messages });
-  return { accounts, accessTokens, rooms, messages, conversations, emit };
+  const timeline = new Timeline({ store: backends.store, rooms, messages });
+  return { accounts, accessTokens, rooms, messages, events, timeline, conversations };
 }
 
 export async function closeBackends(backends: Backends) {

@@ -2,23 +2,23 @@
 // read markers and unread counts. REST and the WebSocket gateway both come through here.
 import type { Limiter } from "../ports/limiter";
 import type { MessageRecord, MessageStore } from "../ports/messages";
+import type { MessageDraft, RoomLogStore } from "../ports/room-log";
 import type { AccountStore } from "../ports/store";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
-import type { EventSink } from "./events";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
 import { isModerator } from "./permissions";
+import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
-import { KeyedSerializer } from "./serial";
 import { type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
 
 export type MessageDeps = {
-  store: MessageStore & AccountStore;
+  store: MessageStore & RoomLogStore & AccountStore;
   rooms: Rooms;
   limiter: Limiter;
   ids: MessageIdGenerator;
-  emit: EventSink;
+  events: RoomEvents;
   settings: MessageSettings;
   now?: () => Date;
 };
@@ -50,7 +50,6 @@ function codePoints(text: string): number {
 
 export class Messages {
   readonly #now: () => Date;
-  readonly #perRoom = new KeyedSerializer();
 
   constructor(private readonly deps: MessageDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -91,6 +90,7 @@ export class Messages {
       authorId: userId,
       authorUsername: member.username,
       content,
+      createdAt: this.#now(),
       editedAt: null,
       deleted: false,
       replyTo: input.replyTo ?? null,
@@ -98,22 +98,19 @@ export class Messages {
       mentions: await this.#mentions(content),
       attachmentIds: [],
     };
-    // Id, insert and publish happen one message at a time per room, so within this process the order
-    // subscribers see is the order of the ids (history order).
-    return this.#perRoom.run(roomId, () => this.#insert(draft));
+    return this.deps.events.inOrder(roomId, () => this.#append(draft));
   }
 
-  /** Stores the draft under a fresh id and publishes it; an idempotent replay publishes nothing. */
-  async #insert(draft: Omit<MessageRecord, "id" | "createdAt">) {
-    const now = this.#now();
-    const { message, created } = await this.deps.store.insertMessage({
-      ...draft,
-      id: this.deps.ids.next(now.getTime()),
-      createdAt: now,
-    });
+  /**
+   * Stores the draft at the room's next position, its id minted after the room's last message (so id
+   * order is position order), and publishes it; an idempotent replay publishes nothing.
+   */
+  async #append(draft: MessageDraft) {
+    const mint = (after: string | null) => this.deps.ids.nextAfter(after, draft.createdAt.getTime());
+    const { message, created } = await this.deps.store.appendMessage(draft, mint);
     if (!created) return { message: await this.#view(message, draft.authorId), created };
     const view = messageView(message);
-    await this.deps.emit({ type: "message.created", room_id: draft.roomId, message: view });
+    await this.deps.events.publish({ type: "message.created", room_id: draft.roomId, message: view, seq: message.seq });
     return { message: view, created };
   }
 
@@ -126,7 +123,7 @@ export class Messages {
       ]);
     const page = await this.deps.store.listMessages(roomId, { ...query, limit: query.limit + 1 });
     const messages = page.slice(0, query.limit);
-    return { messages: await this.#views(roomId, messages, userId), hasMore: page.length > query.limit };
+    return { messages: await this.views(roomId, messages, userId), hasMore: page.length > query.limit };
   }
 
   async edit(userId: string, roomId: string, messageId: string, rawContent: string): Promise<MessageView> {
@@ -135,20 +132,23 @@ export class Messages {
     if (message.authorId !== userId) throw forbidden("only the author can edit a message");
     if (message.deleted) throw conflict("the message was deleted");
     const content = this.#content(rawContent);
-    const updated = await this.deps.store.updateMessage(roomId, messageId, {
-      content,
-      editedAt: this.#now(),
-      mentions: await this.#mentions(content),
+    const mentions = await this.#mentions(content);
+    return this.deps.events.inOrder(roomId, async () => {
+      const updated = await this.deps.store.updateMessage(roomId, messageId, {
+        content,
+        editedAt: this.#now(),
+        mentions,
+      });
+      if (!updated) throw notFound("message");
+      if (updated.deleted) throw conflict("the message was deleted");
+      const reactions = await this.deps.store.listReactions(roomId, [messageId]);
+      await this.deps.events.record({
+        type: "message.updated",
+        room_id: roomId,
+        message: messageView(updated, reactionViews(reactions, null)),
+      });
+      return messageView(updated, reactionViews(reactions, userId));
     });
-    if (!updated) throw notFound("message");
-    if (updated.deleted) throw conflict("the message was deleted");
-    const reactions = await this.deps.store.listReactions(roomId, [messageId]);
-    await this.deps.emit({
-      type: "message.updated",
-      room_id: roomId,
-      message: messageView(updated, reactionViews(reactions, null)),
-    });
-    return messageView(updated, reactionViews(reactions, userId));
   }
 
   /** The author, or a moderator (recorded in the audit log), leaves a tombstone. Idempotent. */
@@ -159,14 +159,18 @@ export class Messages {
     if (byModerator && !isModerator(member.role))
       throw forbidden("only the author or a moderator can delete a message");
     if (message.deleted) return;
-    await this.deps.store.tombstoneMessage(roomId, messageId);
-    if (byModerator) {
-      await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
-        targetUserId: message.authorId,
-        messageId,
-      });
-    }
-    await this.deps.emit({ type: "message.deleted", room_id: roomId, message_id: messageId });
+    await this.deps.events.inOrder(roomId, async () => {
+      // Again in order: of two deletes racing here, only the first records an event.
+      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;
+      await this.deps.store.tombstoneMessage(roomId, messageId);
+      if (byModerator) {
+        await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
+          targetUserId: message.authorId,
+          messageId,
+        });
+      }
+      await this.deps.events.record({ type: "message.deleted", room_id: roomId, message_id: messageId });
+    });
   }
 
   /** Adds or removes the caller's reaction. Idempotent: an event only when something changed. */
@@ -175,18 +179,19 @@ export class Messages {
     const message = await this.#message(roomId, messageId);
     if (message.deleted) throw conflict("the message was deleted");
     const reaction = { messageId, emoji, userId };
-    const changed = add
-      ? await this.deps.store.addReaction(roomId, reaction)
-      : await this.deps.store.removeReaction(roomId, reaction);
-    if (changed) {
-      await this.deps.emit({
+    await this.deps.events.inOrder(roomId, async () => {
+      const changed = add
+        ? await this.deps.store.addReaction(roomId, reaction)
+        : await this.deps.store.removeReaction(roomId, reaction);
+      if (!changed) return;
+      await this.deps.events.record({
         type: add ? "reaction.added" : "reaction.removed",
         room_id: roomId,
         message_id: messageId,
         emoji,
         user_id: userId,
       });
-    }
+    });
   }
 
   /** Moves the caller's read marker forward to the message; returns the marker now in force. */
@@ -194,7 +199,7 @@ export class Messages {
     await this.deps.rooms.membership(userId, roomId);
     await this.#message(roomId, messageId);
     if (await this.deps.store.setReadMarker(roomId, userId, messageId)) {
-      await this.deps.emit({ type: "read", room_id: roomId, user_id: userId, message_id: messageId });
+      await this.deps.events.publish({ type: "read", room_id: roomId, user_id: userId, message_id: messageId });
       return messageId;
     }
     return (await this.deps.store.getReadMarker(roomId, userId)) ?? messageId;
@@ -239,10 +244,11 @@ export class Messages {
   }
 
   async #view(message: MessageRecord, viewerId: string): Promise<MessageView> {
-    return (await this.#views(message.roomId, [message], viewerId))[0] as MessageView;
+    return (await this.views(message.roomId, [message], viewerId))[0] as MessageView;
   }
 
-  async #views(roomId: string, messages: MessageRecord[], viewerId: string): Promise<MessageView[]> {
+  /** Messages as a viewer sees them: with reactions (`me` for the viewer; none when null). */
+  async views(roomId: string, messages: MessageRecord[], viewerId: string | null): Promise<MessageView[]> {
     const live = messages.filter((m) => !m.deleted).map((m) => m.id);
     const reactions = live.length ? await this.deps.store.listReactions(roomId, live) : [];
     return messages.map((m) =>

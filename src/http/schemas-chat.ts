@@ -51,6 +51,7 @@ export const AuditEntry = t.Object({
 
 export const Message = t.Object({
   id: Uuid,
+  seq: t.Integer({ minimum: 0, description: "the room position of the message's creation" }),
   room_id: Uuid,
   author_id: Uuid,
   author_username: t.String(),

@@ -1,11 +1,10 @@
 // What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
 // Sends and reads go through the same domain services as REST.
-import type { EventSink } from "../domain/events";
 import type { Messages } from "../domain/messages";
+import type { RoomEvents } from "../domain/room-events";
 import type { Rooms } from "../domain/rooms";
-import { messageView } from "../domain/views";
+import type { Timeline } from "../domain/timeline";
 import type { Limiter } from "../ports/limiter";
-import type { MessageStore } from "../ports/messages";
 import type { Presence } from "../ports/presence";
 import type { Connection, Hub } from "./hub";
 import { type ClientFrame, withRef } from "./protocol";
@@ -14,10 +13,10 @@ export type FrameHandlerDeps = {
   hub: Hub;
   rooms: Rooms;
   messages: Messages;
-  store: MessageStore;
+  timeline: Timeline;
   limiter: Limiter;
   presence: Presence;
-  emit: EventSink;
+  events: RoomEvents;
   send(connection: Connection, frame: { type: string } & Record<string, unknown>): void;
   settings: { recoveryLimit: number };
 };
@@ -49,10 +48,15 @@ export class FrameHandlers {
    * Members only. With `since`, live events are held back while the missed messages are read, then
    * sent after them without duplicates (see Hub.finishRecovery): a reconnecting client loses nothing.
    */
-  async #subscribe(connection: Connection, roomId: string, since: string | undefined, ref: string | undefined) {
-    const { hub, rooms, store, settings } = this.deps;
+  async #subscribe(
+    connection: Connection,
+    roomId: string,
+    since: number | string | undefined,
+    ref: string | undefined,
+  ) {
+    const { hub, rooms, timeline, settings } = this.deps;
     await rooms.membership(connection.userId, roomId);
-    if (!since) {
+    if (since === undefined) {
       const first = !hub.isSubscribed(connection, roomId);
       if (first) hub.subscribe(connection, roomId);
       this.deps.send(connection, {
@@ -68,23 +72,23 @@ export class FrameHandlers {
     // Both in one tick: from here on events are held for this socket and no longer sent live.
     const recovery = hub.startRecovery(connection, roomId);
     const already = hub.unsubscribe(connection, roomId);
-    let page: Awaited<ReturnType<MessageStore["listMessages"]>>;
+    let replay: Awaited<ReturnType<Timeline["recover"]>>;
     try {
-      page = await store.listMessages(roomId, { after: since, limit: settings.recoveryLimit + 1 });
+      replay = await timeline.recover(connection.userId, roomId, since, settings.recoveryLimit);
     } catch (error) {
       hub.abortRecovery(recovery, roomId);
       if (already) await this.leftRoom(connection, roomId);
       throw error;
     }
-    const missed = page.slice(0, settings.recoveryLimit);
     const reply = JSON.stringify({
       type: "subscribed",
       ...withRef(ref),
       room_id: roomId,
-      missed: missed.map((m) => messageView(m)),
-      recovered: page.length <= settings.recoveryLimit,
+      missed: replay.events,
+      recovered: replay.recovered,
+      seq: replay.through,
     });
-    if (hub.finishRecovery(recovery, roomId, reply, missed.at(-1)?.id ?? since) && !already)
+    if (hub.finishRecovery(recovery, roomId, reply, replay.through) && !already)
       await this.#entered(connection, roomId);
   }
 
@@ -109,7 +113,7 @@ export class FrameHandlers {
     const key = `typing:${roomId}:${connection.userId}`;
     const decision = await this.deps.limiter.consume(key, { limit: 1, periodMs: TYPING_INTERVAL_MS });
     if (!decision.allowed) return;
-    await this.deps.emit({
+    await this.deps.events.publish({
       type: "typing",
       room_id: roomId,
       user_id: connection.userId,
@@ -124,7 +128,7 @@ export class FrameHandlers {
   /** Presence: the user's first connection in the room announces them. */
   async #entered(connection: Connection, roomId: string) {
     if ((await this.deps.presence.enter(roomId, connection.userId, connection.id)) === "joined") {
-      await this.deps.emit({
+      await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
         user_id: connection.userId,
@@ -137,7 +141,7 @@ export class FrameHandlers {
   /** Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it. */
   async leftRoom(connection: Connection, roomId: string) {
     if ((await this.deps.presence.leave(roomId, connection.userId, connection.id)) === "left") {
-      await this.deps.emit({
+      await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
         user_id: connection.userId,

@@ -3,8 +3,7 @@
 // turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
 // and one JSON encoding.
 import type { ServerWebSocket } from "bun";
-import { type RoomEvent, roomSubject } from "../domain/events";
-import { compareMessageIds } from "../domain/ids";
+import { isPositioned, type RoomEvent, roomSubject } from "../domain/events";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { Bus, BusSubscription } from "../ports/bus";
@@ -126,10 +125,10 @@ export class Hub {
 
   /**
    * Ends a recovery in one synchronous step: sends `reply` (the subscribed frame), then the events
-   * kept meanwhile, skipping messages already in `missed`, then subscribes the socket to the topic.
+   * kept meanwhile, skipping those at or before `through` (in `missed`), then subscribes the socket.
    * Nothing can arrive between these steps, so the client gets every message once, in order.
    */
-  finishRecovery(recovery: Recovery, roomId: string, reply: string, lastMissedId: string | undefined) {
+  finishRecovery(recovery: Recovery, roomId: string, reply: string, through: number) {
     const state = this.#rooms.get(roomId);
     state?.recoveries.delete(recovery);
     if (recovery.cancelled || recovery.connection.closed) {
@@ -139,8 +138,7 @@ export class Hub {
     const { ws } = recovery.connection;
     ws.send(reply);
     for (const { raw, event } of recovery.buffer) {
-      if (event.type === "message.created" && lastMissedId && compareMessageIds(event.message.id, lastMissedId) <= 0)
-        continue;
+      if (isPositioned(event) && event.seq <= through) continue;
       if (event.type === "typing" && event.user_id === recovery.connection.userId) continue;
       ws.send(raw);
     }

@@ -1,8 +1,7 @@
 // Messages over real HTTP: sending rules, history cursors, edits, tombstones, reactions, read state,
 // the shared rate limit, and the events every change puts on the bus.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RoomEvent } from "../../src/domain/events";
-import { decodeEvent } from "../../src/domain/events";
+import { isPositioned, type RoomEvent } from "../../src/domain/events";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 
@@ -34,6 +33,7 @@ describe("sending", () => {
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-/),
+      seq: expect.any(Number),
       room_id: room,
       author_id: ana.id,
       author_username: ana.username,
@@ -232,7 +232,9 @@ describe("events", () => {
   test("every mutation is published on the room's bus subject, in order", async () => {
     const room = await sharedRoom();
     const events: RoomEvent[] = [];
-    const sub = server.backends.bus.subscribe(`chat.room.${room}`, (_s, data) => events.push(decodeEvent(data)));
+    const sub = server.backends.bus.subscribe(`chat.room.${room}`, (_s, data) =>
+      events.push(JSON.parse(new TextDecoder().decode(data))),
+    );
     try {
       const carl = await newUser(server.url, "carl");
       await carl.api.post(`/v1/rooms/${room}/join`);
@@ -265,12 +267,18 @@ describe("events", () => {
         "room.deleted",
       ]);
       expect(events[1]).toMatchObject({ room_id: room, message: { id: message.id, content: "hello" } });
+      // Every durable event takes the room's next position; read receipts are ephemeral and take none.
+      const positions = events.filter(isPositioned).map((e) => e.seq);
+      expect(positions).toHaveLength(events.length - 1);
+      expect(positions).toEqual(positions.map((_, i) => positions[0]! + i));
+      expect(events.find((e) => e.type === "read")).not.toHaveProperty("seq");
       expect(events[3]).toEqual({
         type: "reaction.added",
         room_id: room,
         message_id: message.id,
         emoji: "ok",
         user_id: bob.id,
+        seq: positions[3]!,
       });
     } finally {
       sub.unsubscribe();

@@ -90,3 +90,7 @@ export class WsClient {
 
 export const messagesIn = (client: WsClient, roomId: string) =>
   client.frames.filter((f) => f.type === "message.created" && f.room_id === roomId).map((f) => f.message);
+
+/** The messages a `subscribed` reply replays (its `missed` holds room events in position order). */
+export const missedMessages = (reply: Frame) =>
+  (reply.missed as Frame[]).filter((e) => e.type === "message.created").map((e) => e.message);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
-import { messagesIn, WsClient } from "../support/ws";
+import { messagesIn, missedMessages, WsClient } from "../support/ws";
 
 let server: TestServer;
 let ana: TestUser;
@@ -40,7 +40,7 @@ async function sharedRoom(type: "public" | "private" = "public") {
 const post = async (who: TestUser, roomId: string, content: string) => {
   const reply = await who.api.post(`/v1/rooms/${roomId}/messages`, { content });
   expect(reply.status).toBe(201);
-  return reply.body as { id: string; content: string };
+  return reply.body as { id: string; seq: number; content: string };
 };
 
 describe("upgrade", () => {
@@ -132,7 +132,7 @@ describe("recovery", () => {
 
     const received = [
       ...seen.map((f) => f.message.id),
-      ...reply.missed.map((m: any) => m.id),
+      ...missedMessages(reply).map((m: any) => m.id),
       ...messagesIn(second, room).map((m) => m.id),
     ];
     const history = (await ana.api.get(`/v1/rooms/${room}/messages?limit=200`)).body.messages
@@ -143,12 +143,12 @@ describe("recovery", () => {
     } else {
       // More than WS_RECOVERY_LIMIT were missed: the client fills the gap from REST after the last missed one.
       const gap = (
-        await bob.api.get(`/v1/rooms/${room}/messages?limit=200&after=${reply.missed.at(-1).id}`)
+        await bob.api.get(`/v1/rooms/${room}/messages?limit=200&after=${missedMessages(reply).at(-1).id}`)
       ).body.messages.map((m: any) => m.id);
       const merged = [
         ...new Set([
           ...seen.map((f) => f.message.id),
-          ...reply.missed.map((m: any) => m.id),
+          ...missedMessages(reply).map((m: any) => m.id),
           ...gap,
           ...messagesIn(second, room).map((m) => m.id),
         ]),
@@ -166,12 +166,12 @@ describe("recovery", () => {
     for (let i = 0; i < 3; i++) await post(ana, room, `m${i}`);
     const client = await connect(bob);
     const small = await client.subscribe(room, since);
-    expect(small.missed.map((m: any) => m.content)).toEqual(["m0", "m1", "m2"]);
+    expect(missedMessages(small).map((m: any) => m.content)).toEqual(["m0", "m1", "m2"]);
     expect(small.recovered).toBe(true);
     for (let i = 3; i < 8; i++) await post(ana, room, `m${i}`);
     const other = await connect(bob);
     const big = await other.subscribe(room, since);
-    expect(big.missed.map((m: any) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(missedMessages(big).map((m: any) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
     expect(big.recovered).toBe(false);
   });
 });
@@ -188,7 +188,7 @@ describe("sending", () => {
     });
     for (const c of [anaOne, anaTwo, bobOne]) {
       const created = await c.next((f) => f.type === "message.created");
-      expect(created).toEqual({ type: "message.created", room_id: room, message: ack.message });
+      expect(created).toEqual({ type: "message.created", room_id: room, message: ack.message, seq: ack.message.seq });
     }
     const again = await anaOne.request({ type: "message.send", room_id: room, content: "hi all", client_id: "w1" });
     expect(again.message.id).toBe(ack.message.id);
@@ -280,7 +280,7 @@ describe("events", () => {
     await ana.api.post(`/v1/rooms/${room}/read`, { message_id: message.id });
     await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
     const deleted = await watcher.next((f) => f.type === "message.deleted");
-    expect(deleted).toEqual({ type: "message.deleted", room_id: room, message_id: message.id });
+    expect(deleted).toEqual({ type: "message.deleted", room_id: room, message_id: message.id, seq: message.seq + 4 });
     const types = watcher.frames
       .filter((f) => f.room_id === room && f.type !== "subscribed" && f.type !== "presence")
       .map((f) => f.type);
@@ -302,6 +302,7 @@ describe("events", () => {
       message_id: message.id,
       emoji: "wave",
       user_id: ana.id,
+      seq: message.seq + 2,
     });
     expect(watcher.frames.find((f) => f.type === "read")).toEqual({
       type: "read",

@@ -121,10 +121,8 @@ describe("slow consumers", () => {
     const content = "x".repeat(32 * 1024);
     for (let i = 0; i < 300; i++) {
       const message = { id: crypto.randomUUID(), room_id: room, content, seq: i };
-      await server.backends.bus.publish(
-        `chat.room.${room}`,
-        encodeEvent({ type: "message.created", room_id: room, message } as any),
-      );
+      const { data, headers } = encodeEvent({ type: "message.created", room_id: room, message } as any);
+      await server.backends.bus.publish(`chat.room.${room}`, data, headers);
       if (i % 20 === 0) await Bun.sleep(1);
     }
     expect(
