@@ -1,5 +1,6 @@
 // What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
 // Sends and reads go through the same domain services as REST.
+import { AppError } from "../domain/errors";
 import type { EventSink } from "../domain/events";
 import type { Messages } from "../domain/messages";
 import type { Rooms } from "../domain/rooms";
@@ -154,13 +155,17 @@ export class FrameHandlers {
 
   /**
    * Presence is best effort (the degraded mode in the README): when its backend fails, the frame
-   * carries on and no presence event is sent; the adapter converges once the backend is back.
+   * carries on and no presence event is sent; the adapter converges once the backend is back. Any
+   * other failure is a bug, logged as an error, and handled the same way.
    */
   async #presence(change: "enter" | "leave", connection: Connection, roomId: string): Promise<PresenceChange> {
     try {
       return await this.deps.presence[change](roomId, connection.userId, connection.id);
     } catch (error) {
-      this.deps.log.warn("presence unavailable; no presence event sent", { change, room_id: roomId, error });
+      const fields = { change, room_id: roomId, connection_id: connection.id, error };
+      if (error instanceof AppError && error.retryable)
+        this.deps.log.warn("presence unavailable; no event sent", fields);
+      else this.deps.log.error("presence failed; no event sent", fields);
       return "unchanged";
     }
   }
