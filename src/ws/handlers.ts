@@ -1,12 +1,14 @@
 // What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
 // Sends and reads go through the same domain services as REST.
+import { AppError } from "../domain/errors";
 import type { EventSink } from "../domain/events";
 import type { Messages } from "../domain/messages";
 import type { Rooms } from "../domain/rooms";
 import { messageView } from "../domain/views";
+import type { Logger } from "../log";
 import type { Limiter } from "../ports/limiter";
 import type { MessageStore } from "../ports/messages";
-import type { Presence } from "../ports/presence";
+import type { Presence, PresenceChange } from "../ports/presence";
 import type { Connection, Hub } from "./hub";
 import { type ClientFrame, withRef } from "./protocol";
 
@@ -18,6 +20,7 @@ export type FrameHandlerDeps = {
   limiter: Limiter;
   presence: Presence;
   emit: EventSink;
+  log: Logger;
   send(connection: Connection, frame: { type: string } & Record<string, unknown>): void;
   settings: { recoveryLimit: number };
 };
@@ -123,7 +126,7 @@ export class FrameHandlers {
 
   /** Presence: the user's first connection in the room announces them. */
   async #entered(connection: Connection, roomId: string) {
-    if ((await this.deps.presence.enter(roomId, connection.userId, connection.id)) === "joined") {
+    if ((await this.#presence("enter", connection, roomId)) === "joined") {
       await this.deps.emit({
         type: "presence",
         room_id: roomId,
@@ -134,9 +137,12 @@ export class FrameHandlers {
     }
   }
 
-  /** Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it. */
+  /**
+   * Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it.
+   * Never rejects, so close handlers may fire it without waiting.
+   */
   async leftRoom(connection: Connection, roomId: string) {
-    if ((await this.deps.presence.leave(roomId, connection.userId, connection.id)) === "left") {
+    if ((await this.#presence("leave", connection, roomId)) === "left") {
       await this.deps.emit({
         type: "presence",
         room_id: roomId,
@@ -144,6 +150,23 @@ export class FrameHandlers {
         username: connection.username,
         status: "left",
       });
+    }
+  }
+
+  /**
+   * Presence is best effort (the degraded mode in the README): when its backend fails, the frame
+   * carries on and no presence event is sent; the adapter converges once the backend is back. Any
+   * other failure is a bug, logged as an error, and handled the same way.
+   */
+  async #presence(change: "enter" | "leave", connection: Connection, roomId: string): Promise<PresenceChange> {
+    try {
+      return await this.deps.presence[change](roomId, connection.userId, connection.id);
+    } catch (error) {
+      const fields = { change, room_id: roomId, connection_id: connection.id, error };
+      if (error instanceof AppError && error.retryable)
+        this.deps.log.warn("presence unavailable; no event sent", fields);
+      else this.deps.log.error("presence failed; no event sent", fields);
+      return "unchanged";
     }
   }
 }
