@@ -13,6 +13,8 @@ import { Rooms } from "../domain/rooms";
 import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
+import { RedisLimiter } from "../limits/redis/limiter";
+import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
@@ -57,10 +59,56 @@ export function createBackends(config: Config, log: Logger): Backends {
   return {
     store: createStore(config),
     bus: new MemoryBus(),
-    limiter: new MemoryLimiter(),
-    presence: new MemoryPresence(),
+    limiter: createLimiter(config, log),
+    presence: createPresence(config, log),
     mailer,
   };
+}
+
+/** Where presence and rate limits live: REDIS_URL selects Redis for both. */
+export type LimitsBackend = { kind: "memory" } | { kind: "redis"; url: string };
+
+export const limitsBackend = (config: Config): LimitsBackend =>
+  config.redisUrl ? { kind: "redis", url: config.redisUrl } : { kind: "memory" };
+
+/** Fails loudly on a kind a switch does not know (a kind added without its adapter). */
+function unknownKind(concern: string, backend: never): never {
+  throw new Error(`no ${concern} adapter for backend kind "${(backend as { kind: string }).kind}"`);
+}
+
+export function createLimiter(config: Config, log: Logger): Limiter {
+  const backend = limitsBackend(config);
+  switch (backend.kind) {
+    case "memory":
+      return new MemoryLimiter();
+    case "redis":
+      return new RedisLimiter({
+        url: backend.url,
+        keyPrefix: config.redisKeyPrefix,
+        timeoutMs: config.redisTimeoutMs,
+        log: log.child({ component: "limiter" }),
+      });
+    default:
+      return unknownKind("limiter", backend);
+  }
+}
+
+export function createPresence(config: Config, log: Logger): Presence {
+  const backend = limitsBackend(config);
+  switch (backend.kind) {
+    case "memory":
+      return new MemoryPresence();
+    case "redis":
+      return new RedisPresence({
+        url: backend.url,
+        keyPrefix: config.redisKeyPrefix,
+        timeoutMs: config.redisTimeoutMs,
+        ttlMs: config.presenceTtlSeconds * 1000,
+        log: log.child({ component: "presence" }),
+      });
+    default:
+      return unknownKind("presence", backend);
+  }
 }
 
 /** Which backends /readyz reports, by name. */

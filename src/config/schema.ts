@@ -275,6 +275,34 @@ export const settings = {
     description: "per-request timeout; past it a request fails with 503 unavailable",
     parse: integer(100, 120_000),
   },
+  redisUrl: {
+    env: "REDIS_URL",
+    default: undefined,
+    defaultText: "unset: presence and rate limits in process memory",
+    description:
+      "redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379/0); when set, presence and rate limits live in Redis",
+    parse: url("redis:", "rediss:"),
+  },
+  redisKeyPrefix: {
+    env: "REDIS_KEY_PREFIX",
+    default: "chatd:",
+    description: "prepended to every Redis key chatd writes, so several deployments can share one Redis database",
+    parse: nonEmpty,
+  },
+  redisTimeoutMs: {
+    env: "REDIS_TIMEOUT_MS",
+    default: 1000,
+    description:
+      "per-call Redis timeout; past it (or at once while Redis is known down) limits fail with 503 unavailable",
+    parse: integer(50, 60_000),
+  },
+  presenceTtlSeconds: {
+    env: "PRESENCE_TTL_SECONDS",
+    default: 30,
+    description:
+      "with REDIS_URL: a crashed process's users drop out of presence within this long (refreshed every third of it)",
+    parse: integer(1, 3600),
+  },
   smtpUrl: {
     env: "SMTP_URL",
     default: undefined,

@@ -14,3 +14,14 @@ export function gcra(stored: number | undefined, rule: RateRule, now: number): {
   if (allowAt > now) return { decision: { allowed: false, retryAfterMs: Math.ceil(allowAt - now) }, tat };
   return { decision: { allowed: true, retryAfterMs: 0 }, tat };
 }
+
+/**
+ * Takes back one hit `gcra` recorded: the stored time moves back by one interval. Returns the time to
+ * store, or undefined when the key is then empty (never below empty: refunding more hits than were
+ * taken, or refunding an idle key, leaves a fresh key with its full burst).
+ */
+export function gcraRefund(stored: number | undefined, rule: RateRule, now: number): number | undefined {
+  if (stored === undefined) return undefined;
+  const tat = stored - rule.periodMs / rule.limit;
+  return tat > now ? tat : undefined;
+}

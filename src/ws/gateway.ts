@@ -166,9 +166,14 @@ export class Gateway {
     }
   }
 
-  /** Answers a failed frame with an error frame; the connection stays open unless errors keep coming. */
+  /**
+   * Answers a failed frame with an error frame; the connection stays open unless the client's errors
+   * keep coming. Failures on the server's side (a backend down: `unavailable`) are not the client's
+   * abuse and never close it.
+   */
   #fail(connection: Connection, error: unknown, ref: string | undefined) {
     let frameError: FrameError;
+    const clientFault = error instanceof FrameError || (error instanceof AppError && error.status < 500);
     if (error instanceof FrameError) frameError = error;
     else if (error instanceof AppError && error.status < 500) frameError = frameErrorFor(error, ref);
     else if (error instanceof AppError) frameError = new FrameError(error.code, error.message, ref);
@@ -180,6 +185,7 @@ export class Gateway {
     this.deps.metrics.ws.errors.inc({ code: frameError.code });
     if (frameError.code === "rate_limited") this.deps.metrics.ws.rateLimited.inc();
     this.#sendRaw(connection, errorFrame(frameError), "error");
+    if (!clientFault) return;
     const { decision, tat } = gcra(connection.errorTat, ABUSE_RULE, Date.now());
     connection.errorTat = tat;
     if (!decision.allowed) {

@@ -1,11 +1,13 @@
 // What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
 // Sends and reads go through the same domain services as REST.
+import { AppError } from "../domain/errors";
 import type { Messages } from "../domain/messages";
 import type { RoomEvents } from "../domain/room-events";
 import type { Rooms } from "../domain/rooms";
 import type { Timeline } from "../domain/timeline";
+import type { Logger } from "../log";
 import type { Limiter } from "../ports/limiter";
-import type { Presence } from "../ports/presence";
+import type { Presence, PresenceChange } from "../ports/presence";
 import type { Connection, Hub } from "./hub";
 import { type ClientFrame, withRef } from "./protocol";
 
@@ -17,6 +19,7 @@ export type FrameHandlerDeps = {
   limiter: Limiter;
   presence: Presence;
   events: RoomEvents;
+  log: Logger;
   send(connection: Connection, frame: { type: string } & Record<string, unknown>): void;
   settings: { recoveryLimit: number };
 };
@@ -127,7 +130,7 @@ export class FrameHandlers {
 
   /** Presence: the user's first connection in the room announces them. */
   async #entered(connection: Connection, roomId: string) {
-    if ((await this.deps.presence.enter(roomId, connection.userId, connection.id)) === "joined") {
+    if ((await this.#presence("enter", connection, roomId)) === "joined") {
       await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
@@ -138,9 +141,12 @@ export class FrameHandlers {
     }
   }
 
-  /** Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it. */
+  /**
+   * Presence: the user's last connection leaving the room (unsubscribe, close, kick) announces it.
+   * Never rejects, so close handlers may fire it without waiting.
+   */
   async leftRoom(connection: Connection, roomId: string) {
-    if ((await this.deps.presence.leave(roomId, connection.userId, connection.id)) === "left") {
+    if ((await this.#presence("leave", connection, roomId)) === "left") {
       await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
@@ -148,6 +154,23 @@ export class FrameHandlers {
         username: connection.username,
         status: "left",
       });
+    }
+  }
+
+  /**
+   * Presence is best effort (the degraded mode in the README): when its backend fails, the frame
+   * carries on and no presence event is sent; the adapter converges once the backend is back. Any
+   * other failure is a bug, logged as an error, and handled the same way.
+   */
+  async #presence(change: "enter" | "leave", connection: Connection, roomId: string): Promise<PresenceChange> {
+    try {
+      return await this.deps.presence[change](roomId, connection.userId, connection.id);
+    } catch (error) {
+      const fields = { change, room_id: roomId, connection_id: connection.id, error };
+      if (error instanceof AppError && error.retryable)
+        this.deps.log.warn("presence unavailable; no event sent", fields);
+      else this.deps.log.error("presence failed; no event sent", fields);
+      return "unchanged";
     }
   }
 }

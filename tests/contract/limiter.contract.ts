@@ -1,10 +1,14 @@
 // The limiter contract: GCRA semantics every Limiter adapter must share, so limits mean the same on
-// every backend.
+// every backend. With `shared`, two limiters from the factory stand for two processes on one backend.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Limiter } from "../../src/ports/limiter";
 
-export function runLimiterContract(name: string, factory: () => Promise<Limiter>) {
-  describe(`Limiter contract: ${name}`, () => {
+export function runLimiterContract(
+  name: string,
+  factory: () => Promise<Limiter>,
+  options: { shared?: boolean; describe?: typeof describe } = {},
+) {
+  (options.describe ?? describe)(`Limiter contract: ${name}`, () => {
     let limiter: Limiter;
     const key = () => `test:${crypto.randomUUID()}`;
     beforeEach(async () => {
@@ -56,5 +60,49 @@ export function runLimiterContract(name: string, factory: () => Promise<Limiter>
       const decisions = await Promise.all(Array.from({ length: 50 }, () => limiter.consume(k, rule)));
       expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
     });
+
+    test("a refund gives back exactly one hit", async () => {
+      const k = key();
+      const rule = { limit: 3, periodMs: 60_000 };
+      for (let i = 0; i < 3; i++) await limiter.consume(k, rule);
+      expect((await limiter.consume(k, rule)).allowed).toBe(false);
+      await limiter.refund(k, rule);
+      expect((await limiter.peek(k, rule)).allowed).toBe(true);
+      expect((await limiter.consume(k, rule)).allowed).toBe(true);
+      const denied = await limiter.consume(k, rule);
+      expect(denied.allowed).toBe(false);
+      expect(denied.retryAfterMs).toBeGreaterThan(15_000);
+    });
+
+    test("refunds never go below empty: a key never gets more than its burst", async () => {
+      const [fresh, used] = [key(), key()];
+      const rule = { limit: 2, periodMs: 60_000 };
+      await limiter.refund(fresh, rule);
+      await limiter.consume(used, rule);
+      for (let i = 0; i < 3; i++) await limiter.refund(used, rule);
+      for (const k of [fresh, used]) {
+        const decisions = [];
+        for (let i = 0; i < 3; i++) decisions.push((await limiter.consume(k, rule)).allowed);
+        expect(decisions).toEqual([true, true, false]);
+      }
+    });
+
+    if (options.shared) {
+      test("a limit holds across processes: two limiters on one backend allow `limit` in total", async () => {
+        const other = await factory();
+        try {
+          const k = key();
+          const rule = { limit: 8, periodMs: 60_000 };
+          const decisions = await Promise.all(
+            Array.from({ length: 30 }, (_, i) => (i % 2 ? other : limiter).consume(k, rule)),
+          );
+          expect(decisions.filter((d) => d.allowed)).toHaveLength(8);
+          await other.reset(k);
+          expect((await limiter.consume(k, rule)).allowed).toBe(true);
+        } finally {
+          await other.close();
+        }
+      });
+    }
   });
 }

@@ -1,6 +1,8 @@
 // Starts a real chatd server on a random port with an empty data dir, for HTTP and WebSocket tests.
 // With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
-// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops.
+// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops. With CHATD_TEST_REDIS=1 (or
+// a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
+// key prefix of its own.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +10,7 @@ import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger } from "../../src/log";
 import { Outbox } from "./outbox";
-import { CASSANDRA_CONTACT_POINT, dropKeyspace, uniqueKeyspace } from "./services";
+import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -24,10 +26,17 @@ function storeOverrides(overrides: Partial<Config>): Partial<Config> {
   };
 }
 
+/** Presence and limits settings: the shared Redis under a fresh key prefix when asked for, else memory (none). */
+function limitsOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_REDIS !== "1" && !overrides.redisUrl) return {};
+  return { redisUrl: REDIS_URL, redisKeyPrefix: uniqueKeyPrefix("server") };
+}
+
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
+    ...limitsOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,

@@ -1,5 +1,6 @@
 // Real backing services for suites that need them: reachability checks with the project's skip rule
-// (skipped loudly on a developer machine, a failure in CI), and Cassandra keyspace clean-up.
+// (skipped loudly on a developer machine, a failure in CI), Cassandra keyspace clean-up and Redis key
+// prefixes.
 import { describe } from "bun:test";
 import { Client } from "cassandra-driver";
 
@@ -38,6 +39,13 @@ export async function requireService(
   console.warn(`\n*** SKIPPED: ${problem} — run scripts/services/${name} start ***\n`);
   return { up: false, describe: describe.skip };
 }
+
+export const REDIS_HOST = "127.0.0.1";
+export const REDIS_PORT = 6379;
+export const REDIS_URL = `redis://${REDIS_HOST}:${REDIS_PORT}`;
+
+/** A Redis key prefix no other suite or test run uses. */
+export const uniqueKeyPrefix = (name: string) => `chatd-test:${name}:${crypto.randomUUID().slice(0, 8)}:`;
 
 export const CASSANDRA_HOST = "127.0.0.1";
 export const CASSANDRA_PORT = 9042;

@@ -32,6 +32,17 @@ describe("loadConfig", () => {
     expect(() => loadConfig({}, { LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL: must be one of/);
   });
 
+  test("REDIS_URL takes redis:// and rediss:// URLs only", () => {
+    expect(loadConfig({}, {}).redisUrl).toBeUndefined();
+    expect(loadConfig({}, { REDIS_URL: "redis://127.0.0.1:6379/0" }).redisUrl).toBe("redis://127.0.0.1:6379/0");
+    expect(loadConfig({}, { REDIS_URL: "rediss://:secret@cache.example:6380" }).redisUrl).toBe(
+      "rediss://:secret@cache.example:6380",
+    );
+    for (const bad of ["127.0.0.1:6379", "http://127.0.0.1:6379", "redis//x"])
+      expect(() => loadConfig({}, { REDIS_URL: bad })).toThrow(/REDIS_URL: must be a/);
+    expect(() => loadConfig({}, { PRESENCE_TTL_SECONDS: "0" })).toThrow(/PRESENCE_TTL_SECONDS/);
+  });
+
   test("an invalid flag value names the flag and its variable", () => {
     expect(() => loadConfig({ "--role": "worker" }, {})).toThrow(
       /--role \(CHATD_ROLE\): must be one of all, api, ws, indexer/,

@@ -1,0 +1,158 @@
+// The presence contract (src/ports/presence.ts) every Presence adapter must meet: per-connection
+// counting, idempotent enter/leave, atomic joined/left. With `shared`, presences opened from the
+// harness stand for processes on one backend: they agree, entries of a live process outlive the TTL,
+// and a crashed process's users go offline within it.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { Presence, PresenceChange } from "../../src/ports/presence";
+
+/** Another process on the backend that can be killed without a chance to clean up. */
+export type CrashableProcess = {
+  enter(roomId: string, userId: string, connectionId: string): Promise<PresenceChange>;
+  crash(): Promise<void>;
+};
+
+export type PresenceHarness = {
+  /** A presence on the backend; with `shared`, each call is another process on the same backend. */
+  open(): Promise<Presence>;
+  shared?: { ttlMs: number; spawn(): Promise<CrashableProcess> };
+  describe?: typeof describe;
+};
+
+const id = () => crypto.randomUUID();
+
+/** Polls `condition` until it holds or `withinMs` passes; returns how long it took (Infinity: never). */
+async function waitFor(condition: () => Promise<boolean>, withinMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < withinMs) {
+    if (await condition()) return performance.now() - started;
+    await Bun.sleep(25);
+  }
+  return (await condition()) ? performance.now() - started : Number.POSITIVE_INFINITY;
+}
+
+export function runPresenceContract(name: string, harness: PresenceHarness) {
+  (harness.describe ?? describe)(`Presence contract: ${name}`, () => {
+    let presence: Presence;
+    const opened: Presence[] = [];
+    const open = async () => {
+      const p = await harness.open();
+      opened.push(p);
+      return p;
+    };
+    beforeEach(async () => {
+      presence = await open();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((p) => p.close()));
+    });
+
+    test("a user's first connection in a room is joined, further ones unchanged; online lists the user once", async () => {
+      const [room, user] = [id(), id()];
+      expect(await presence.enter(room, user, "c1")).toBe("joined");
+      expect(await presence.enter(room, user, "c2")).toBe("unchanged");
+      expect(await presence.online(room)).toEqual([user]);
+    });
+
+    test("only the last connection leaving is left", async () => {
+      const [room, user] = [id(), id()];
+      await presence.enter(room, user, "c1");
+      await presence.enter(room, user, "c2");
+      expect(await presence.leave(room, user, "c1")).toBe("unchanged");
+      expect(await presence.online(room)).toEqual([user]);
+      expect(await presence.leave(room, user, "c2")).toBe("left");
+      expect(await presence.online(room)).toEqual([]);
+      expect(await presence.enter(room, user, "c3")).toBe("joined");
+    });
+
+    test("enter and leave are idempotent: repeating either changes nothing", async () => {
+      const [room, user] = [id(), id()];
+      expect(await presence.enter(room, user, "c1")).toBe("joined");
+      expect(await presence.enter(room, user, "c1")).toBe("unchanged");
+      expect(await presence.leave(room, user, "c1")).toBe("left");
+      expect(await presence.leave(room, user, "c1")).toBe("unchanged");
+      expect(await presence.leave(id(), user, "never-entered")).toBe("unchanged");
+      expect(await presence.online(room)).toEqual([]);
+    });
+
+    test("rooms and users are independent; an unknown room is empty", async () => {
+      const [a, b, alice, bob] = [id(), id(), id(), id()];
+      await presence.enter(a, alice, "c1");
+      await presence.enter(a, bob, "c2");
+      expect(await presence.enter(b, alice, "c1")).toBe("joined");
+      expect((await presence.online(a)).sort()).toEqual([alice, bob].sort());
+      expect(await presence.leave(a, alice, "c1")).toBe("left");
+      expect(await presence.online(a)).toEqual([bob]);
+      expect(await presence.online(b)).toEqual([alice]);
+      expect(await presence.online(id())).toEqual([]);
+    });
+
+    test("of concurrent enters of one user exactly one is joined, and of their leaves exactly one is left", async () => {
+      const [room, user] = [id(), id()];
+      const connections = Array.from({ length: 20 }, (_, i) => `c${i}`);
+      const entered = await Promise.all(connections.map((c) => presence.enter(room, user, c)));
+      expect(entered.filter((change) => change === "joined")).toHaveLength(1);
+      const left = await Promise.all(connections.map((c) => presence.leave(room, user, c)));
+      expect(left.filter((change) => change === "left")).toHaveLength(1);
+      expect(await presence.online(room)).toEqual([]);
+    });
+
+    const shared = harness.shared;
+    if (!shared) return;
+
+    test("processes agree: a user connected through two processes is joined once and left once", async () => {
+      const other = await open();
+      const [room, user] = [id(), id()];
+      expect(await presence.enter(room, user, "here")).toBe("joined");
+      expect(await other.enter(room, user, "there")).toBe("unchanged");
+      expect(await other.online(room)).toEqual([user]);
+      expect(await presence.leave(room, user, "here")).toBe("unchanged");
+      expect(await presence.online(room)).toEqual([user]);
+      expect(await other.leave(room, user, "there")).toBe("left");
+      expect(await presence.online(room)).toEqual([]);
+    });
+
+    test("of concurrent enters through several processes exactly one is joined", async () => {
+      const others = await Promise.all([open(), open()]);
+      const [room, user] = [id(), id()];
+      const all = [presence, ...others];
+      const entered = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (all[i % all.length] as Presence).enter(room, user, `c${i}`)),
+      );
+      expect(entered.filter((change) => change === "joined")).toHaveLength(1);
+    });
+
+    test("close removes the entries of its own process only", async () => {
+      const other = await open();
+      const [room, alice, bob] = [id(), id(), id()];
+      await presence.enter(room, alice, "a");
+      await other.enter(room, alice, "a2");
+      await other.enter(room, bob, "b");
+      await other.close();
+      expect(await presence.online(room)).toEqual([alice]);
+      expect(await presence.leave(room, alice, "a")).toBe("left");
+    });
+
+    test("a live process keeps its entries alive well past the TTL", async () => {
+      const [room, user] = [id(), id()];
+      await presence.enter(room, user, "c1");
+      await Bun.sleep(shared.ttlMs * 2.5);
+      expect(await presence.online(room)).toEqual([user]);
+      expect(await presence.enter(room, user, "c2")).toBe("unchanged");
+    });
+
+    test("a crashed process's users go offline within the TTL, and are joined again on their next connection", async () => {
+      const crashing = await shared.spawn();
+      const [room, gone, staying] = [id(), id(), id()];
+      expect(await crashing.enter(room, gone, "doomed")).toBe("joined");
+      await presence.enter(room, staying, "alive");
+      expect((await presence.online(room)).sort()).toEqual([gone, staying].sort());
+      await crashing.crash();
+      const offlineAfter = await waitFor(async () => !(await presence.online(room)).includes(gone), shared.ttlMs * 3);
+      // Expiry comes at most one TTL after the last refresh, which came before the crash; polling
+      // and a busy machine add a little.
+      expect(offlineAfter).toBeLessThan(shared.ttlMs + 1000);
+      expect(await presence.online(room)).toEqual([staying]);
+      expect(await presence.enter(room, gone, "back")).toBe("joined");
+    });
+  });
+}
