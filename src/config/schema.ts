@@ -10,6 +10,8 @@ export type Setting<T> = {
   /** How the default reads in --help when it is not a literal. */
   defaultText?: string;
   description: string;
+  /** The value is a secret (or may hold one, like a URL with a password): errors never echo it. */
+  secret?: boolean;
   parse: Parser<T>;
 };
 
@@ -144,6 +146,7 @@ export const settings = {
     default: undefined,
     defaultText: "generated and kept in <data-dir>/jwt-secret",
     description: "HS256 key for access tokens, at least 32 characters",
+    secret: true,
     parse: secret,
   },
   accessTokenTtlSeconds: {
@@ -267,6 +270,7 @@ export const settings = {
     env: "CASSANDRA_PASSWORD",
     default: undefined,
     description: "password for CASSANDRA_USERNAME",
+    secret: true,
     parse: nonEmpty,
   },
   cassandraTimeoutMs: {
@@ -280,6 +284,7 @@ export const settings = {
     default: undefined,
     defaultText: "unset: mail goes to <data-dir>/outbox as .eml files",
     description: "send mail over SMTP, e.g. smtp://user:pass@mail.example.com:587",
+    secret: true,
     parse: url("smtp:", "smtps:"),
   },
   mailFrom: {
