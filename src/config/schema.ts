@@ -88,9 +88,37 @@ const replication: Parser<Replication> = (raw) => {
   throw new InvalidValue("must be SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]");
 };
 
-const secret: Parser<string> = (raw) => {
-  if (raw.length < 32) throw new InvalidValue("must be at least 32 characters");
-  return raw;
+const secret =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength) throw new InvalidValue(`must be at least ${minLength} characters`);
+    return raw;
+  };
+
+/** Browser origins, `scheme://host[:port]` each (normalized as browsers send them), or `*` for any. */
+const origins: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidValue("must list at least one origin");
+  return items.map((item) => {
+    if (item === "*") return item;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(item);
+    } catch {}
+    const bare =
+      parsed &&
+      (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+      !parsed.username &&
+      !parsed.password &&
+      parsed.pathname === "/" &&
+      !parsed.search &&
+      !parsed.hash;
+    if (!parsed || !bare) throw new InvalidValue(`must be origins like https://app.example.com or *; "${item}" is not`);
+    return parsed.origin;
+  });
 };
 
 export { InvalidValue };
@@ -147,7 +175,7 @@ export const settings = {
     defaultText: "generated and kept in <data-dir>/jwt-secret",
     description: "HS256 key for access tokens, at least 32 characters",
     secret: true,
-    parse: secret,
+    parse: secret(32),
   },
   accessTokenTtlSeconds: {
     env: "ACCESS_TOKEN_TTL_SECONDS",
@@ -292,6 +320,22 @@ export const settings = {
     default: "chatd <no-reply@chatd.local>",
     description: "From address of the mails chatd sends",
     parse: nonEmpty,
+  },
+  corsOrigins: {
+    env: "CORS_ORIGINS",
+    default: [] as string[],
+    defaultText: "none",
+    description:
+      "comma-separated browser origins (https://app.example.com) allowed to call the API cross-origin; * allows any",
+    parse: origins,
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    default: undefined,
+    defaultText: "unset: /metrics is open",
+    description: "when set, GET /metrics requires Authorization: Bearer <this token> (at least 16 characters)",
+    secret: true,
+    parse: secret(16),
   },
   shutdownTimeoutSeconds: {
     env: "SHUTDOWN_TIMEOUT_SECONDS",
