@@ -113,7 +113,7 @@ describe("CORS", () => {
     } finally {
       await plain.close();
     }
-  });
+  }, 30_000);
 
   test("* allows any origin, without credentials", async () => {
     const open = await startTestServer({ corsOrigins: ["*"] });
@@ -124,5 +124,5 @@ describe("CORS", () => {
     } finally {
       await open.close();
     }
-  });
+  }, 30_000);
 });

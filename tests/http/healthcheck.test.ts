@@ -33,4 +33,4 @@ test("exits 0 for a ready server, 1 for one that is not ready, and 1 once it has
   await server.close();
   expect(await healthcheck({ host: "0.0.0.0", port: server.port }, report)).toBe(1);
   expect(await healthcheck({ host: "0.0.0.0", port: 0 }, report)).toBe(1);
-});
+}, 30_000);

@@ -144,5 +144,5 @@ describe("METRICS_TOKEN", () => {
     } finally {
       await guarded.close();
     }
-  });
+  }, 30_000);
 });
