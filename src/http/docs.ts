@@ -46,7 +46,7 @@ const init = `window.addEventListener("load", function () {
 });
 `;
 
-/** Assets are immutable for one build: the version is in the page's cache key via the binary. */
+/** The assets change only with a new chatd build (their URLs do not), so browsers keep them an hour. */
 const ASSET_CACHE = "public, max-age=3600";
 
 export const docsRoutes = (info: DocumentInfo) => {
