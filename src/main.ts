@@ -3,6 +3,7 @@
 import { RoleNotAvailable, startServer } from "./app/server";
 import { createStore } from "./app/wire";
 import { parseCommandLine, UsageError } from "./cli/args";
+import { healthcheck } from "./cli/healthcheck";
 import { helpText } from "./cli/help";
 import { onStopSignal } from "./cli/signals";
 import { ConfigError, loadConfig } from "./config";
@@ -18,6 +19,15 @@ async function main(argv: string[]): Promise<number> {
   if (command === "version") {
     process.stdout.write(`chatd ${VERSION}\n`);
     return 0;
+  }
+  if (command === "healthcheck") {
+    // A bad config is "unhealthy" (1), never Docker's reserved 2.
+    try {
+      return await healthcheck(loadConfig(flags, process.env));
+    } catch (error) {
+      process.stderr.write(`chatd healthcheck: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
   const config = loadConfig(flags, process.env);
   const log = createLogger(config.logLevel);

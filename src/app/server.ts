@@ -38,9 +38,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const gateway = config.role === "all" ? createGateway(config, backends, services, metrics, log) : null;
 
   const app = mountApi(
-    createHttpApp({ log, metrics, maxBodyBytes: config.maxBodyBytes, version: VERSION }).use(
-      opsRoutes(probes(backends), metrics),
-    ),
+    createHttpApp({
+      log,
+      metrics,
+      maxBodyBytes: config.maxBodyBytes,
+      version: VERSION,
+      corsOrigins: config.corsOrigins,
+    }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken })),
     services,
   );
   if (gateway) app.use(gateway.routes());
@@ -68,6 +72,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         await server.stop(true);
       }
       await closeBackends(backends);
+      metrics.close();
       log.info("chatd stopped");
     })();
     return stopping;

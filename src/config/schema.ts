@@ -10,6 +10,8 @@ export type Setting<T> = {
   /** How the default reads in --help when it is not a literal. */
   defaultText?: string;
   description: string;
+  /** The value is a secret (or may hold one, like a URL with a password): errors never echo it. */
+  secret?: boolean;
   parse: Parser<T>;
 };
 
@@ -86,9 +88,37 @@ const replication: Parser<Replication> = (raw) => {
   throw new InvalidValue("must be SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]");
 };
 
-const secret: Parser<string> = (raw) => {
-  if (raw.length < 32) throw new InvalidValue("must be at least 32 characters");
-  return raw;
+const secret =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength) throw new InvalidValue(`must be at least ${minLength} characters`);
+    return raw;
+  };
+
+/** Browser origins, `scheme://host[:port]` each (normalized as browsers send them), or `*` for any. */
+const origins: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidValue("must list at least one origin");
+  return items.map((item) => {
+    if (item === "*") return item;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(item);
+    } catch {}
+    const bare =
+      parsed &&
+      (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+      !parsed.username &&
+      !parsed.password &&
+      parsed.pathname === "/" &&
+      !parsed.search &&
+      !parsed.hash;
+    if (!parsed || !bare) throw new InvalidValue(`must be origins like https://app.example.com or *; "${item}" is not`);
+    return parsed.origin;
+  });
 };
 
 export { InvalidValue };
@@ -144,7 +174,8 @@ export const settings = {
     default: undefined,
     defaultText: "generated and kept in <data-dir>/jwt-secret",
     description: "HS256 key for access tokens, at least 32 characters",
-    parse: secret,
+    secret: true,
+    parse: secret(32),
   },
   accessTokenTtlSeconds: {
     env: "ACCESS_TOKEN_TTL_SECONDS",
@@ -267,6 +298,7 @@ export const settings = {
     env: "CASSANDRA_PASSWORD",
     default: undefined,
     description: "password for CASSANDRA_USERNAME",
+    secret: true,
     parse: nonEmpty,
   },
   cassandraTimeoutMs: {
@@ -308,6 +340,7 @@ export const settings = {
     default: undefined,
     defaultText: "unset: mail goes to <data-dir>/outbox as .eml files",
     description: "send mail over SMTP, e.g. smtp://user:pass@mail.example.com:587",
+    secret: true,
     parse: url("smtp:", "smtps:"),
   },
   mailFrom: {
@@ -315,6 +348,22 @@ export const settings = {
     default: "chatd <no-reply@chatd.local>",
     description: "From address of the mails chatd sends",
     parse: nonEmpty,
+  },
+  corsOrigins: {
+    env: "CORS_ORIGINS",
+    default: [] as string[],
+    defaultText: "none",
+    description:
+      "comma-separated browser origins (https://app.example.com) allowed to call the API cross-origin; * allows any",
+    parse: origins,
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    default: undefined,
+    defaultText: "unset: /metrics is open",
+    description: "when set, GET /metrics requires Authorization: Bearer <this token> (at least 16 characters)",
+    secret: true,
+    parse: secret(16),
   },
   shutdownTimeoutSeconds: {
     env: "SHUTDOWN_TIMEOUT_SECONDS",

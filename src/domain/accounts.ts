@@ -89,12 +89,12 @@ export class Accounts {
     const addressRule: RateRule = { limit: rule.limit * ADDRESS_FACTOR, periodMs: rule.periodMs };
     const accountKey = `login:account:${login.toLowerCase()}`;
     const addressKey = `login:address:${clientAddress}`;
-    for (const [key, keyRule] of [
-      [accountKey, rule],
-      [addressKey, addressRule],
+    for (const [key, keyRule, limit] of [
+      [accountKey, rule, "login_account"],
+      [addressKey, addressRule, "login_address"],
     ] as const) {
       const decision = await limiter.peek(key, keyRule);
-      if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "too many failed logins, try again later");
+      if (!decision.allowed) throw rateLimited(limit, decision.retryAfterMs, "too many failed logins, try again later");
     }
 
     const user = login.includes("@") ? await store.getUserByEmail(login) : await store.getUserByUsername(login);

@@ -1,7 +1,7 @@
 // Room events: every mutation is published on the bus subject of its room, already in the wire shape
 // the WebSocket gateway forwards, encoded once per event whatever the number of subscribers.
 import type { Logger } from "../log";
-import type { Bus } from "../ports/bus";
+import type { Bus, BusHeaders } from "../ports/bus";
 import type { MemberRole } from "../ports/rooms";
 import type { MessageView, RoomView } from "./views";
 
@@ -30,6 +30,15 @@ const decoder = new TextDecoder();
 export const encodeEvent = (event: RoomEvent): Uint8Array => encoder.encode(JSON.stringify(event));
 export const decodeEvent = (data: Uint8Array): RoomEvent => JSON.parse(decoder.decode(data)) as RoomEvent;
 
+/**
+ * Bus header on a message.created event: the message's created_at in epoch milliseconds, so a
+ * receiver can tell how long delivery took without decoding the event.
+ */
+export const CREATED_AT_HEADER = "Chatd-Created-At";
+
+const headersOf = (event: RoomEvent): BusHeaders | undefined =>
+  event.type === "message.created" ? { [CREATED_AT_HEADER]: String(Date.parse(event.message.created_at)) } : undefined;
+
 /** Where services send the events of the changes they made. Never rejects. */
 export type EventSink = (event: RoomEvent) => Promise<void>;
 
@@ -40,6 +49,6 @@ export type EventSink = (event: RoomEvent) => Promise<void>;
 export const busSink =
   (bus: Bus, log: Logger): EventSink =>
   (event) =>
-    bus.publish(roomSubject(event.room_id), encodeEvent(event)).catch((error) => {
+    bus.publish(roomSubject(event.room_id), encodeEvent(event), headersOf(event)).catch((error) => {
       log.error("event not published", { type: event.type, room_id: event.room_id, error });
     });

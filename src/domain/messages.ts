@@ -84,7 +84,7 @@ export class Messages {
       limit: settings.perMinute,
       periodMs: 60_000,
     });
-    if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "sending too fast");
+    if (!decision.allowed) throw rateLimited("messages", decision.retryAfterMs, "sending too fast");
 
     const draft = {
       roomId,

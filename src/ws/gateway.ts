@@ -4,7 +4,6 @@ import type { ServerWebSocket, WebSocketHandler } from "bun";
 import { Elysia } from "elysia";
 import type { AccessTokens } from "../domain/access-tokens";
 import { AppError, unauthorized } from "../domain/errors";
-import { bearerToken } from "../http/auth";
 import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -13,6 +12,7 @@ import type { AccountStore } from "../ports/store";
 import { type FrameHandlerDeps, FrameHandlers } from "./handlers";
 import { type Connection, Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
+import { upgradeAuth, upgradeDocs } from "./upgrade";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -55,23 +55,27 @@ export class Gateway {
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
   }
 
-  /** GET /v1/ws: 401 before the upgrade without a valid access token (query `token` or Bearer header). */
+  /**
+   * GET /v1/ws: 401 before the upgrade without a valid access token (subprotocol `bearer.<token>`,
+   * Bearer header or query `token`; see upgrade.ts), 400 when subprotocols are offered without chatd.v1.
+   */
   routes() {
     return new Elysia({ tags: ["websocket"] }).get(
       "/v1/ws",
       async ({ request, server, query, set }) => {
-        const token =
-          (typeof query.token === "string" ? query.token : null) ?? bearerToken(request.headers.get("authorization"));
+        const { token, protocol } = upgradeAuth(request, query.token);
         if (!token) throw unauthorized("missing access token");
         const { userId } = await this.deps.accessTokens.verify(token);
         const user = await this.deps.users.getUserById(userId);
         if (!user) throw unauthorized("invalid access token");
         const data: SocketData = { userId, username: user.username };
-        if (server?.upgrade(request, { data })) return;
+        const headers: Record<string, string> = { "x-request-id": String(set.headers["x-request-id"] ?? "") };
+        if (protocol) headers["sec-websocket-protocol"] = protocol;
+        if (server?.upgrade(request, { data, headers })) return;
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
-      { detail: { summary: "WebSocket gateway (see the protocol in the README)", security: [{ bearer: [] }] } },
+      { detail: upgradeDocs },
     );
   }
 

@@ -3,11 +3,11 @@
 // turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
 // and one JSON encoding.
 import type { ServerWebSocket } from "bun";
-import { type RoomEvent, roomSubject } from "../domain/events";
+import { CREATED_AT_HEADER, type RoomEvent, roomSubject } from "../domain/events";
 import { compareMessageIds } from "../domain/ids";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { Bus, BusSubscription } from "../ports/bus";
+import type { Bus, BusHeaders, BusSubscription } from "../ports/bus";
 
 export type Connection = {
   id: string;
@@ -94,7 +94,9 @@ export class Hub {
   #room(roomId: string): RoomState {
     let state = this.#rooms.get(roomId);
     if (!state) {
-      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data) => this.#deliver(roomId, data));
+      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data, headers) =>
+        this.#deliver(roomId, data, headers),
+      );
       state = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
       this.#rooms.set(roomId, state);
     }
@@ -112,7 +114,10 @@ export class Hub {
   /** Subscribes the socket to the room's topic now. */
   subscribe(connection: Connection, roomId: string) {
     const state = this.#room(roomId);
-    state.subscribers.add(connection);
+    if (!state.subscribers.has(connection)) {
+      state.subscribers.add(connection);
+      if (state.subscribers.size === 1) this.options.metrics.ws.activeRooms.inc();
+    }
     connection.rooms.add(roomId);
     connection.ws.subscribe(topicOf(roomId));
   }
@@ -157,7 +162,9 @@ export class Hub {
   unsubscribe(connection: Connection, roomId: string): boolean {
     if (!connection.rooms.delete(roomId)) return false;
     if (!connection.closed) connection.ws.unsubscribe(topicOf(roomId));
-    this.#rooms.get(roomId)?.subscribers.delete(connection);
+    const state = this.#rooms.get(roomId);
+    if (state?.subscribers.delete(connection) && state.subscribers.size === 0)
+      this.options.metrics.ws.activeRooms.dec();
     this.#release(roomId);
     return true;
   }
@@ -178,23 +185,26 @@ export class Hub {
   /**
    * A room event from the bus: forward it, or apply a membership change to local sockets. A forwarded
    * event is published as the bus delivered it; it is parsed only when something reads more than its
-   * type (a recovery in progress keeps parsed events).
+   * type (a recovery in progress keeps parsed events). A message's creation time comes from the bus
+   * headers, for the delivery-latency metric.
    */
-  #deliver(roomId: string, data: Uint8Array) {
+  #deliver(roomId: string, data: Uint8Array, headers: BusHeaders | undefined) {
     const state = this.#rooms.get(roomId);
     const server = this.#server;
     if (!state || !server) return;
     const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
     const type = leadingType(raw);
+    const createdAt = headers?.[CREATED_AT_HEADER];
+    const created = createdAt === undefined ? undefined : Number(createdAt);
     if (type !== null && FORWARDED.has(type) && state.recoveries.size === 0) {
-      this.#publish(roomId, state, server, raw, type);
+      this.#publish(roomId, state, server, raw, type, created);
       return;
     }
     const event = JSON.parse(raw) as RoomEvent;
     for (const recovery of state.recoveries) recovery.buffer.push({ raw, event });
 
     if (FORWARDED.has(event.type)) {
-      this.#publish(roomId, state, server, raw, event.type);
+      this.#publish(roomId, state, server, raw, event.type, created);
       return;
     }
     switch (event.type) {
@@ -218,8 +228,10 @@ export class Hub {
   }
 
   /** One native topic publish: every subscribed socket gets the same bytes. */
-  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string) {
+  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string, createdAt?: number) {
     const topic = topicOf(roomId);
+    if (createdAt !== undefined && Number.isFinite(createdAt))
+      this.options.metrics.ws.delivery.observe(Math.max(0, Date.now() - createdAt) / 1000);
     const started = performance.now();
     server.publish(topic, raw);
     this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
@@ -269,5 +281,6 @@ export class Hub {
   close() {
     for (const state of this.#rooms.values()) state.bus.unsubscribe();
     this.#rooms.clear();
+    this.options.metrics.ws.activeRooms.set(0);
   }
 }

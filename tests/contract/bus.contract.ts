@@ -1,4 +1,4 @@
-// The bus contract: subject matching, order per subject and unsubscribe, for every Bus adapter.
+// The bus contract: subject matching, order per subject, headers and unsubscribe, for every Bus adapter.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Bus } from "../../src/ports/bus";
 
@@ -60,6 +60,19 @@ export function runBusContract(name: string, factory: () => Promise<Bus>) {
       await eventually(() => second.length === 2);
       await Bun.sleep(50);
       expect(first).toEqual(["before"]);
+    });
+
+    test("headers travel with the message to every subscriber; a message without them has none", async () => {
+      const s = subject();
+      const got: { data: string; headers: Record<string, string> | undefined }[] = [];
+      bus.subscribe(s, (_s, data, headers) => got.push({ data: text(data), headers }));
+      bus.subscribe(`${s.split(".")[0]}.>`, (_s, data, headers) => got.push({ data: text(data), headers }));
+      await bus.publish(s, bytes("with"), { "Chatd-Created-At": "1796150000000" });
+      await bus.publish(s, bytes("without"));
+      await eventually(() => got.length === 4);
+      const withHeaders = got.filter((g) => g.data === "with");
+      expect(withHeaders.map((g) => g.headers?.["Chatd-Created-At"])).toEqual(["1796150000000", "1796150000000"]);
+      for (const g of got.filter((g) => g.data === "without")) expect(g.headers?.["Chatd-Created-At"]).toBeUndefined();
     });
 
     test("ping resolves", async () => {

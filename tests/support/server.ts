@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
-import { createLogger } from "../../src/log";
+import { createLogger, type Logger } from "../../src/log";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
@@ -32,7 +32,11 @@ function limitsOverrides(overrides: Partial<Config>): Partial<Config> {
   return { redisUrl: REDIS_URL, redisKeyPrefix: uniqueKeyPrefix("server") };
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { log?: Logger } = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
@@ -47,7 +51,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     passwordTimeCost: 1,
     ...overrides,
   });
-  const server = await startServer(config, createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent"));
+  const log = options.log ?? createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent");
+  const server = await startServer(config, log);
   return {
     ...server,
     dataDir,

@@ -97,3 +97,25 @@ describe("Cassandra settings", () => {
     expect(() => loadConfig({}, { CASSANDRA_KEYSPACE: "Bad-Name" })).toThrow(/CASSANDRA_KEYSPACE/);
   });
 });
+
+describe("CORS_ORIGINS", () => {
+  test("origins are read as browsers send them; * allows any", () => {
+    expect(loadConfig({}, {}).corsOrigins).toEqual([]);
+    expect(loadConfig({}, { CORS_ORIGINS: "https://App.Example.com, http://localhost:5173/" }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+    ]);
+    expect(loadConfig({}, { CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+  });
+
+  test("anything but an origin is refused, naming the variable", () => {
+    for (const bad of [
+      "app.example.com",
+      "https://app.example.com/path",
+      "ftp://x.example",
+      "https://u:p@x.example",
+      ",",
+    ])
+      expect(() => loadConfig({}, { CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS/);
+  });
+});

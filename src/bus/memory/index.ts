@@ -1,14 +1,14 @@
 // The embedded bus: in-process fan-out with the same subject rules as NATS (`>` matches the rest).
-import type { Bus, BusHandler, BusSubscription } from "../../ports/bus";
+import type { Bus, BusHandler, BusHeaders, BusSubscription } from "../../ports/bus";
 
 export class MemoryBus implements Bus {
   readonly #exact = new Map<string, Set<BusHandler>>();
   readonly #prefixes = new Map<string, Set<BusHandler>>();
 
-  async publish(subject: string, data: Uint8Array) {
-    for (const handler of this.#exact.get(subject) ?? []) handler(subject, data);
+  async publish(subject: string, data: Uint8Array, headers?: BusHeaders) {
+    for (const handler of this.#exact.get(subject) ?? []) handler(subject, data, headers);
     for (const [prefix, handlers] of this.#prefixes) {
-      if (subject.startsWith(prefix)) for (const handler of handlers) handler(subject, data);
+      if (subject.startsWith(prefix)) for (const handler of handlers) handler(subject, data, headers);
     }
   }
 

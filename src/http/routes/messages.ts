@@ -1,4 +1,5 @@
 // /v1/rooms/{id}/messages, reactions and read markers.
+import { withHeaders } from "@elysiajs/openapi";
 import { Elysia, t } from "elysia";
 import type { AccessTokens } from "../../domain/access-tokens";
 import type { Messages } from "../../domain/messages";
@@ -33,7 +34,12 @@ export const messageRoutes = (messages: Messages, tokens: AccessTokens) =>
           reply_to: t.Optional(t.Union([Uuid, t.Null()])),
           attachment_ids: t.Optional(t.Array(Uuid, { maxItems: 10 })),
         }),
-        response: { 201: Message, ...errors(400, 401, 403, 404, 429) },
+        response: {
+          201: withHeaders(Message, {
+            "Idempotent-Replayed": t.Literal("true", { description: "present when a repeated client_id replays" }),
+          }),
+          ...errors(400, 401, 403, 404, 429),
+        },
         detail: {
           summary: "Send a message; a repeated client_id returns the first message (header Idempotent-Replayed: true)",
         },
