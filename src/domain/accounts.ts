@@ -183,7 +183,7 @@ export class Accounts {
       userId: user.id,
       expiresAt: new Date(this.#now().getTime() + this.deps.settings.refreshTokenTtlSeconds * 1000),
     });
-    const accessToken = await this.deps.accessTokens.issue(user.id);
+    const accessToken = await this.deps.accessTokens.issue(user.id, familyId);
     return { accessToken, refreshToken, expiresIn: this.deps.accessTokens.ttlSeconds, user };
   }
 
