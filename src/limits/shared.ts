@@ -14,3 +14,13 @@ export function gcra(stored: number | undefined, rule: RateRule, now: number): {
   if (allowAt > now) return { decision: { allowed: false, retryAfterMs: Math.ceil(allowAt - now) }, tat };
   return { decision: { allowed: true, retryAfterMs: 0 }, tat };
 }
+
+/**
+ * The stored time after taking back one hit of `rule` at `now`: one interval earlier, or undefined
+ * (empty: forget the key) when that reaches `now` or the key was already empty.
+ */
+export function gcraRefund(stored: number | undefined, rule: RateRule, now: number): number | undefined {
+  if (stored === undefined) return undefined;
+  const tat = stored - rule.periodMs / rule.limit;
+  return tat > now ? tat : undefined;
+}

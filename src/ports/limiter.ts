@@ -14,6 +14,11 @@ export interface Limiter {
   consume(key: string, rule: RateRule): Promise<RateDecision>;
   /** What `consume` would answer now, recording nothing. */
   peek(key: string, rule: RateRule): Promise<RateDecision>;
+  /**
+   * Takes back one hit that consume recorded (a reserved failure that turned out to be a success): the
+   * key's GCRA state moves back by one interval, never below empty. On an empty key it does nothing.
+   */
+  refund(key: string, rule: RateRule): Promise<void>;
   /** Forgets every hit of the key. */
   reset(key: string): Promise<void>;
   ping(): Promise<void>;

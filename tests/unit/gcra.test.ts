@@ -1,6 +1,6 @@
 // The rate-limit arithmetic every limiter adapter shares.
 import { expect, test } from "bun:test";
-import { gcra } from "../../src/limits/shared";
+import { gcra, gcraRefund } from "../../src/limits/shared";
 
 test("N per period allows a burst of N, then one per period/N", () => {
   const rule = { limit: 4, periodMs: 1000 };
@@ -18,4 +18,13 @@ test("N per period allows a burst of N, then one per period/N", () => {
 test("an idle key starts afresh", () => {
   const rule = { limit: 2, periodMs: 1000 };
   expect(gcra(500, rule, 10_000)).toEqual({ decision: { allowed: true, retryAfterMs: 0 }, tat: 10_500 });
+});
+
+test("a refund moves the state back by one interval, and an emptied key is forgotten", () => {
+  const rule = { limit: 4, periodMs: 1000 };
+  expect(gcraRefund(1000, rule, 0)).toBe(750);
+  expect(gcraRefund(250, rule, 0)).toBeUndefined();
+  expect(gcraRefund(100, rule, 0)).toBeUndefined();
+  expect(gcraRefund(undefined, rule, 0)).toBeUndefined();
+  expect(gcraRefund(900, rule, 800)).toBeUndefined();
 });

@@ -1,6 +1,6 @@
 // The embedded limiter: GCRA in process memory. Holds across REST and WebSocket of one process only.
 import type { Limiter, RateDecision, RateRule } from "../../ports/limiter";
-import { gcra } from "../shared";
+import { gcra, gcraRefund } from "../shared";
 
 export class MemoryLimiter implements Limiter {
   /** key -> theoretical arrival time (ms). Entries past their time are equivalent to absent. */
@@ -20,6 +20,12 @@ export class MemoryLimiter implements Limiter {
 
   async peek(key: string, rule: RateRule): Promise<RateDecision> {
     return gcra(this.#tat.get(key), rule, this.now()).decision;
+  }
+
+  async refund(key: string, rule: RateRule) {
+    const tat = gcraRefund(this.#tat.get(key), rule, this.now());
+    if (tat === undefined) this.#tat.delete(key);
+    else this.#tat.set(key, tat);
   }
 
   async reset(key: string) {
