@@ -25,7 +25,7 @@ export type Session = {
 
 const VERIFY_EMAIL_TTL_MS = 24 * 3600_000;
 const PASSWORD_RESET_TTL_MS = 3600_000;
-/** Client addresses get this many times the per-account allowance (one address, many accounts). */
+/** Client addresses get this many times the per-account-name allowance (one address, many accounts). */
 const ADDRESS_FACTOR = 10;
 
 export type AccountDeps = {
@@ -79,31 +79,41 @@ export class Accounts {
   }
 
   /**
-   * Logs in by username or email. Wrong password and unknown account give the same 401, in about the
-   * same time. Failures count per account name and per client address; past the limit every attempt
-   * is refused with `rate_limited` until the window has room again, right password or not.
+   * Logs in by username or email. Wrong password and unknown account give the same 401 after the same
+   * work: one Argon2 verification either way (against a fixed hash when there is no account).
+   * Failures count per login name and per client address, and each attempt reserves its failure on
+   * both before the verification, so parallel attempts cannot pass the limit: past it every attempt is
+   * refused with `rate_limited` until the window has room again, right password or not. A success
+   * clears the name's failures and gives the address its reservation back.
    */
   async login(login: string, password: string, clientAddress: string): Promise<Session> {
     const { store, limiter, passwords, settings } = this.deps;
     const rule: RateRule = { limit: settings.loginMaxFailures, periodMs: settings.loginFailureWindowSeconds * 1000 };
-    const addressRule: RateRule = { limit: rule.limit * ADDRESS_FACTOR, periodMs: rule.periodMs };
-    const accountKey = `login:account:${login.toLowerCase()}`;
-    const addressKey = `login:address:${clientAddress}`;
-    for (const [key, keyRule] of [
-      [accountKey, rule],
-      [addressKey, addressRule],
-    ] as const) {
-      const decision = await limiter.peek(key, keyRule);
-      if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "too many failed logins, try again later");
-    }
+    const account = { key: `login:account:${login.toLowerCase()}`, rule };
+    const address = {
+      key: `login:address:${clientAddress}`,
+      rule: { limit: rule.limit * ADDRESS_FACTOR, periodMs: rule.periodMs },
+    };
+    await this.#reserve([account, address]);
 
     const user = login.includes("@") ? await store.getUserByEmail(login) : await store.getUserByUsername(login);
-    if (!user || !(await passwords.verify(password, user?.passwordHash))) {
-      await Promise.all([limiter.consume(accountKey, rule), limiter.consume(addressKey, addressRule)]);
-      throw unauthorized("invalid login or password");
-    }
-    await limiter.reset(accountKey);
+    const valid = await passwords.verify(password, user?.passwordHash);
+    if (!user || !valid) throw unauthorized("invalid login or password");
+    await Promise.all([limiter.reset(account.key), limiter.refund(address.key, address.rule)]);
     return this.#startSession(user, crypto.randomUUID());
+  }
+
+  /**
+   * Takes one hit on every key, or none: when any key refuses, the hits taken on the others are given
+   * back and the attempt is `rate_limited` with the longest wait.
+   */
+  async #reserve(keys: { key: string; rule: RateRule }[]) {
+    const { limiter } = this.deps;
+    const decisions = await Promise.all(keys.map(({ key, rule }) => limiter.consume(key, rule)));
+    if (decisions.every((d) => d.allowed)) return;
+    await Promise.all(keys.filter((_, i) => decisions[i]?.allowed).map(({ key, rule }) => limiter.refund(key, rule)));
+    const retryAfterMs = Math.max(...decisions.map((d) => d.retryAfterMs));
+    throw rateLimited(retryAfterMs, "too many failed logins, try again later");
   }
 
   /**
