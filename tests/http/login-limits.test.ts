@@ -1,6 +1,6 @@
 // Login over real HTTP as an attacker would try it: parallel guesses cannot pass the failure limit
 // (per account name, per client address), and an unknown account answers no faster than a known one.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { Client, uniqueUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 
