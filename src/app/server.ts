@@ -67,6 +67,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         log.warn("shutdown timeout: closing remaining connections");
         await server.stop(true);
       }
+      // Reset mails started by finished requests are sent before the store and mailer close.
+      await services.accounts.settle();
       await closeBackends(backends);
       log.info("chatd stopped");
     })();

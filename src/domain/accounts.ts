@@ -25,6 +25,9 @@ export type Session = {
 
 const VERIFY_EMAIL_TTL_MS = 24 * 3600_000;
 const PASSWORD_RESET_TTL_MS = 3600_000;
+/** Reset mails asked for, per email address and per client address: past these, nothing is mailed. */
+const FORGOT_PER_EMAIL: RateRule = { limit: 3, periodMs: 3600_000 };
+const FORGOT_PER_CLIENT: RateRule = { limit: 10, periodMs: 3600_000 };
 /** Client addresses get this many times the per-account-name allowance (one address, many accounts). */
 const ADDRESS_FACTOR = 10;
 
@@ -41,6 +44,7 @@ export type AccountDeps = {
 
 export class Accounts {
   readonly #now: () => Date;
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(private readonly deps: AccountDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -144,11 +148,24 @@ export class Accounts {
   }
 
   /**
-   * Mails a reset token when the address belongs to an account. Returns before the lookup's outcome
-   * could show in the response or its timing: callers answer 202 either way.
+   * Mails a reset token when the address belongs to an account, at most FORGOT_PER_EMAIL times per
+   * hour per address and FORGOT_PER_CLIENT times per hour per client. Resolves once the limits are
+   * decided, before the lookup, whose outcome must not show in the response or its timing: callers
+   * answer 202 either way, also past a limit (no mail then).
    */
-  forgotPassword(email: string): void {
-    const work = async () => {
+  async forgotPassword(email: string, clientAddress: string): Promise<void> {
+    const { limiter, log } = this.deps;
+    // The client first: a client past its limit spends nothing of the address's allowance.
+    for (const [limit, key, rule] of [
+      ["client", `forgot:address:${clientAddress}`, FORGOT_PER_CLIENT],
+      ["email", `forgot:email:${email.toLowerCase()}`, FORGOT_PER_EMAIL],
+    ] as const) {
+      if (!(await limiter.consume(key, rule)).allowed) {
+        log.info("password reset not mailed: rate limited", { limit });
+        return;
+      }
+    }
+    this.#background(async () => {
       const user = await this.deps.store.getUserByEmail(email);
       if (!user) return;
       const token = await this.#issueActionToken(user.id, "password_reset", PASSWORD_RESET_TTL_MS);
@@ -163,18 +180,33 @@ export class Accounts {
         "",
         "The token is valid for 1 hour. If it was not you, ignore this mail; your password is unchanged.",
       ]);
-    };
-    work().catch((error) => this.deps.log.error("password reset mail failed", { error }));
+    });
   }
 
-  /** Sets a new password and revokes every refresh token of the account. The reset proves the address. */
+  /**
+   * Sets a new password. The reset proves the address (it is marked verified) and ends the account's
+   * every other unused reset token and every session.
+   */
   async resetPassword(token: string, password: string): Promise<void> {
     const { store, passwords } = this.deps;
     const now = this.#now();
     const userId = await store.claimActionToken(hashToken(token), "password_reset", now);
     if (!userId) throw invalidToken();
+    await store.revokeActionTokens(userId, "password_reset", now);
     await store.updateUser(userId, { passwordHash: await passwords.hash(password), emailVerified: true });
     await store.revokeUserRefreshTokens(userId, now);
+  }
+
+  /** Resolves when the work started in the background (reset mails) has finished: graceful stop. */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #background(work: () => Promise<void>) {
+    const task = work()
+      .catch((error) => this.deps.log.error("password reset mail failed", { error }))
+      .finally(() => this.#pending.delete(task));
+    this.#pending.add(task);
   }
 
   async getUser(userId: string): Promise<UserRecord | null> {

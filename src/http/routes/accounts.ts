@@ -69,15 +69,15 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
     )
     .post(
       "/password/forgot",
-      ({ body, set }) => {
-        accounts.forgotPassword(body.email);
+      async ({ body, request, server, set }) => {
+        await accounts.forgotPassword(body.email, server?.requestIP(request)?.address ?? "unknown");
         set.status = 202;
         return { status: "accepted" as const };
       },
       {
         ...jsonBody({ email: Email }),
         response: { 202: t.Object({ status: t.Literal("accepted") }), ...errors(400) },
-        detail: { summary: "Mail a reset token if the address has an account; always 202" },
+        detail: { summary: "Mail a reset token if the address has an account (rate limited); always 202" },
       },
     )
     .post(
