@@ -69,6 +69,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       }
       // Reset mails started by finished requests are sent before the store and mailer close.
       await services.accounts.settle();
+      services.sessions.close();
       await closeBackends(backends);
       log.info("chatd stopped");
     })();
@@ -84,7 +85,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
     store: backends.store,
     limiter: backends.limiter,
     presence: backends.presence,
-    accessTokens: services.accessTokens,
+    sessions: services.sessions,
     rooms: services.rooms,
     messages: services.messages,
     emit: services.emit,

@@ -8,6 +8,7 @@ import type { AccessTokens } from "./access-tokens";
 import { rateLimited, unauthorized, validationFailed } from "./errors";
 import type { Passwords } from "./passwords";
 import { hashToken, newOpaqueToken } from "./secrets";
+import type { Sessions } from "./sessions";
 
 export type AccountSettings = {
   refreshTokenTtlSeconds: number;
@@ -37,6 +38,8 @@ export type AccountDeps = {
   limiter: Limiter;
   passwords: Passwords;
   accessTokens: AccessTokens;
+  /** Told of every login that ends, so its access tokens and sockets stop working everywhere. */
+  sessions: Pick<Sessions, "revoke">;
   settings: AccountSettings;
   log: Logger;
   now?: () => Date;
@@ -122,8 +125,8 @@ export class Accounts {
 
   /**
    * Exchanges a refresh token for a new pair; the presented one stops working. Presenting a token that
-   * was already exchanged means it leaked: the whole family (every token descended from that login) is
-   * revoked, so the thief's copy dies with the victim's.
+   * was already exchanged means it leaked: the whole family (every token descended from that login,
+   * and the session's access tokens and sockets) is revoked, so the thief's copy dies with the victim's.
    */
   async refresh(refreshToken: string): Promise<Session> {
     const { store } = this.deps;
@@ -133,6 +136,7 @@ export class Accounts {
     if (!record || record.familyRevokedAt || record.expiresAt <= now) throw unauthorized("invalid refresh token");
     if (!(await store.claimRefreshToken(hash, now))) {
       await store.revokeRefreshFamily(record.familyId, now);
+      await this.deps.sessions.revoke(record.userId, [record.familyId], "revoked");
       this.deps.log.warn("refresh token reuse: family revoked", { user_id: record.userId, family_id: record.familyId });
       throw unauthorized("invalid refresh token");
     }
@@ -141,10 +145,15 @@ export class Accounts {
     return this.#startSession(user, record.familyId);
   }
 
-  /** Ends the session the refresh token belongs to. Idempotent; a token of another user is ignored. */
+  /**
+   * Ends the session the refresh token belongs to: its refresh tokens, access tokens and sockets.
+   * Idempotent; a token of another user is ignored.
+   */
   async logout(userId: string, refreshToken: string): Promise<void> {
     const record = await this.deps.store.findRefreshToken(hashToken(refreshToken));
-    if (record && record.userId === userId) await this.deps.store.revokeRefreshFamily(record.familyId, this.#now());
+    if (!record || record.userId !== userId) return;
+    await this.deps.store.revokeRefreshFamily(record.familyId, this.#now());
+    await this.deps.sessions.revoke(userId, [record.familyId], "logout");
   }
 
   /**
@@ -194,7 +203,8 @@ export class Accounts {
     if (!userId) throw invalidToken();
     await store.revokeActionTokens(userId, "password_reset", now);
     await store.updateUser(userId, { passwordHash: await passwords.hash(password), emailVerified: true });
-    await store.revokeUserRefreshTokens(userId, now);
+    const sessionIds = await store.revokeUserRefreshTokens(userId, now);
+    await this.deps.sessions.revoke(userId, sessionIds, "password_reset");
   }
 
   /** Resolves when the work started in the background (reset mails) has finished: graceful stop. */

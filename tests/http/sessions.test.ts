@@ -91,3 +91,62 @@ describe("access token claims", () => {
     expect((await api.as(control).get("/v1/users/me")).status).toBe(200);
   });
 });
+
+describe("ending a session ends its access tokens", () => {
+  const revoked = (reply: { status: number; body: any }) => {
+    expect(reply.status).toBe(401);
+    expect(reply.body).toEqual({ error: { code: "unauthorized", message: "session revoked" } });
+  };
+
+  test("after logout the session's access token is refused at once; another login goes on", async () => {
+    const user = await signedUp();
+    const [session, other] = [await login(user), await login(user)];
+    expect((await api.as(session.access).get("/v1/users/me")).status).toBe(200);
+    expect((await api.as(session.access).post("/v1/auth/logout", { refresh_token: session.refresh })).status).toBe(204);
+    revoked(await api.as(session.access).get("/v1/users/me"));
+    revoked(await api.as(session.access).post("/v1/rooms", { name: "after logout", type: "public" }));
+    expect((await api.as(other.access).get("/v1/users/me")).status).toBe(200);
+  });
+
+  test("refresh-token reuse refuses every access token of that login, old and new", async () => {
+    const user = await signedUp();
+    const [session, other] = [await login(user), await login(user)];
+    const rotated = await api.post("/v1/auth/refresh", { refresh_token: session.refresh });
+    expect(rotated.status).toBe(200);
+    expect((await api.as(rotated.body.access_token).get("/v1/users/me")).status).toBe(200);
+    expect((await api.post("/v1/auth/refresh", { refresh_token: session.refresh })).status).toBe(401);
+    revoked(await api.as(session.access).get("/v1/users/me"));
+    revoked(await api.as(rotated.body.access_token).get("/v1/users/me"));
+    expect((await api.as(other.access).get("/v1/users/me")).status).toBe(200);
+  });
+
+  test("a password reset refuses the access tokens of every session of the account, and no one else's", async () => {
+    const user = await signedUp();
+    const bystander = await signedUp("bystander");
+    const sessions = [await login(user), await login(user)];
+    const theirs = await login(bystander);
+    await api.post("/v1/auth/password/forgot", { email: user.email });
+    const token = tokenIn(await server.outbox.latest(user.email, /reset/i));
+    expect((await api.post("/v1/auth/password/reset", { token, password: "a fresh passphrase" })).status).toBe(204);
+    for (const session of sessions) revoked(await api.as(session.access).get("/v1/users/me"));
+    expect((await api.as(theirs.access).get("/v1/users/me")).status).toBe(200);
+    const after = await login({ username: user.username, password: "a fresh passphrase" });
+    expect((await api.as(after.access).get("/v1/users/me")).status).toBe(200);
+  });
+
+  test("the WebSocket upgrade refuses an access token of a logged-out session with 401", async () => {
+    const user = await signedUp();
+    const session = await login(user);
+    await api.as(session.access).post("/v1/auth/logout", { refresh_token: session.refresh });
+    const upgrade = await fetch(`${server.url}/v1/ws?token=${session.access}`, {
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
+    expect(upgrade.status).toBe(401);
+    expect(((await upgrade.json()) as any).error.message).toBe("session revoked");
+  });
+});

@@ -8,6 +8,7 @@ import { MemoryBus } from "../../src/bus/memory";
 import { AccessTokens } from "../../src/domain/access-tokens";
 import { type AccountSettings, Accounts } from "../../src/domain/accounts";
 import { Passwords } from "../../src/domain/passwords";
+import { Sessions } from "../../src/domain/sessions";
 import { MemoryLimiter } from "../../src/limits/memory";
 import { createLogger } from "../../src/log";
 import { OutboxMailer } from "../../src/mail/outbox";
@@ -40,12 +41,15 @@ export async function accountsHarness(settings: Partial<AccountSettings> = {}): 
   const bus = new MemoryBus();
   const mailer = new OutboxMailer(join(dir, "outbox"), "chatd <no-reply@chatd.test>", log);
   const passwords = new CountingPasswords({ memoryKib: 1024, timeCost: 1 });
+  const accessTokens = new AccessTokens(TEST_JWT_SECRET, 900);
+  const sessions = new Sessions({ store, bus, accessTokens, log });
   const accounts = new Accounts({
     store,
     mailer,
     limiter,
     passwords,
-    accessTokens: new AccessTokens(TEST_JWT_SECRET, 900),
+    accessTokens,
+    sessions,
     settings: {
       refreshTokenTtlSeconds: 3600,
       loginMaxFailures: 5,
@@ -60,6 +64,7 @@ export async function accountsHarness(settings: Partial<AccountSettings> = {}): 
     passwords,
     store,
     async close() {
+      sessions.close();
       await Promise.allSettled([limiter.close(), bus.close(), mailer.close()]);
       await store.close();
       await rm(dir, { recursive: true, force: true });

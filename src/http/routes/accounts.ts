@@ -1,8 +1,7 @@
 // /v1/auth: signup, email verification, login, refresh rotation, logout and password reset.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Accounts } from "../../domain/accounts";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import {
   Email,
   errors,
@@ -16,9 +15,9 @@ import {
   userView,
 } from "../schemas";
 
-export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
+export const accountRoutes = (accounts: Accounts, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/auth", tags: ["accounts"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/signup",
       async ({ body, set }) => {
