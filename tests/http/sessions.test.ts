@@ -13,8 +13,8 @@ let api: Client;
 beforeAll(async () => {
   server = await startTestServer();
   api = new Client(server.url);
-});
-afterAll(() => server.close());
+}, 60_000);
+afterAll(() => server.close(), 60_000);
 
 async function signedUp(prefix = "sess") {
   const user = uniqueUser(prefix);
@@ -49,7 +49,7 @@ describe("access token claims", () => {
     expect(claimsOf(rotated.body.access_token).sid).toBe(claims.sid);
     const second = await login(user);
     expect(claimsOf(second.access).sid).not.toBe(claims.sid);
-  });
+  }, 30_000);
 
   test("a validly signed token whose claims have the wrong type is 401 invalid access token, never 500", async () => {
     const user = await signedUp();
@@ -89,7 +89,7 @@ describe("access token claims", () => {
     }
     const control = await new SignJWT(good).setProtectedHeader({ alg: "HS256" }).sign(key);
     expect((await api.as(control).get("/v1/users/me")).status).toBe(200);
-  });
+  }, 30_000);
 });
 
 describe("ending a session ends its access tokens", () => {
@@ -106,7 +106,7 @@ describe("ending a session ends its access tokens", () => {
     revoked(await api.as(session.access).get("/v1/users/me"));
     revoked(await api.as(session.access).post("/v1/rooms", { name: "after logout", type: "public" }));
     expect((await api.as(other.access).get("/v1/users/me")).status).toBe(200);
-  });
+  }, 30_000);
 
   test("refresh-token reuse refuses every access token of that login, old and new", async () => {
     const user = await signedUp();
@@ -118,7 +118,7 @@ describe("ending a session ends its access tokens", () => {
     revoked(await api.as(session.access).get("/v1/users/me"));
     revoked(await api.as(rotated.body.access_token).get("/v1/users/me"));
     expect((await api.as(other.access).get("/v1/users/me")).status).toBe(200);
-  });
+  }, 30_000);
 
   test("a password reset refuses the access tokens of every session of the account, and no one else's", async () => {
     const user = await signedUp();
@@ -132,7 +132,7 @@ describe("ending a session ends its access tokens", () => {
     expect((await api.as(theirs.access).get("/v1/users/me")).status).toBe(200);
     const after = await login({ username: user.username, password: "a fresh passphrase" });
     expect((await api.as(after.access).get("/v1/users/me")).status).toBe(200);
-  });
+  }, 30_000);
 
   test("the WebSocket upgrade refuses an access token of a logged-out session with 401", async () => {
     const user = await signedUp();
@@ -148,5 +148,5 @@ describe("ending a session ends its access tokens", () => {
     });
     expect(upgrade.status).toBe(401);
     expect(((await upgrade.json()) as any).error.message).toBe("session revoked");
-  });
+  }, 30_000);
 });

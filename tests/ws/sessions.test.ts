@@ -13,11 +13,11 @@ const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ messagesPerMinute: 10_000 });
-});
+}, 60_000);
 afterAll(async () => {
   for (const socket of sockets) socket.socket.close();
   await server.close();
-});
+}, 60_000);
 
 type Account = { id: string; username: string; email: string; password: string };
 type Login = { access: string; refresh: string };
@@ -85,7 +85,7 @@ describe("session_revoked", () => {
     }
     expect(firstSockets.flatMap((s) => messagesIn(s, room)).map((m) => m.id)).not.toContain(after.id);
     expect((await secondSocket.request({ type: "ping" })).type).toBe("pong");
-  });
+  }, 30_000);
 
   test("refresh-token reuse closes the sockets of that login, including one opened with the rotated token", async () => {
     const ana = await account(server.url, "ana");
@@ -99,7 +99,7 @@ describe("session_revoked", () => {
     expect(await closeOf(old)).toEqual(revoked);
     expect(await closeOf(fresh)).toEqual(revoked);
     expect((await untouched.request({ type: "ping" })).type).toBe("pong");
-  });
+  }, 30_000);
 
   test("a password reset closes every socket of the account and leaves other users' sockets open", async () => {
     const [ana, bob] = [await account(server.url, "ana"), await account(server.url, "bob")];
@@ -120,7 +120,7 @@ describe("session_revoked", () => {
     // The new password's login connects as usual.
     const fresh = await connect(server.url, await login(server.url, { ...ana, password: "a new passphrase" }));
     expect((await fresh.request({ type: "ping" })).type).toBe("pong");
-  });
+  }, 30_000);
 });
 
 describe("token_expired", () => {
@@ -129,8 +129,8 @@ describe("token_expired", () => {
   let short: TestServer;
   beforeAll(async () => {
     short = await startTestServer({ accessTokenTtlSeconds: 2, messagesPerMinute: 10_000 });
-  });
-  afterAll(() => short.close());
+  }, 60_000);
+  afterAll(() => short.close(), 60_000);
 
   test("the socket closes with 4001 token_expired at its token's expiry; refresh and reconnect with since loses nothing", async () => {
     const api = new Client(short.url);
@@ -161,5 +161,5 @@ describe("token_expired", () => {
     const lastSeen = messagesIn(socket, room).at(-1).id;
     const resumed = await again.subscribe(room, lastSeen);
     expect(resumed.missed.map((m: { id: string }) => m.id)).toEqual([missed.body.id]);
-  });
+  }, 30_000);
 });
