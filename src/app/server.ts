@@ -71,6 +71,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         log.warn("shutdown timeout: closing remaining connections");
         await server.stop(true);
       }
+      // Reset mails started by finished requests are sent before the store and mailer close.
+      await services.accounts.settle();
+      services.sessions.close();
       await closeBackends(backends);
       metrics.close();
       log.info("chatd stopped");
@@ -87,7 +90,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
     store: backends.store,
     limiter: backends.limiter,
     presence: backends.presence,
-    accessTokens: services.accessTokens,
+    sessions: services.sessions,
     rooms: services.rooms,
     messages: services.messages,
     emit: services.emit,

@@ -10,6 +10,7 @@ import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
 import { Rooms } from "../domain/rooms";
+import { Sessions } from "../domain/sessions";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
 import { RedisLimiter } from "../limits/redis/limiter";
@@ -27,6 +28,8 @@ export type Backends = { store: Store; bus: Bus; limiter: Limiter; presence: Pre
 export type Services = {
   accounts: Accounts;
   accessTokens: AccessTokens;
+  /** Authenticates access tokens (live sessions only) and spreads session revocations. */
+  sessions: Sessions;
   rooms: Rooms;
   messages: Messages;
   emit: EventSink;
@@ -123,8 +126,15 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     resolveJwtSecret(config.jwtSecret, config.dataDir, log),
     config.accessTokenTtlSeconds,
   );
+  const sessions = new Sessions({
+    store: backends.store,
+    bus: backends.bus,
+    accessTokens,
+    log: log.child({ component: "sessions" }),
+  });
   const accounts = new Accounts({
     ...backends,
+    sessions,
     passwords: new Passwords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     accessTokens,
     settings: {
@@ -146,7 +156,7 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
   });
   const conversations = new Conversations({ store: backends.store, messages });
-  return { accounts, accessTokens, rooms, messages, conversations, emit };
+  return { accounts, accessTokens, sessions, rooms, messages, conversations, emit };
 }
 
 export async function closeBackends(backends: Backends) {

@@ -25,7 +25,7 @@ export type Connection = {
   errorTat?: number;
   closed: boolean;
   /** Why the server closed it (for metrics); unset when the client did. */
-  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown";
+  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 };
 
 /** A subscribe with `since` between registering and replying: live events wait here. */

@@ -1,8 +1,7 @@
 // /v1/auth: signup, email verification, login, refresh rotation, logout and password reset.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Accounts } from "../../domain/accounts";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import {
   Email,
   errors,
@@ -17,9 +16,9 @@ import {
   userView,
 } from "../schemas";
 
-export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
+export const accountRoutes = (accounts: Accounts, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/auth", tags: ["accounts"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/signup",
       async ({ body, set }) => {
@@ -73,15 +72,15 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
     )
     .post(
       "/password/forgot",
-      ({ body, set }) => {
-        accounts.forgotPassword(body.email);
+      async ({ body, request, server, set }) => {
+        await accounts.forgotPassword(body.email, server?.requestIP(request)?.address ?? "unknown");
         set.status = 202;
         return { status: "accepted" as const };
       },
       {
         ...jsonBody({ email: Email }),
         response: { 202: t.Object({ status: t.Literal("accepted") }), ...errors(400) },
-        detail: { ...PUBLIC, summary: "Mail a reset token if the address has an account; always 202" },
+        detail: { ...PUBLIC, summary: "Mail a reset token if the address has an account (rate limited); always 202" },
       },
     )
     .post(

@@ -1,17 +1,16 @@
 // /v1/rooms/{id}/messages, reactions and read markers.
 import { withHeaders } from "@elysiajs/openapi";
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Messages } from "../../domain/messages";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
 import { Limit, Message, MessageParams, ReactionParams, RoomParams, Uuid } from "../schemas-chat";
 
 const ClientId = t.String({ minLength: 1, maxLength: 64 });
 
-export const messageRoutes = (messages: Messages, tokens: AccessTokens) =>
+export const messageRoutes = (messages: Messages, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms/:id", tags: ["messages"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/messages",
       async ({ userId, params, body, set }) => {
