@@ -1,11 +1,11 @@
 // The composition root: the only place that picks adapters, from config. Everything else receives ports.
 import { join } from "node:path";
-import { MemoryBus } from "../bus/memory";
+import { MemoryBus, MemoryEventStream } from "../bus/memory";
 import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
-import { busSink, type EventSink } from "../domain/events";
+import { busSink, type EventSink, STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
@@ -15,12 +15,20 @@ import { MemoryPresence } from "../limits/memory/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { Bus, Limiter, Mailer, Presence, Store } from "../ports";
+import type { Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
 import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
 
-export type Backends = { store: Store; bus: Bus; limiter: Limiter; presence: Presence; mailer: Mailer };
+export type Backends = {
+  store: Store;
+  bus: Bus;
+  /** The durable event feed (for the indexer); on the same backend as the bus. */
+  stream: EventStream;
+  limiter: Limiter;
+  presence: Presence;
+  mailer: Mailer;
+};
 
 export type Services = {
   accounts: Accounts;
@@ -54,7 +62,8 @@ export function createBackends(config: Config, log: Logger): Backends {
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
   return {
     store: createStore(config),
-    bus: new MemoryBus(),
+    bus: new MemoryBus(log.child({ component: "bus" })),
+    stream: new MemoryEventStream({ subjects: STREAM_SUBJECTS, log: log.child({ component: "bus" }) }),
     limiter: new MemoryLimiter(),
     presence: new MemoryPresence(),
     mailer,
@@ -64,7 +73,9 @@ export function createBackends(config: Config, log: Logger): Backends {
 /** Which backends /readyz reports, by name. */
 export const probes = (backends: Backends) => ({
   storage: () => backends.store.ping(),
-  bus: () => backends.bus.ping(),
+  bus: async () => {
+    await Promise.all([backends.bus.ping(), backends.stream.ping()]);
+  },
   limiter: () => backends.limiter.ping(),
   presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
@@ -106,6 +117,7 @@ export async function closeBackends(backends: Backends) {
     backends.mailer.close(),
     backends.limiter.close(),
     backends.presence.close(),
+    backends.stream.close(),
     backends.bus.close(),
   ]);
   await backends.store.close();
