@@ -1,6 +1,7 @@
 // The composition root: the only place that picks adapters, from config. Everything else receives ports.
 import { join } from "node:path";
 import { MemoryBus, MemoryEventStream } from "../bus/memory";
+import { JetStreamEventStream, NatsBus } from "../bus/nats";
 import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
@@ -56,14 +57,62 @@ export function createStore(config: Config): Store {
   return new SqliteStore(databasePath(config));
 }
 
-export function createBackends(config: Config, log: Logger): Backends {
+/** Fails loudly when a concern's kind has no case: a switch over kinds must name them all. */
+const unknownKind = (concern: string, kind: never): never => {
+  throw new Error(`unknown ${concern} backend: ${String(kind)}`);
+};
+
+type BusKind = "memory" | "nats";
+
+/** The bus and the event stream: NATS core + JetStream when NATS_URL is set, else in-process. */
+async function createBus(config: Config, log: Logger): Promise<{ bus: Bus; stream: EventStream }> {
+  const kind: BusKind = config.natsUrl ? "nats" : "memory";
+  const busLog = log.child({ component: "bus" });
+  const maxAgeMs = config.natsStreamMaxAgeHours * 3_600_000;
+  switch (kind) {
+    case "memory":
+      return {
+        bus: new MemoryBus(busLog),
+        stream: new MemoryEventStream({ subjects: STREAM_SUBJECTS, maxAgeMs, log: busLog }),
+      };
+    case "nats": {
+      const urls = config.natsUrl ?? [];
+      const prefix = config.natsSubjectPrefix;
+      // Each adapter has its own connection, so stream traffic never delays the fan-out.
+      const [bus, stream] = await Promise.allSettled([
+        NatsBus.connect({ urls, name: `chatd-${config.role}-bus` }, { prefix, log: busLog }),
+        JetStreamEventStream.open(
+          { urls, name: `chatd-${config.role}-stream` },
+          {
+            stream: config.natsStream,
+            subjects: STREAM_SUBJECTS,
+            prefix,
+            maxAgeMs,
+            maxBytes: config.natsStreamMaxBytes,
+            replicas: config.natsStreamReplicas,
+            log: busLog,
+          },
+        ),
+      ]);
+      if (bus.status === "fulfilled" && stream.status === "fulfilled") return { bus: bus.value, stream: stream.value };
+      if (bus.status === "fulfilled") await bus.value.close();
+      if (stream.status === "fulfilled") await stream.value.close();
+      throw bus.status === "rejected" ? bus.reason : (stream as PromiseRejectedResult).reason;
+    }
+    default:
+      return unknownKind("bus", kind);
+  }
+}
+
+export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+  const { bus, stream } = await createBus(config, log);
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
   return {
     store: createStore(config),
-    bus: new MemoryBus(log.child({ component: "bus" })),
-    stream: new MemoryEventStream({ subjects: STREAM_SUBJECTS, log: log.child({ component: "bus" }) }),
+    bus,
+    stream,
     limiter: new MemoryLimiter(),
     presence: new MemoryPresence(),
     mailer,

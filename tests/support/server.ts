@@ -1,12 +1,15 @@
 // Starts a real chatd server on a random port with an empty data dir, for HTTP and WebSocket tests.
 // With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
-// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops.
+// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops. With CHATD_TEST_BUS=nats
+// (or a NATS URL in the overrides) its bus is NATS (127.0.0.1:4222 unless given), under a subject
+// prefix and with a JetStream stream of its own that close() deletes.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger } from "../../src/log";
+import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, uniqueKeyspace } from "./services";
 
@@ -24,10 +27,18 @@ function storeOverrides(overrides: Partial<Config>): Partial<Config> {
   };
 }
 
+/** Bus settings for a test server: NATS with its own prefix and stream when asked for, else in-process (none). */
+function busOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_BUS !== "nats" && !overrides.natsUrl) return {};
+  const { prefix, stream } = uniqueNatsNames();
+  return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
+}
+
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
+    ...busOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -48,6 +59,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
+      if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
     },
   };
 }
