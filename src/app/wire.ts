@@ -57,26 +57,30 @@ export function createStore(config: Config): Store {
   return new SqliteStore(databasePath(config));
 }
 
-/** Fails loudly when a concern's kind has no case: a switch over kinds must name them all. */
-const unknownKind = (concern: string, kind: never): never => {
-  throw new Error(`unknown ${concern} backend: ${String(kind)}`);
-};
+/** Where the bus and the event stream live: NATS_URL selects NATS core + JetStream for both. */
+export type BusBackend = { kind: "memory" } | { kind: "nats"; urls: string[] };
 
-type BusKind = "memory" | "nats";
+export const busBackend = (config: Config): BusBackend =>
+  config.natsUrl ? { kind: "nats", urls: config.natsUrl } : { kind: "memory" };
 
-/** The bus and the event stream: NATS core + JetStream when NATS_URL is set, else in-process. */
-async function createBus(config: Config, log: Logger): Promise<{ bus: Bus; stream: EventStream }> {
-  const kind: BusKind = config.natsUrl ? "nats" : "memory";
+/** Fails loudly on a kind a switch does not know (a kind added without its adapter). */
+function unknownKind(concern: string, backend: never): never {
+  throw new Error(`no ${concern} adapter for backend kind "${(backend as { kind: string }).kind}"`);
+}
+
+/** The bus and the event stream, on one backend. */
+export async function createBus(config: Config, log: Logger): Promise<{ bus: Bus; stream: EventStream }> {
+  const backend = busBackend(config);
   const busLog = log.child({ component: "bus" });
   const maxAgeMs = config.natsStreamMaxAgeHours * 3_600_000;
-  switch (kind) {
+  switch (backend.kind) {
     case "memory":
       return {
         bus: new MemoryBus(busLog),
         stream: new MemoryEventStream({ subjects: STREAM_SUBJECTS, maxAgeMs, log: busLog }),
       };
     case "nats": {
-      const urls = config.natsUrl ?? [];
+      const { urls } = backend;
       const prefix = config.natsSubjectPrefix;
       // Each adapter has its own connection, so stream traffic never delays the fan-out.
       const [bus, stream] = await Promise.allSettled([
@@ -100,7 +104,7 @@ async function createBus(config: Config, log: Logger): Promise<{ bus: Bus; strea
       throw bus.status === "rejected" ? bus.reason : (stream as PromiseRejectedResult).reason;
     }
     default:
-      return unknownKind("bus", kind);
+      return unknownKind("bus", backend);
   }
 }
 
