@@ -7,6 +7,7 @@ import { healthcheck } from "./cli/healthcheck";
 import { helpText } from "./cli/help";
 import { onStopSignal } from "./cli/signals";
 import { ConfigError, loadConfig } from "./config";
+import { AppError } from "./domain/errors";
 import { createLogger } from "./log";
 import { VERSION } from "./version";
 
@@ -49,7 +50,14 @@ main(process.argv.slice(2)).then(
   },
   (error) => {
     const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RoleNotAvailable;
-    process.stderr.write(`chatd: ${known ? error.message : (error?.stack ?? error)}\n`);
+    // A backend that cannot be reached at start (e.g. NATS): its message and why, without a stack.
+    const cause = error instanceof AppError && error.code === "unavailable" ? error.cause : undefined;
+    const text = known
+      ? error.message
+      : cause instanceof Error
+        ? `${error.message}: ${cause.message}`
+        : (error?.stack ?? error);
+    process.stderr.write(`chatd: ${text}\n`);
     process.exit(2);
   },
 );

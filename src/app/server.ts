@@ -29,7 +29,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
     );
   }
-  const backends = createBackends(config, log);
+  const backends = await createBackends(config, log);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
   const services = createServices(config, backends, log);

@@ -64,3 +64,19 @@ export const rateLimited = (limit: string, retryAfterMs: number, message = "too 
   new AppError("rate_limited", 429, message, { retryAfterMs, limit });
 export const unavailable = (backend: string, cause?: unknown) =>
   new AppError("unavailable", 503, `${backend} is unavailable`, { retryable: true, cause });
+
+/**
+ * An append whose expected last sequence for its subject was not the actual one (someone else appended
+ * first). `lastSeq` is the subject's actual last stream sequence when the backend reports it.
+ */
+export class SequenceConflict extends AppError {
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+    readonly lastSeq: number | undefined,
+    cause?: unknown,
+  ) {
+    super("conflict", 409, `${subject}: expected last sequence ${expected}, is ${lastSeq ?? "unknown"}`, { cause });
+    this.name = "SequenceConflict";
+  }
+}

@@ -24,6 +24,9 @@ export type RoomEventType = RoomEvent["type"];
 /** The bus subject of a room's events. */
 export const roomSubject = (roomId: string) => `chat.room.${roomId}`;
 
+/** The subjects of the durable event stream (ports/stream.ts); apart from the bus's, so neither sees the other's. */
+export const STREAM_SUBJECTS = "chat.events.>";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

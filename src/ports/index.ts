@@ -8,3 +8,4 @@ export type * from "./presence";
 export type * from "./rooms";
 export type * from "./search";
 export type * from "./store";
+export type * from "./stream";

@@ -1,7 +1,8 @@
 // The hub: this process's WebSocket connections and the rooms they subscribe to. It holds one bus
 // subscription per room with local subscribers (taken with the first, dropped with the last) and
 // turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
-// and one JSON encoding.
+// and one JSON encoding. A socket joins a room's topic, and a recovery reads storage, only once the
+// room's bus subscription is confirmed, so nothing published after that is missed.
 import type { ServerWebSocket } from "bun";
 import { CREATED_AT_HEADER, type RoomEvent, roomSubject } from "../domain/events";
 import { compareMessageIds } from "../domain/ids";
@@ -28,10 +29,20 @@ export type Connection = {
   closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 };
 
-/** A subscribe with `since` between registering and replying: live events wait here. */
-export type Recovery = { connection: Connection; buffer: { raw: string; event: RoomEvent }[]; cancelled: boolean };
+/**
+ * A subscribe with `since` between registering and replying: live events wait here. `ready` resolves
+ * once the room's bus subscription is confirmed (read storage only after it) and rejects when the bus
+ * could not confirm it.
+ */
+export type Recovery = {
+  connection: Connection;
+  buffer: { raw: string; event: RoomEvent }[];
+  cancelled: boolean;
+  ready: Promise<void>;
+};
 
 type RoomState = {
+  /** Sockets in the room; those still waiting for `bus.ready` are not on the topic yet. */
   subscribers: Set<Connection>;
   recoveries: Set<Recovery>;
   bus: BusSubscription;
@@ -90,14 +101,25 @@ export class Hub {
     return connection.rooms.has(roomId);
   }
 
-  /** Makes sure the room's bus subscription exists; events from then on reach its subscribers and recoveries. */
+  /**
+   * Makes sure the room's bus subscription exists; events from when its `ready` resolves reach the
+   * room's subscribers and recoveries. When the bus cannot confirm it, the room is forgotten: the
+   * sockets waiting to join are out of it and their callers see the rejection.
+   */
   #room(roomId: string): RoomState {
     let state = this.#rooms.get(roomId);
     if (!state) {
       const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data, headers) =>
         this.#deliver(roomId, data, headers),
       );
-      state = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
+      const created: RoomState = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
+      bus.ready.catch(() => {
+        if (this.#rooms.get(roomId) !== created) return;
+        this.#rooms.delete(roomId);
+        for (const connection of created.subscribers) connection.rooms.delete(roomId);
+        for (const recovery of created.recoveries) recovery.cancelled = true;
+      });
+      state = created;
       this.#rooms.set(roomId, state);
     }
     return state;
@@ -111,21 +133,30 @@ export class Hub {
     }
   }
 
-  /** Subscribes the socket to the room's topic now. */
-  subscribe(connection: Connection, roomId: string) {
+  /**
+   * Subscribes the socket to the room's topic once the room's bus subscription is confirmed: every
+   * event published after this resolves reaches it. The socket counts as in the room from the call on
+   * (a kick meanwhile removes it). Resolves false when it left the room while waiting (closed, kicked:
+   * it has been told); rejects with `unavailable` when the bus could not confirm.
+   */
+  async subscribe(connection: Connection, roomId: string): Promise<boolean> {
     const state = this.#room(roomId);
     if (!state.subscribers.has(connection)) {
       state.subscribers.add(connection);
       if (state.subscribers.size === 1) this.options.metrics.ws.activeRooms.inc();
     }
     connection.rooms.add(roomId);
+    await state.bus.ready;
+    if (connection.closed || !connection.rooms.has(roomId)) return false;
     connection.ws.subscribe(topicOf(roomId));
+    return true;
   }
 
   /** Starts a recovery: from now on the room's events are kept for this socket until `finishRecovery`. */
   startRecovery(connection: Connection, roomId: string): Recovery {
-    const recovery: Recovery = { connection, buffer: [], cancelled: false };
-    this.#room(roomId).recoveries.add(recovery);
+    const state = this.#room(roomId);
+    const recovery: Recovery = { connection, buffer: [], cancelled: false, ready: state.bus.ready };
+    state.recoveries.add(recovery);
     return recovery;
   }
 
@@ -149,7 +180,11 @@ export class Hub {
       if (event.type === "typing" && event.user_id === recovery.connection.userId) continue;
       ws.send(raw);
     }
-    this.subscribe(recovery.connection, roomId);
+    // The recovery waited for the room's bus subscription, so the socket joins the topic at once.
+    const room = this.#room(roomId);
+    room.subscribers.add(recovery.connection);
+    recovery.connection.rooms.add(roomId);
+    ws.subscribe(topicOf(roomId));
     return true;
   }
 
@@ -209,9 +244,10 @@ export class Hub {
     }
     switch (event.type) {
       case "typing":
-        // Not echoed to the typist: the only event sent socket by socket.
+        // Not echoed to the typist: the only event sent socket by socket (to those on the topic already).
         for (const connection of state.subscribers) {
-          if (connection.userId !== event.user_id) connection.ws.send(raw);
+          if (connection.userId !== event.user_id && connection.ws.isSubscribed(topicOf(roomId)))
+            connection.ws.send(raw);
         }
         this.options.metrics.ws.framesOut.inc({ type: "typing" }, state.subscribers.size);
         return;

@@ -38,7 +38,7 @@ export async function accountsHarness(settings: Partial<AccountSettings> = {}): 
   const store = new SqliteStore(":memory:");
   await store.migrate();
   const limiter = new MemoryLimiter();
-  const bus = new MemoryBus();
+  const bus = new MemoryBus(createLogger("silent"));
   const mailer = new OutboxMailer(join(dir, "outbox"), "chatd <no-reply@chatd.test>", log);
   const passwords = new CountingPasswords({ memoryKib: 1024, timeCost: 1 });
   const accessTokens = new AccessTokens(TEST_JWT_SECRET, 900);

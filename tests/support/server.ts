@@ -2,13 +2,16 @@
 // With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
 // Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops. With CHATD_TEST_REDIS=1 (or
 // a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
-// key prefix of its own.
+// key prefix of its own. With CHATD_TEST_BUS=nats (or a NATS URL in the overrides) its bus is NATS
+// (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
+// close() deletes.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger, type Logger } from "../../src/log";
+import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
@@ -32,6 +35,13 @@ function limitsOverrides(overrides: Partial<Config>): Partial<Config> {
   return { redisUrl: REDIS_URL, redisKeyPrefix: uniqueKeyPrefix("server") };
 }
 
+/** Bus settings for a test server: NATS with its own prefix and stream when asked for, else in-process (none). */
+function busOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_BUS !== "nats" && !overrides.natsUrl) return {};
+  const { prefix, stream } = uniqueNatsNames();
+  return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
+}
+
 /** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
 export async function startTestServer(
   overrides: Partial<Config> = {},
@@ -41,6 +51,7 @@ export async function startTestServer(
   const config = defaultConfig({
     ...storeOverrides(overrides),
     ...limitsOverrides(overrides),
+    ...busOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -62,6 +73,7 @@ export async function startTestServer(
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
+      if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
     },
   };
 }

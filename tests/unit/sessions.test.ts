@@ -73,7 +73,7 @@ const outcome = (sessions: Sessions, token: string) =>
   );
 
 test("a revocation in one process is refused in another as soon as its event arrives", async () => {
-  const bus = new MemoryBus();
+  const bus = new MemoryBus(createLogger("silent"));
   const [a, b] = [processOn(bus), processOn(bus)];
   const ana = await login();
   expect(await outcome(a, ana.token)).toBe("ok");
@@ -85,7 +85,7 @@ test("a revocation in one process is refused in another as soon as its event arr
 });
 
 test("a process that misses the event refuses the session within ALIVE_CACHE_MS, from the store", async () => {
-  const [a, b] = [processOn(new MemoryBus()), processOn(new MemoryBus())];
+  const [a, b] = [processOn(new MemoryBus(createLogger("silent"))), processOn(new MemoryBus(createLogger("silent")))];
   const ana = await login();
   expect(await outcome(a, ana.token)).toBe("ok");
   await store.revokeRefreshFamily(ana.sessionId, new Date());
@@ -98,7 +98,7 @@ test("a process that misses the event refuses the session within ALIVE_CACHE_MS,
 });
 
 test("a password reset's event ends every listed session; other users' sessions go on", async () => {
-  const bus = new MemoryBus();
+  const bus = new MemoryBus(createLogger("silent"));
   const [a, b] = [processOn(bus), processOn(bus)];
   const ana = await login();
   const second = { ...ana, sessionId: crypto.randomUUID() };
@@ -129,7 +129,7 @@ test("a password reset's event ends every listed session; other users' sessions 
 });
 
 test("the store is read once per session however many requests come at once, then not until the cache ages", async () => {
-  const a = processOn(new MemoryBus());
+  const a = processOn(new MemoryBus(createLogger("silent")));
   const ana = await login();
   const results = await Promise.all(Array.from({ length: 50 }, () => outcome(a, ana.token)));
   expect(results).toEqual(Array(50).fill("ok"));
@@ -142,7 +142,7 @@ test("the store is read once per session however many requests come at once, the
 });
 
 test("an unknown session is refused, and a malformed event on the subject is ignored", async () => {
-  const bus = new MemoryBus();
+  const bus = new MemoryBus(createLogger("silent"));
   const a = processOn(bus);
   const ghost = await tokens.issue(crypto.randomUUID(), crypto.randomUUID());
   expect(await outcome(a, ghost)).toBe("session revoked");
