@@ -44,7 +44,7 @@ const config = defaultConfig({
   messagesPerMinute: 1_000_000,
 });
 const log = createLogger("silent");
-const backends = createBackends(config, log);
+const backends = await createBackends(config, log);
 await backends.store.migrate();
 const services = createServices(config, backends, log);
 const user = await services.accounts.signup({

@@ -3,9 +3,11 @@
 import { RoleNotAvailable, startServer } from "./app/server";
 import { createStore } from "./app/wire";
 import { parseCommandLine, UsageError } from "./cli/args";
+import { healthcheck } from "./cli/healthcheck";
 import { helpText } from "./cli/help";
 import { onStopSignal } from "./cli/signals";
 import { ConfigError, loadConfig } from "./config";
+import { AppError } from "./domain/errors";
 import { createLogger } from "./log";
 import { VERSION } from "./version";
 
@@ -18,6 +20,15 @@ async function main(argv: string[]): Promise<number> {
   if (command === "version") {
     process.stdout.write(`chatd ${VERSION}\n`);
     return 0;
+  }
+  if (command === "healthcheck") {
+    // A bad config is "unhealthy" (1), never Docker's reserved 2.
+    try {
+      return await healthcheck(loadConfig(flags, process.env));
+    } catch (error) {
+      process.stderr.write(`chatd healthcheck: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
   const config = loadConfig(flags, process.env);
   const log = createLogger(config.logLevel);
@@ -39,7 +50,14 @@ main(process.argv.slice(2)).then(
   },
   (error) => {
     const known = error instanceof UsageError || error instanceof ConfigError || error instanceof RoleNotAvailable;
-    process.stderr.write(`chatd: ${known ? error.message : (error?.stack ?? error)}\n`);
+    // A backend that cannot be reached at start (e.g. NATS): its message and why, without a stack.
+    const cause = error instanceof AppError && error.code === "unavailable" ? error.cause : undefined;
+    const text = known
+      ? error.message
+      : cause instanceof Error
+        ? `${error.message}: ${cause.message}`
+        : (error?.stack ?? error);
+    process.stderr.write(`chatd: ${text}\n`);
     process.exit(2);
   },
 );

@@ -29,7 +29,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
     );
   }
-  const backends = createBackends(config, log);
+  const backends = await createBackends(config, log);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
   const services = createServices(config, backends, log);
@@ -38,9 +38,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const gateway = config.role === "all" ? createGateway(config, backends, services, metrics, log) : null;
 
   const app = mountApi(
-    createHttpApp({ log, metrics, maxBodyBytes: config.maxBodyBytes, version: VERSION }).use(
-      opsRoutes(probes(backends), metrics),
-    ),
+    createHttpApp({
+      log,
+      metrics,
+      maxBodyBytes: config.maxBodyBytes,
+      version: VERSION,
+      corsOrigins: config.corsOrigins,
+    }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken })),
     services,
   );
   if (gateway) app.use(gateway.routes());
@@ -67,7 +71,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         log.warn("shutdown timeout: closing remaining connections");
         await server.stop(true);
       }
+      // Reset mails started by finished requests are sent before the store and mailer close.
+      await services.accounts.settle();
+      services.sessions.close();
       await closeBackends(backends);
+      metrics.close();
       log.info("chatd stopped");
     })();
     return stopping;
@@ -81,7 +89,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
     users: backends.store,
     limiter: backends.limiter,
     presence: backends.presence,
-    accessTokens: services.accessTokens,
+    sessions: services.sessions,
     rooms: services.rooms,
     messages: services.messages,
     events: services.events,

@@ -1,15 +1,18 @@
 // The composition root: the only place that picks adapters, from config. Everything else receives ports.
 import { join } from "node:path";
-import { MemoryBus } from "../bus/memory";
+import { MemoryBus, MemoryEventStream } from "../bus/memory";
+import { JetStreamEventStream, NatsBus } from "../bus/nats";
 import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
+import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
 import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
+import { Sessions } from "../domain/sessions";
 import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
@@ -18,16 +21,26 @@ import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { Bus, Limiter, Mailer, Presence, Store } from "../ports";
+import type { Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
 import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
 
-export type Backends = { store: Store; bus: Bus; limiter: Limiter; presence: Presence; mailer: Mailer };
+export type Backends = {
+  store: Store;
+  bus: Bus;
+  /** The durable event feed (for the indexer); on the same backend as the bus. */
+  stream: EventStream;
+  limiter: Limiter;
+  presence: Presence;
+  mailer: Mailer;
+};
 
 export type Services = {
   accounts: Accounts;
   accessTokens: AccessTokens;
+  /** Authenticates access tokens (live sessions only) and spreads session revocations. */
+  sessions: Sessions;
   rooms: Rooms;
   messages: Messages;
   events: RoomEvents;
@@ -52,13 +65,66 @@ export function createStore(config: Config): Store {
   return new SqliteStore(databasePath(config));
 }
 
-export function createBackends(config: Config, log: Logger): Backends {
+/** Where the bus and the event stream live: NATS_URL selects NATS core + JetStream for both. */
+export type BusBackend = { kind: "memory" } | { kind: "nats"; urls: string[] };
+
+export const busBackend = (config: Config): BusBackend =>
+  config.natsUrl ? { kind: "nats", urls: config.natsUrl } : { kind: "memory" };
+
+/** Fails loudly on a kind a switch does not know (a kind added without its adapter). */
+function unknownKind(concern: string, backend: never): never {
+  throw new Error(`no ${concern} adapter for backend kind "${(backend as { kind: string }).kind}"`);
+}
+
+/** The bus and the event stream, on one backend. */
+export async function createBus(config: Config, log: Logger): Promise<{ bus: Bus; stream: EventStream }> {
+  const backend = busBackend(config);
+  const busLog = log.child({ component: "bus" });
+  const maxAgeMs = config.natsStreamMaxAgeHours * 3_600_000;
+  switch (backend.kind) {
+    case "memory":
+      return {
+        bus: new MemoryBus(busLog),
+        stream: new MemoryEventStream({ subjects: STREAM_SUBJECTS, maxAgeMs, log: busLog }),
+      };
+    case "nats": {
+      const { urls } = backend;
+      const prefix = config.natsSubjectPrefix;
+      // Each adapter has its own connection, so stream traffic never delays the fan-out.
+      const [bus, stream] = await Promise.allSettled([
+        NatsBus.connect({ urls, name: `chatd-${config.role}-bus` }, { prefix, log: busLog }),
+        JetStreamEventStream.open(
+          { urls, name: `chatd-${config.role}-stream` },
+          {
+            stream: config.natsStream,
+            subjects: STREAM_SUBJECTS,
+            prefix,
+            maxAgeMs,
+            maxBytes: config.natsStreamMaxBytes,
+            replicas: config.natsStreamReplicas,
+            log: busLog,
+          },
+        ),
+      ]);
+      if (bus.status === "fulfilled" && stream.status === "fulfilled") return { bus: bus.value, stream: stream.value };
+      if (bus.status === "fulfilled") await bus.value.close();
+      if (stream.status === "fulfilled") await stream.value.close();
+      throw bus.status === "rejected" ? bus.reason : (stream as PromiseRejectedResult).reason;
+    }
+    default:
+      return unknownKind("bus", backend);
+  }
+}
+
+export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+  const { bus, stream } = await createBus(config, log);
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
   return {
     store: createStore(config),
-    bus: new MemoryBus(),
+    bus,
+    stream,
     limiter: createLimiter(config, log),
     presence: createPresence(config, log),
     mailer,
@@ -70,11 +136,6 @@ export type LimitsBackend = { kind: "memory" } | { kind: "redis"; url: string };
 
 export const limitsBackend = (config: Config): LimitsBackend =>
   config.redisUrl ? { kind: "redis", url: config.redisUrl } : { kind: "memory" };
-
-/** Fails loudly on a kind a switch does not know (a kind added without its adapter). */
-function unknownKind(concern: string, backend: never): never {
-  throw new Error(`no ${concern} adapter for backend kind "${(backend as { kind: string }).kind}"`);
-}
 
 export function createLimiter(config: Config, log: Logger): Limiter {
   const backend = limitsBackend(config);
@@ -114,7 +175,9 @@ export function createPresence(config: Config, log: Logger): Presence {
 /** Which backends /readyz reports, by name. */
 export const probes = (backends: Backends) => ({
   storage: () => backends.store.ping(),
-  bus: () => backends.bus.ping(),
+  bus: async () => {
+    await Promise.all([backends.bus.ping(), backends.stream.ping()]);
+  },
   limiter: () => backends.limiter.ping(),
   presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
@@ -125,8 +188,15 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     resolveJwtSecret(config.jwtSecret, config.dataDir, log),
     config.accessTokenTtlSeconds,
   );
+  const sessions = new Sessions({
+    store: backends.store,
+    bus: backends.bus,
+    accessTokens,
+    log: log.child({ component: "sessions" }),
+  });
   const accounts = new Accounts({
     ...backends,
+    sessions,
     passwords: new Passwords({ memoryKib: config.passwordMemoryKib, timeCost: config.passwordTimeCost }),
     accessTokens,
     settings: {
@@ -149,7 +219,7 @@ export function createServices(config: Config, backends: Backends, log: Logger):
   });
   const conversations = new Conversations({ store: backends.store, messages });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
-  return { accounts, accessTokens, rooms, messages, events, timeline, conversations };
+  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations };
 }
 
 export async function closeBackends(backends: Backends) {
@@ -157,6 +227,7 @@ export async function closeBackends(backends: Backends) {
     backends.mailer.close(),
     backends.limiter.close(),
     backends.presence.close(),
+    backends.stream.close(),
     backends.bus.close(),
   ]);
   await backends.store.close();

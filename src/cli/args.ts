@@ -1,14 +1,14 @@
-// Command line parsing: `chatd [serve|migrate|version|help] [--flag value ...]`.
+// Command line parsing: `chatd [serve|migrate|healthcheck|version|help] [--flag value ...]`.
 import { parseArgs } from "node:util";
 import { type Setting, settings } from "../config/schema";
 
-export type Command = "serve" | "migrate" | "version" | "help";
+export type Command = "serve" | "migrate" | "healthcheck" | "version" | "help";
 
 export type ParsedArgs = { command: Command; flags: Record<string, string> };
 
 export class UsageError extends Error {}
 
-const commands: Command[] = ["serve", "migrate", "version", "help"];
+const commands: Command[] = ["serve", "migrate", "healthcheck", "version", "help"];
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
   const flagNames = Object.values(settings).flatMap((s: Setting<unknown>) => (s.flag ? [s.flag.slice(2)] : []));

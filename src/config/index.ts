@@ -1,10 +1,14 @@
 // Loads the configuration once at boot: flags, then environment variables, then defaults.
+import { redactText } from "../log";
 import { type Config, InvalidValue, type Setting, settings } from "./schema";
 
 export type { Config, Role } from "./schema";
 export { roles, settings } from "./schema";
 
-/** A bad value; the message names the variable (and the flag when it came from one). */
+/**
+ * A bad value; the message names the variable (and the flag when it came from one). It shows the value
+ * only for settings that are not secret, and then through the log redaction rule (no URL userinfo).
+ */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -30,7 +34,8 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
       const name = fromFlag !== undefined ? `${setting.flag} (${setting.env})` : setting.env;
-      throw new ConfigError(`invalid ${name}: ${error.message}, got ${JSON.stringify(raw)}`);
+      const got = setting.secret ? "(value not shown: it is secret)" : `got ${JSON.stringify(redactText(raw))}`;
+      throw new ConfigError(`invalid ${name}: ${error.message}, ${got}`);
     }
   }
   return config as Config;

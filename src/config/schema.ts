@@ -10,6 +10,8 @@ export type Setting<T> = {
   /** How the default reads in --help when it is not a literal. */
   defaultText?: string;
   description: string;
+  /** The value is a secret (or may hold one, like a URL with a password): errors never echo it. */
+  secret?: boolean;
   parse: Parser<T>;
 };
 
@@ -59,6 +61,40 @@ const list: Parser<string[]> = (raw) => {
   return items;
 };
 
+/** Comma-separated URLs with one of the protocols and a host each, e.g. a NATS cluster's seed servers. */
+const urlList =
+  (...protocols: string[]): Parser<string[]> =>
+  (raw) => {
+    const items = raw
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw new InvalidValue("must list at least one URL");
+    for (const item of items) {
+      let parsed: URL;
+      try {
+        parsed = new URL(item);
+      } catch {
+        throw new InvalidValue("must be a comma-separated list of URLs");
+      }
+      if (!protocols.includes(parsed.protocol) || !parsed.hostname)
+        throw new InvalidValue(`must be ${protocols.map((p) => `${p}//`).join(" or ")} URLs with a host`);
+    }
+    return items;
+  };
+
+/** Dot-separated subject tokens of letters, digits, `_` and `-` (a NATS subject without wildcards). */
+const subjectPrefix: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(raw))
+    throw new InvalidValue("must be dot-separated tokens of letters, digits, _ and -");
+  return raw;
+};
+
+const streamName: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new InvalidValue("must be 1 to 64 letters, digits, _ and -");
+  return raw;
+};
+
 const identifier: Parser<string> = (raw) => {
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(raw))
     throw new InvalidValue("must be a lowercase identifier of letters, digits and _");
@@ -86,9 +122,37 @@ const replication: Parser<Replication> = (raw) => {
   throw new InvalidValue("must be SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]");
 };
 
-const secret: Parser<string> = (raw) => {
-  if (raw.length < 32) throw new InvalidValue("must be at least 32 characters");
-  return raw;
+const secret =
+  (minLength: number): Parser<string> =>
+  (raw) => {
+    if (raw.length < minLength) throw new InvalidValue(`must be at least ${minLength} characters`);
+    return raw;
+  };
+
+/** Browser origins, `scheme://host[:port]` each (normalized as browsers send them), or `*` for any. */
+const origins: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidValue("must list at least one origin");
+  return items.map((item) => {
+    if (item === "*") return item;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(item);
+    } catch {}
+    const bare =
+      parsed &&
+      (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+      !parsed.username &&
+      !parsed.password &&
+      parsed.pathname === "/" &&
+      !parsed.search &&
+      !parsed.hash;
+    if (!parsed || !bare) throw new InvalidValue(`must be origins like https://app.example.com or *; "${item}" is not`);
+    return parsed.origin;
+  });
 };
 
 export { InvalidValue };
@@ -144,7 +208,8 @@ export const settings = {
     default: undefined,
     defaultText: "generated and kept in <data-dir>/jwt-secret",
     description: "HS256 key for access tokens, at least 32 characters",
-    parse: secret,
+    secret: true,
+    parse: secret(32),
   },
   accessTokenTtlSeconds: {
     env: "ACCESS_TOKEN_TTL_SECONDS",
@@ -267,6 +332,7 @@ export const settings = {
     env: "CASSANDRA_PASSWORD",
     default: undefined,
     description: "password for CASSANDRA_USERNAME",
+    secret: true,
     parse: nonEmpty,
   },
   cassandraTimeoutMs: {
@@ -303,11 +369,52 @@ export const settings = {
       "with REDIS_URL: a crashed process's users drop out of presence within this long (refreshed every third of it)",
     parse: integer(1, 3600),
   },
+  natsUrl: {
+    env: "NATS_URL",
+    default: undefined,
+    defaultText: "unset: in-process bus and event stream",
+    description:
+      "comma-separated nats:// or tls:// URLs (user:pass@ or token@ for auth) of one NATS cluster with JetStream; when set, the bus and the event stream are NATS",
+    parse: urlList("nats:", "tls:"),
+  },
+  natsSubjectPrefix: {
+    env: "NATS_SUBJECT_PREFIX",
+    default: undefined,
+    defaultText: "none",
+    description:
+      "namespace put before every NATS subject (<prefix>.chat.room.<id>), to share one NATS between deployments",
+    parse: subjectPrefix,
+  },
+  natsStream: {
+    env: "NATS_STREAM",
+    default: "CHATD_EVENTS",
+    description: "JetStream stream of the event feed (subjects chat.events.>), created or updated at start",
+    parse: streamName,
+  },
+  natsStreamMaxAgeHours: {
+    env: "NATS_STREAM_MAX_AGE_HOURS",
+    default: 168,
+    description: "the event stream drops messages older than this",
+    parse: integer(1, 87_600),
+  },
+  natsStreamMaxBytes: {
+    env: "NATS_STREAM_MAX_BYTES",
+    default: 1_073_741_824,
+    description: "the event stream drops its oldest messages past this size",
+    parse: integer(1_048_576, Number.MAX_SAFE_INTEGER),
+  },
+  natsStreamReplicas: {
+    env: "NATS_STREAM_REPLICAS",
+    default: 1,
+    description: "JetStream replicas of the event stream (3 on a production cluster)",
+    parse: integer(1, 5),
+  },
   smtpUrl: {
     env: "SMTP_URL",
     default: undefined,
     defaultText: "unset: mail goes to <data-dir>/outbox as .eml files",
     description: "send mail over SMTP, e.g. smtp://user:pass@mail.example.com:587",
+    secret: true,
     parse: url("smtp:", "smtps:"),
   },
   mailFrom: {
@@ -315,6 +422,22 @@ export const settings = {
     default: "chatd <no-reply@chatd.local>",
     description: "From address of the mails chatd sends",
     parse: nonEmpty,
+  },
+  corsOrigins: {
+    env: "CORS_ORIGINS",
+    default: [] as string[],
+    defaultText: "none",
+    description:
+      "comma-separated browser origins (https://app.example.com) allowed to call the API cross-origin; * allows any",
+    parse: origins,
+  },
+  metricsToken: {
+    env: "METRICS_TOKEN",
+    default: undefined,
+    defaultText: "unset: /metrics is open",
+    description: "when set, GET /metrics requires Authorization: Bearer <this token> (at least 16 characters)",
+    secret: true,
+    parse: secret(16),
   },
   shutdownTimeoutSeconds: {
     env: "SHUTDOWN_TIMEOUT_SECONDS",

@@ -1,10 +1,19 @@
-// Access tokens: HS256 JWTs carrying sub, iat, exp and jti. The algorithm is pinned on verify, so a
-// token signed any other way (including "none") is refused. jose directly, because the caller must be
-// able to tell an expired token from a forged one.
-import { errors, jwtVerify, SignJWT } from "jose";
+// Access tokens: HS256 JWTs carrying sub (the user), sid (the session: the login's refresh family),
+// iat, exp and jti. The algorithm is pinned on verify, so a token signed any other way (including
+// "none") is refused. jose directly, because the caller must be able to tell an expired token from a
+// forged one. Whether the session is still alive is not this module's question (see sessions.ts).
+import { errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { unauthorized } from "./errors";
+import { isUuid } from "./ids";
 
-export type AccessClaims = { userId: string; tokenId: string; expiresAt: Date };
+export type AccessClaims = {
+  userId: string;
+  /** The session (refresh family) the token was issued for. */
+  sessionId: string;
+  tokenId: string;
+  issuedAt: Date;
+  expiresAt: Date;
+};
 
 const ALGORITHM = "HS256";
 
@@ -25,8 +34,8 @@ export class AccessTokens {
     );
   }
 
-  async issue(userId: string): Promise<string> {
-    return new SignJWT({})
+  async issue(userId: string, sessionId: string): Promise<string> {
+    return new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
       .setSubject(userId)
       .setIssuedAt()
@@ -35,22 +44,43 @@ export class AccessTokens {
       .sign(await this.#key);
   }
 
-  /** Throws `unauthorized` with "access token expired" or "invalid access token". */
+  /**
+   * The claims of a token this key signed, each of the type it must have (sub and sid UUIDs, jti a
+   * non-empty string, iat and exp numbers). Throws `unauthorized` with "access token expired" or
+   * "invalid access token"; never anything else for a bad token.
+   */
   async verify(token: string): Promise<AccessClaims> {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, await this.#key, {
+      ({ payload } = await jwtVerify(token, await this.#key, {
         algorithms: [ALGORITHM],
-        requiredClaims: ["sub", "iat", "exp", "jti"],
-      });
-      return {
-        userId: payload.sub as string,
-        tokenId: payload.jti as string,
-        expiresAt: new Date((payload.exp as number) * 1000),
-      };
+        requiredClaims: ["sub", "sid", "iat", "exp", "jti"],
+      }));
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw unauthorized("access token expired");
       if (error instanceof errors.JOSEError) throw unauthorized("invalid access token");
       throw error;
     }
+    const { sub, sid, jti, iat, exp } = payload;
+    if (
+      !isUuidString(sub) ||
+      !isUuidString(sid) ||
+      typeof jti !== "string" ||
+      jti === "" ||
+      !isSeconds(iat) ||
+      !isSeconds(exp)
+    )
+      throw unauthorized("invalid access token");
+    return {
+      userId: sub.toLowerCase(),
+      sessionId: sid.toLowerCase(),
+      tokenId: jti,
+      issuedAt: new Date(iat * 1000),
+      expiresAt: new Date(exp * 1000),
+    };
   }
 }
+
+const isUuidString = (value: unknown): value is string => typeof value === "string" && isUuid(value);
+
+const isSeconds = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);

@@ -8,6 +8,7 @@ import type { AccessTokens } from "./access-tokens";
 import { rateLimited, unauthorized, validationFailed } from "./errors";
 import type { Passwords } from "./passwords";
 import { hashToken, newOpaqueToken } from "./secrets";
+import type { Sessions } from "./sessions";
 
 export type AccountSettings = {
   refreshTokenTtlSeconds: number;
@@ -25,7 +26,10 @@ export type Session = {
 
 const VERIFY_EMAIL_TTL_MS = 24 * 3600_000;
 const PASSWORD_RESET_TTL_MS = 3600_000;
-/** Client addresses get this many times the per-account allowance (one address, many accounts). */
+/** Reset mails asked for, per email address and per client address: past these, nothing is mailed. */
+const FORGOT_PER_EMAIL: RateRule = { limit: 3, periodMs: 3600_000 };
+const FORGOT_PER_CLIENT: RateRule = { limit: 10, periodMs: 3600_000 };
+/** Client addresses get this many times the per-account-name allowance (one address, many accounts). */
 const ADDRESS_FACTOR = 10;
 
 export type AccountDeps = {
@@ -34,6 +38,8 @@ export type AccountDeps = {
   limiter: Limiter;
   passwords: Passwords;
   accessTokens: AccessTokens;
+  /** Told of every login that ends, so its access tokens and sockets stop working everywhere. */
+  sessions: Pick<Sessions, "revoke">;
   settings: AccountSettings;
   log: Logger;
   now?: () => Date;
@@ -41,6 +47,7 @@ export type AccountDeps = {
 
 export class Accounts {
   readonly #now: () => Date;
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(private readonly deps: AccountDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -79,37 +86,49 @@ export class Accounts {
   }
 
   /**
-   * Logs in by username or email. Wrong password and unknown account give the same 401, in about the
-   * same time. Failures count per account name and per client address; past the limit every attempt
-   * is refused with `rate_limited` until the window has room again, right password or not.
+   * Logs in by username or email. Wrong password and unknown account give the same 401 after the same
+   * work: one Argon2 verification either way (against a fixed hash when there is no account).
+   * Failures count per login name and per client address, and each attempt reserves its failure on
+   * both before the verification, so parallel attempts cannot pass the limit: past it every attempt is
+   * refused with `rate_limited` until the window has room again, right password or not. A success
+   * clears the name's failures and gives the address its reservation back.
    */
   async login(login: string, password: string, clientAddress: string): Promise<Session> {
     const { store, limiter, passwords, settings } = this.deps;
     const rule: RateRule = { limit: settings.loginMaxFailures, periodMs: settings.loginFailureWindowSeconds * 1000 };
-    const addressRule: RateRule = { limit: rule.limit * ADDRESS_FACTOR, periodMs: rule.periodMs };
-    const accountKey = `login:account:${login.toLowerCase()}`;
-    const addressKey = `login:address:${clientAddress}`;
-    for (const [key, keyRule] of [
-      [accountKey, rule],
-      [addressKey, addressRule],
-    ] as const) {
-      const decision = await limiter.peek(key, keyRule);
-      if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "too many failed logins, try again later");
-    }
+    const account = { key: `login:account:${login.toLowerCase()}`, rule, limit: "login_account" };
+    const address = {
+      key: `login:address:${clientAddress}`,
+      rule: { limit: rule.limit * ADDRESS_FACTOR, periodMs: rule.periodMs },
+      limit: "login_address",
+    };
+    await this.#reserve([account, address]);
 
     const user = login.includes("@") ? await store.getUserByEmail(login) : await store.getUserByUsername(login);
-    if (!user || !(await passwords.verify(password, user?.passwordHash))) {
-      await Promise.all([limiter.consume(accountKey, rule), limiter.consume(addressKey, addressRule)]);
-      throw unauthorized("invalid login or password");
-    }
-    await limiter.reset(accountKey);
+    const valid = await passwords.verify(password, user?.passwordHash);
+    if (!user || !valid) throw unauthorized("invalid login or password");
+    await Promise.all([limiter.reset(account.key), limiter.refund(address.key, address.rule)]);
     return this.#startSession(user, crypto.randomUUID());
   }
 
   /**
+   * Takes one hit on every key, or none: when any key refuses, the hits taken on the others are given
+   * back and the attempt is `rate_limited` with the longest wait, named by the first key that refused.
+   */
+  async #reserve(keys: { key: string; rule: RateRule; limit: string }[]) {
+    const { limiter } = this.deps;
+    const decisions = await Promise.all(keys.map(({ key, rule }) => limiter.consume(key, rule)));
+    if (decisions.every((d) => d.allowed)) return;
+    await Promise.all(keys.filter((_, i) => decisions[i]?.allowed).map(({ key, rule }) => limiter.refund(key, rule)));
+    const retryAfterMs = Math.max(...decisions.map((d) => d.retryAfterMs));
+    const refused = keys[decisions.findIndex((d) => !d.allowed)]!;
+    throw rateLimited(refused.limit, retryAfterMs, "too many failed logins, try again later");
+  }
+
+  /**
    * Exchanges a refresh token for a new pair; the presented one stops working. Presenting a token that
-   * was already exchanged means it leaked: the whole family (every token descended from that login) is
-   * revoked, so the thief's copy dies with the victim's.
+   * was already exchanged means it leaked: the whole family (every token descended from that login,
+   * and the session's access tokens and sockets) is revoked, so the thief's copy dies with the victim's.
    */
   async refresh(refreshToken: string): Promise<Session> {
     const { store } = this.deps;
@@ -119,6 +138,7 @@ export class Accounts {
     if (!record || record.familyRevokedAt || record.expiresAt <= now) throw unauthorized("invalid refresh token");
     if (!(await store.claimRefreshToken(hash, now))) {
       await store.revokeRefreshFamily(record.familyId, now);
+      await this.deps.sessions.revoke(record.userId, [record.familyId], "revoked");
       this.deps.log.warn("refresh token reuse: family revoked", { user_id: record.userId, family_id: record.familyId });
       throw unauthorized("invalid refresh token");
     }
@@ -127,18 +147,36 @@ export class Accounts {
     return this.#startSession(user, record.familyId);
   }
 
-  /** Ends the session the refresh token belongs to. Idempotent; a token of another user is ignored. */
+  /**
+   * Ends the session the refresh token belongs to: its refresh tokens, access tokens and sockets.
+   * Idempotent; a token of another user is ignored.
+   */
   async logout(userId: string, refreshToken: string): Promise<void> {
     const record = await this.deps.store.findRefreshToken(hashToken(refreshToken));
-    if (record && record.userId === userId) await this.deps.store.revokeRefreshFamily(record.familyId, this.#now());
+    if (!record || record.userId !== userId) return;
+    await this.deps.store.revokeRefreshFamily(record.familyId, this.#now());
+    await this.deps.sessions.revoke(userId, [record.familyId], "logout");
   }
 
   /**
-   * Mails a reset token when the address belongs to an account. Returns before the lookup's outcome
-   * could show in the response or its timing: callers answer 202 either way.
+   * Mails a reset token when the address belongs to an account, at most FORGOT_PER_EMAIL times per
+   * hour per address and FORGOT_PER_CLIENT times per hour per client. Resolves once the limits are
+   * decided, before the lookup, whose outcome must not show in the response or its timing: callers
+   * answer 202 either way, also past a limit (no mail then).
    */
-  forgotPassword(email: string): void {
-    const work = async () => {
+  async forgotPassword(email: string, clientAddress: string): Promise<void> {
+    const { limiter, log } = this.deps;
+    // The client first: a client past its limit spends nothing of the address's allowance.
+    for (const [limit, key, rule] of [
+      ["client", `forgot:address:${clientAddress}`, FORGOT_PER_CLIENT],
+      ["email", `forgot:email:${email.toLowerCase()}`, FORGOT_PER_EMAIL],
+    ] as const) {
+      if (!(await limiter.consume(key, rule)).allowed) {
+        log.info("password reset not mailed: rate limited", { limit });
+        return;
+      }
+    }
+    this.#background(async () => {
       const user = await this.deps.store.getUserByEmail(email);
       if (!user) return;
       const token = await this.#issueActionToken(user.id, "password_reset", PASSWORD_RESET_TTL_MS);
@@ -153,18 +191,34 @@ export class Accounts {
         "",
         "The token is valid for 1 hour. If it was not you, ignore this mail; your password is unchanged.",
       ]);
-    };
-    work().catch((error) => this.deps.log.error("password reset mail failed", { error }));
+    });
   }
 
-  /** Sets a new password and revokes every refresh token of the account. The reset proves the address. */
+  /**
+   * Sets a new password. The reset proves the address (it is marked verified) and ends the account's
+   * every other unused reset token and every session.
+   */
   async resetPassword(token: string, password: string): Promise<void> {
     const { store, passwords } = this.deps;
     const now = this.#now();
     const userId = await store.claimActionToken(hashToken(token), "password_reset", now);
     if (!userId) throw invalidToken();
+    await store.revokeActionTokens(userId, "password_reset", now);
     await store.updateUser(userId, { passwordHash: await passwords.hash(password), emailVerified: true });
-    await store.revokeUserRefreshTokens(userId, now);
+    const sessionIds = await store.revokeUserRefreshTokens(userId, now);
+    await this.deps.sessions.revoke(userId, sessionIds, "password_reset");
+  }
+
+  /** Resolves when the work started in the background (reset mails) has finished: graceful stop. */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #background(work: () => Promise<void>) {
+    const task = work()
+      .catch((error) => this.deps.log.error("password reset mail failed", { error }))
+      .finally(() => this.#pending.delete(task));
+    this.#pending.add(task);
   }
 
   async getUser(userId: string): Promise<UserRecord | null> {
@@ -183,7 +237,7 @@ export class Accounts {
       userId: user.id,
       expiresAt: new Date(this.#now().getTime() + this.deps.settings.refreshTokenTtlSeconds * 1000),
     });
-    const accessToken = await this.deps.accessTokens.issue(user.id);
+    const accessToken = await this.deps.accessTokens.issue(user.id, familyId);
     return { accessToken, refreshToken, expiresIn: this.deps.accessTokens.ttlSeconds, user };
   }
 

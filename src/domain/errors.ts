@@ -7,6 +7,8 @@ export type AppErrorOptions = {
   details?: ErrorDetail[];
   /** For rate_limited: how long the caller should wait. */
   retryAfterMs?: number;
+  /** For rate_limited: the name of the limit that refused (a metrics label: login_account, messages...). */
+  limit?: string;
   /** True when the same request may succeed later unchanged (a backend was briefly down). */
   retryable?: boolean;
   /** For not_found: what was not found ("room", "message", ...). Not part of the response body. */
@@ -17,6 +19,7 @@ export type AppErrorOptions = {
 export class AppError extends Error {
   readonly details?: ErrorDetail[];
   readonly retryAfterMs?: number;
+  readonly limit?: string;
   readonly retryable: boolean;
   readonly resource?: string;
 
@@ -30,6 +33,7 @@ export class AppError extends Error {
     this.name = "AppError";
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+    this.limit = options.limit;
     this.retryable = options.retryable ?? false;
     this.resource = options.resource;
   }
@@ -55,7 +59,24 @@ export const payloadTooLarge = (limitBytes: number) =>
   new AppError("payload_too_large", 413, `request body exceeds ${limitBytes} bytes`);
 export const unsupportedMediaType = (message = "request body must be application/json") =>
   new AppError("unsupported_media_type", 415, message);
-export const rateLimited = (retryAfterMs: number, message = "too many requests") =>
-  new AppError("rate_limited", 429, message, { retryAfterMs });
+/** Refused by the rate limit named `limit` (snake_case, stable: it labels chatd_http_rate_limited_total). */
+export const rateLimited = (limit: string, retryAfterMs: number, message = "too many requests") =>
+  new AppError("rate_limited", 429, message, { retryAfterMs, limit });
 export const unavailable = (backend: string, cause?: unknown) =>
   new AppError("unavailable", 503, `${backend} is unavailable`, { retryable: true, cause });
+
+/**
+ * An append whose expected last sequence for its subject was not the actual one (someone else appended
+ * first). `lastSeq` is the subject's actual last stream sequence when the backend reports it.
+ */
+export class SequenceConflict extends AppError {
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+    readonly lastSeq: number | undefined,
+    cause?: unknown,
+  ) {
+    super("conflict", 409, `${subject}: expected last sequence ${expected}, is ${lastSeq ?? "unknown"}`, { cause });
+    this.name = "SequenceConflict";
+  }
+}

@@ -32,6 +32,9 @@ export const isPositioned = (event: RoomEvent): event is PositionedEvent => "seq
 /** The bus subject of a room's events. */
 export const roomSubject = (roomId: string) => `chat.room.${roomId}`;
 
+/** The subjects of the durable event stream (ports/stream.ts); apart from the bus's, so neither sees the other's. */
+export const STREAM_SUBJECTS = "chat.events.>";
+
 /** What travels next to an event's bytes. `at` is when the event was made (ms), for delivery latency. */
 export type EventMeta = { type: string; seq: number | null; at: number };
 

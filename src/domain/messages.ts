@@ -3,10 +3,11 @@
 import type { Limiter } from "../ports/limiter";
 import type { MessageRecord, MessageStore } from "../ports/messages";
 import type { MessageDraft, RoomLogStore } from "../ports/room-log";
+import type { RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
-import { isModerator } from "./permissions";
+import { isModerator, outranks } from "./permissions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
 import { type MessageView, messageView, reactionViews } from "./views";
@@ -14,7 +15,7 @@ import { type MessageView, messageView, reactionViews } from "./views";
 export type MessageSettings = { maxLength: number; perMinute: number };
 
 export type MessageDeps = {
-  store: MessageStore & RoomLogStore & AccountStore;
+  store: MessageStore & RoomLogStore & AccountStore & Pick<RoomStore, "getMember">;
   rooms: Rooms;
   limiter: Limiter;
   ids: MessageIdGenerator;
@@ -83,7 +84,7 @@ export class Messages {
       limit: settings.perMinute,
       periodMs: 60_000,
     });
-    if (!decision.allowed) throw rateLimited(decision.retryAfterMs, "sending too fast");
+    if (!decision.allowed) throw rateLimited("messages", decision.retryAfterMs, "sending too fast");
 
     const draft = {
       roomId,
@@ -151,13 +152,21 @@ export class Messages {
     });
   }
 
-  /** The author, or a moderator (recorded in the audit log), leaves a tombstone. Idempotent. */
+  /**
+   * The author, or a moderator (recorded in the audit log), leaves a tombstone. Idempotent. Like every
+   * moderation, a moderator may delete only the messages of members ranked below them (an admin not the
+   * owner's nor another admin's); an author who has left the room ranks as nobody.
+   */
   async delete(userId: string, roomId: string, messageId: string) {
     const { member } = await this.deps.rooms.membership(userId, roomId);
     const message = await this.#message(roomId, messageId);
     const byModerator = message.authorId !== userId;
-    if (byModerator && !isModerator(member.role))
-      throw forbidden("only the author or a moderator can delete a message");
+    if (byModerator) {
+      if (!isModerator(member.role)) throw forbidden("only the author or a moderator can delete a message");
+      const author = await this.deps.store.getMember(roomId, message.authorId);
+      if (author && !outranks(member.role, author.role))
+        throw forbidden("you can only delete messages of members ranked below you");
+    }
     if (message.deleted) return;
     await this.deps.events.inOrder(roomId, async () => {
       // Again in order: of two deletes racing here, only the first records an event.

@@ -42,7 +42,9 @@ export class RoomEvents {
 
   /** Publishes an event that has its position already (a new message) or needs none. Never rejects. */
   publish = async (event: PositionedEvent | EphemeralEvent): Promise<void> => {
-    const { data, headers } = encodeEvent(event as RoomEvent);
+    // A new message's `at` is when it was sent, so delivery latency counts from there.
+    const at = event.type === "message.created" ? Date.parse(event.message.created_at) : Date.now();
+    const { data, headers } = encodeEvent(event as RoomEvent, at);
     try {
       await this.deps.bus.publish(roomSubject(event.room_id), data, headers);
     } catch (error) {

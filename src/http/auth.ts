@@ -1,8 +1,11 @@
 // Bearer authentication for /v1 routes: `{ auth: true }` on a route resolves `userId` from the access
-// token or answers 401.
+// token or answers 401, also for a token whose session was logged out or revoked (see sessions.ts).
 import { Elysia } from "elysia";
-import type { AccessTokens } from "../domain/access-tokens";
+import type { AccessClaims } from "../domain/access-tokens";
 import { unauthorized } from "../domain/errors";
+
+/** What the guard needs: the claims of a valid token of a live session, or an `unauthorized` throw. */
+export type Authenticator = { authenticate(token: string): Promise<AccessClaims> };
 
 /** The token from `Authorization: Bearer <token>`, or null. */
 export const bearerToken = (header: string | null | undefined): string | null => {
@@ -10,13 +13,13 @@ export const bearerToken = (header: string | null | undefined): string | null =>
   return match?.[1] ?? null;
 };
 
-export const authGuard = (tokens: AccessTokens) =>
+export const authGuard = (auth: Authenticator) =>
   new Elysia().macro({
     auth: {
       async resolve({ request }) {
         const token = bearerToken(request.headers.get("authorization"));
         if (!token) throw unauthorized("missing bearer token");
-        const claims = await tokens.verify(token);
+        const claims = await auth.authenticate(token);
         return { userId: claims.userId };
       },
       detail: { security: [{ bearer: [] }] },

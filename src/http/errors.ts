@@ -3,6 +3,7 @@
 import { Elysia, type ValidationError } from "elysia";
 import { AppError, type ErrorDetail, invalidJson, notFound, validationFailed } from "../domain/errors";
 import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
 
 export function toAppError(code: string | number, error: unknown): AppError | null {
   if (error instanceof AppError) return error;
@@ -27,7 +28,7 @@ export const errorBody = (error: AppError) => ({
   error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
 });
 
-export const errorMapper = (log: Logger) =>
+export const errorMapper = (log: Logger, metrics: Metrics) =>
   new Elysia().onError({ as: "global" }, ({ code, error, set, request }) => {
     const appError = toAppError(code, error);
     if (!appError) {
@@ -37,6 +38,7 @@ export const errorMapper = (log: Logger) =>
     }
     if (appError.status >= 500) log.warn("request failed", { code: appError.code, error: appError.cause ?? appError });
     set.status = appError.status;
+    if (appError.status === 429) metrics.observeRateLimited(appError.limit ?? "unnamed");
     if (appError.retryAfterMs !== undefined)
       set.headers["retry-after"] = String(Math.ceil(appError.retryAfterMs / 1000));
     return errorBody(appError);

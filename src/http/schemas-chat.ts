@@ -1,5 +1,6 @@
 // TypeBox schemas of rooms, members, messages and their queries, for routes and the OpenAPI document.
 import { t } from "elysia";
+import { component } from "./schemas";
 
 export const Uuid = t.String({ format: "uuid" });
 export const RoomParams = t.Object({ id: Uuid });
@@ -18,52 +19,67 @@ export const RoomName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" 
 export const RoomDescription = Nullable(t.String({ maxLength: 1000 }));
 export const MaxMembers = Nullable(t.Integer({ minimum: 1, maximum: 100_000 }));
 
-export const Room = t.Object({
-  id: Uuid,
-  type: t.Union([t.Literal("public"), t.Literal("private"), t.Literal("dm")]),
-  name: t.String(),
-  description: Nullable(t.String()),
-  max_members: Nullable(t.Integer()),
-  owner_id: Uuid,
-  member_count: t.Integer(),
-  created_at: Time,
-});
+export const Room = component(
+  "Room",
+  t.Object({
+    id: Uuid,
+    type: t.Union([t.Literal("public"), t.Literal("private"), t.Literal("dm")]),
+    name: t.String(),
+    description: Nullable(t.String()),
+    max_members: Nullable(t.Integer()),
+    owner_id: Uuid,
+    member_count: t.Integer(),
+    created_at: Time,
+  }),
+);
 
-export const Member = t.Object({ user_id: Uuid, username: t.String(), role: t.String(), joined_at: Time });
+export const Member = component(
+  "Member",
+  t.Object({ user_id: Uuid, username: t.String(), role: t.String(), joined_at: Time }),
+);
 
-export const Ban = t.Object({
-  user_id: Uuid,
-  banned_by: Uuid,
-  reason: Nullable(t.String()),
-  expires_at: Nullable(Time),
-  created_at: Time,
-});
+export const Ban = component(
+  "Ban",
+  t.Object({
+    user_id: Uuid,
+    banned_by: Uuid,
+    reason: Nullable(t.String()),
+    expires_at: Nullable(Time),
+    created_at: Time,
+  }),
+);
 
-export const AuditEntry = t.Object({
-  id: Uuid,
-  action: t.String(),
-  actor_id: Uuid,
-  target_user_id: Nullable(Uuid),
-  message_id: Nullable(Uuid),
-  details: t.Record(t.String(), t.Unknown()),
-  created_at: Time,
-});
+export const AuditEntry = component(
+  "AuditEntry",
+  t.Object({
+    id: Uuid,
+    action: t.String(),
+    actor_id: Uuid,
+    target_user_id: Nullable(Uuid),
+    message_id: Nullable(Uuid),
+    details: t.Record(t.String(), t.Unknown()),
+    created_at: Time,
+  }),
+);
 
-export const Message = t.Object({
-  id: Uuid,
-  seq: t.Integer({ minimum: 0, description: "the room position of the message's creation" }),
-  room_id: Uuid,
-  author_id: Uuid,
-  author_username: t.String(),
-  content: t.String(),
-  created_at: Time,
-  edited_at: Nullable(Time),
-  deleted: t.Boolean(),
-  reply_to: Nullable(Uuid),
-  attachments: t.Array(t.Object({ id: Uuid, filename: t.String(), content_type: t.String(), size: t.Integer() })),
-  reactions: t.Array(t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean() })),
-  client_id: Nullable(t.String()),
-});
+export const Message = component(
+  "Message",
+  t.Object({
+    id: Uuid,
+    seq: t.Integer({ minimum: 0, description: "the room position of the message's creation" }),
+    room_id: Uuid,
+    author_id: Uuid,
+    author_username: t.String(),
+    content: t.String(),
+    created_at: Time,
+    edited_at: Nullable(Time),
+    deleted: t.Boolean(),
+    reply_to: Nullable(Uuid),
+    attachments: t.Array(t.Object({ id: Uuid, filename: t.String(), content_type: t.String(), size: t.Integer() })),
+    reactions: t.Array(t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean() })),
+    client_id: Nullable(t.String()),
+  }),
+);
 
 /** `limit` query parameter: default and maximum per route. */
 export const Limit = (max: number) =>

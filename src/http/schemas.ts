@@ -1,42 +1,61 @@
 // TypeBox schemas shared by routes (and so by the OpenAPI document), and the JSON views of records.
-import { t } from "elysia";
+import { type TSchema, t } from "elysia";
 import type { Session } from "../domain/accounts";
 import type { UserRecord } from "../ports/store";
 
-export const ErrorBody = t.Object(
-  {
+/**
+ * Names a schema for the OpenAPI document: it is written once under components.schemas (as `name`)
+ * and referenced wherever it is used (see openapi.ts). One name, one schema.
+ */
+export const component = <T extends TSchema>(name: string, schema: T): T =>
+  Object.assign(schema, { $id: `#/components/schemas/${name}` });
+
+export const ErrorBody = component(
+  "Error",
+  t.Object({
     error: t.Object({
       code: t.String({ description: "stable snake_case error code" }),
       message: t.String(),
       details: t.Optional(t.Array(t.Record(t.String(), t.Unknown()))),
     }),
-  },
-  { $id: "#/components/schemas/Error" },
+  }),
 );
 
-export const User = t.Object({
-  id: t.String({ format: "uuid" }),
-  username: t.String(),
-  email: t.String(),
-  email_verified: t.Boolean(),
-  display_name: t.Union([t.String(), t.Null()]),
-  created_at: t.String({ format: "date-time" }),
-});
+/** Route detail of the routes anyone may call (signup, login, health...): no security requirement. */
+export const PUBLIC = { security: [] };
 
-export const PublicUser = t.Object({
-  id: t.String({ format: "uuid" }),
-  username: t.String(),
-  display_name: t.Union([t.String(), t.Null()]),
-  created_at: t.String({ format: "date-time" }),
-});
+export const User = component(
+  "User",
+  t.Object({
+    id: t.String({ format: "uuid" }),
+    username: t.String(),
+    email: t.String(),
+    email_verified: t.Boolean(),
+    display_name: t.Union([t.String(), t.Null()]),
+    created_at: t.String({ format: "date-time" }),
+  }),
+);
 
-export const TokenPair = t.Object({
-  access_token: t.String(),
-  refresh_token: t.String(),
-  token_type: t.Literal("Bearer"),
-  expires_in: t.Integer({ description: "access token lifetime in seconds" }),
-  user: User,
-});
+export const PublicUser = component(
+  "PublicUser",
+  t.Object({
+    id: t.String({ format: "uuid" }),
+    username: t.String(),
+    display_name: t.Union([t.String(), t.Null()]),
+    created_at: t.String({ format: "date-time" }),
+  }),
+);
+
+export const TokenPair = component(
+  "TokenPair",
+  t.Object({
+    access_token: t.String(),
+    refresh_token: t.String(),
+    token_type: t.Literal("Bearer"),
+    expires_in: t.Integer({ description: "access token lifetime in seconds" }),
+    user: User,
+  }),
+);
 
 export const Username = t.String({ minLength: 3, maxLength: 32, pattern: "^[A-Za-z0-9_.-]+$" });
 export const Email = t.String({ format: "email", maxLength: 254 });

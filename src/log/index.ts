@@ -1,4 +1,8 @@
-// Structured logging: one JSON object per line on stdout (stderr for warn and error).
+// Structured logging: one JSON object per line on stdout (stderr for warn and error), every line passed
+// through the redaction rule (redact.ts) so secrets and personal data never reach the output.
+import { redactingReplacer } from "./redact";
+
+export { isSensitiveKey, REDACTED, redactText } from "./redact";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFields = Record<string, unknown>;
@@ -13,22 +17,21 @@ export type Logger = {
   child(fields: LogFields): Logger;
 };
 
-export function createLogger(level: LogLevel, base: LogFields = {}): Logger {
+/** Where finished lines go (without the newline). */
+export type LogSink = (line: string, level: Exclude<LogLevel, "silent">) => void;
+
+const stdio: LogSink = (line, level) => (rank[level] >= rank.warn ? process.stderr : process.stdout).write(`${line}\n`);
+
+export function createLogger(level: LogLevel, base: LogFields = {}, sink: LogSink = stdio): Logger {
   const write = (at: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) => {
     if (rank[at] < rank[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields }, errorReplacer);
-    (rank[at] >= rank.warn ? process.stderr : process.stdout).write(`${line}\n`);
+    sink(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields }, redactingReplacer), at);
   };
   return {
     debug: (msg, fields) => write("debug", msg, fields),
     info: (msg, fields) => write("info", msg, fields),
     warn: (msg, fields) => write("warn", msg, fields),
     error: (msg, fields) => write("error", msg, fields),
-    child: (fields) => createLogger(level, { ...base, ...fields }),
+    child: (fields) => createLogger(level, { ...base, ...fields }, sink),
   };
-}
-
-function errorReplacer(_key: string, value: unknown) {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
 }

@@ -1,11 +1,20 @@
-// Application metrics in Prometheus text format. Each server gets its own registry so several servers
-// in one process (tests) never mix their figures.
+// Application and process metrics in Prometheus text format. Each server gets its own registry so
+// several servers in one process (tests) never mix their figures.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { VERSION } from "../version";
+import { processMetrics } from "./process";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics() {
   const registry = new Registry();
+  new Gauge({
+    name: "chatd_build_info",
+    help: "Always 1; the labels say which chatd and Bun are running",
+    labelNames: ["version", "bun"] as const,
+    registers: [registry],
+  }).set({ version: VERSION, bun: Bun.version }, 1);
+  const stopProcessMetrics = processMetrics(registry);
   const httpRequests = new Counter({
     name: "chatd_http_requests_total",
     help: "HTTP requests by method, route and status",
@@ -17,6 +26,12 @@ export function createMetrics() {
     help: "HTTP request duration by method, route and status",
     labelNames: ["method", "route", "status"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const httpRateLimited = new Counter({
+    name: "chatd_http_rate_limited_total",
+    help: "REST requests refused with 429, by the limit that refused them",
+    labelNames: ["limit"] as const,
     registers: [registry],
   });
   const ws = {
@@ -61,6 +76,17 @@ export function createMetrics() {
       buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
       registers: [registry],
     }),
+    delivery: new Histogram({
+      name: "chatd_message_delivery_seconds",
+      help: "From a message's creation (its created_at) to the hub handing it to the local subscribers' publish",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    activeRooms: new Gauge({
+      name: "chatd_ws_active_rooms",
+      help: "Rooms with at least one local WebSocket subscriber",
+      registers: [registry],
+    }),
   };
   return {
     registry,
@@ -70,7 +96,13 @@ export function createMetrics() {
       httpRequests.inc(labels);
       httpDuration.observe(labels, seconds);
     },
+    /** A REST request refused by the named rate limit (login_account, login_address, messages, ...). */
+    observeRateLimited(limit: string) {
+      httpRateLimited.inc({ limit });
+    },
     text: () => registry.metrics(),
     contentType: registry.contentType,
+    /** Stops the timers behind the process metrics. */
+    close: stopProcessMetrics,
   };
 }

@@ -9,3 +9,4 @@ export type * from "./room-log";
 export type * from "./rooms";
 export type * from "./search";
 export type * from "./store";
+export type * from "./stream";

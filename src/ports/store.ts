@@ -29,6 +29,9 @@ export type RefreshTokenRecord = {
   familyRevokedAt: Date | null;
 };
 
+/** A rotation family: every refresh token minted from one login. Its id is the session id (`sid`). */
+export type RefreshFamilyRecord = { id: string; userId: string; revokedAt: Date | null };
+
 export type ActionTokenKind = "verify_email" | "password_reset";
 
 export interface AccountStore {
@@ -53,8 +56,16 @@ export interface AccountStore {
    * false means it was already used (or does not exist).
    */
   claimRefreshToken(tokenHash: string, now: Date): Promise<boolean>;
+  /**
+   * The family by id, or null when it is unknown. A family lives at least as long as its newest
+   * token (the Cassandra adapter drops it a day after that by TTL), so an access token of a family
+   * that is gone has expired too.
+   */
+  findRefreshFamily(familyId: string): Promise<RefreshFamilyRecord | null>;
+  /** Revokes the family; idempotent, and the first revocation time is kept. */
   revokeRefreshFamily(familyId: string, now: Date): Promise<void>;
-  revokeUserRefreshTokens(userId: string, now: Date): Promise<void>;
+  /** Revokes every family of the user. Returns the ids of those this call revoked (not those revoked before). */
+  revokeUserRefreshTokens(userId: string, now: Date): Promise<string[]>;
 
   insertActionToken(token: {
     tokenHash: string;
@@ -64,6 +75,11 @@ export interface AccountStore {
   }): Promise<void>;
   /** Single use: returns the user id for an unexpired, unused token of that kind and marks it used; else null. */
   claimActionToken(tokenHash: string, kind: ActionTokenKind, now: Date): Promise<string | null>;
+  /**
+   * Ends every unused token of that kind of the user: none of them can be claimed afterwards (a
+   * concurrent claim either wins before or fails). Idempotent; other kinds and users are untouched.
+   */
+  revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date): Promise<void>;
 }
 
 export interface Store extends AccountStore, RoomStore, MessageStore, RoomLogStore {

@@ -1,10 +1,11 @@
 // The WebSocket gateway on Bun's native server: authenticates the upgrade at /v1/ws, owns the socket
-// lifecycle (hello, heartbeat, slow consumers, abuse) and hands frames to the handlers.
+// lifecycle (hello, heartbeat, slow consumers, abuse, the end of the login's session) and hands frames
+// to the handlers.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 import { Elysia } from "elysia";
-import type { AccessTokens } from "../domain/access-tokens";
 import { AppError, unauthorized } from "../domain/errors";
-import { bearerToken } from "../http/auth";
+import type { SessionRevoked } from "../domain/session-events";
+import type { Sessions } from "../domain/sessions";
 import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -13,6 +14,8 @@ import type { AccountStore } from "../ports/store";
 import { type FrameHandlerDeps, FrameHandlers } from "./handlers";
 import { type Connection, Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
+import { SessionSockets, type SocketSession } from "./session-sockets";
+import { upgradeAuth, upgradeDocs } from "./upgrade";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -25,13 +28,13 @@ export type GatewaySettings = {
 export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & {
   bus: Bus;
   users: AccountStore;
-  accessTokens: AccessTokens;
+  sessions: Pick<Sessions, "authenticate" | "isRevoked" | "onRevoked">;
   metrics: Metrics;
   log: Logger;
   settings: GatewaySettings;
 };
 
-type SocketData = { connection?: Connection; userId: string; username: string };
+type SocketData = { connection?: Connection; userId: string; username: string; session: SocketSession };
 
 /** Frames received but not yet handled, per connection, before it is closed (1008). */
 const MAX_PENDING = 256;
@@ -39,9 +42,18 @@ const MAX_PENDING = 256;
 /** More error frames than this in the window close the connection (1008). */
 const ABUSE_RULE = { limit: 20, periodMs: 10_000 };
 
+/**
+ * The close code for a socket whose login session ended: reason `token_expired` (refresh the access
+ * token, reconnect, subscribe with `since`) or `session_revoked` (logged out, revoked or password
+ * reset: log in again).
+ */
+export const SESSION_ENDED = 4001;
+
 export class Gateway {
   readonly hub: Hub;
   readonly #handlers: FrameHandlers;
+  readonly #sessions = new SessionSockets();
+  readonly #stopListening: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -53,25 +65,32 @@ export class Gateway {
       onRemoved: (connection, roomId) => this.#handlers.leftRoom(connection, roomId),
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
+    this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
   }
 
-  /** GET /v1/ws: 401 before the upgrade without a valid access token (query `token` or Bearer header). */
+  /**
+   * GET /v1/ws: 401 before the upgrade without a valid access token of a live session (subprotocol
+   * `bearer.<token>`, Bearer header or query `token`; see upgrade.ts), 400 when subprotocols are
+   * offered without chatd.v1.
+   */
   routes() {
     return new Elysia({ tags: ["websocket"] }).get(
       "/v1/ws",
       async ({ request, server, query, set }) => {
-        const token =
-          (typeof query.token === "string" ? query.token : null) ?? bearerToken(request.headers.get("authorization"));
+        const { token, protocol } = upgradeAuth(request, query.token);
         if (!token) throw unauthorized("missing access token");
-        const { userId } = await this.deps.accessTokens.verify(token);
+        const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
         const user = await this.deps.users.getUserById(userId);
         if (!user) throw unauthorized("invalid access token");
-        const data: SocketData = { userId, username: user.username };
-        if (server?.upgrade(request, { data })) return;
+        const session = { sessionId, issuedAt: issuedAt.getTime(), expiresAt: expiresAt.getTime() };
+        const data: SocketData = { userId, username: user.username, session };
+        const headers: Record<string, string> = { "x-request-id": String(set.headers["x-request-id"] ?? "") };
+        if (protocol) headers["sec-websocket-protocol"] = protocol;
+        if (server?.upgrade(request, { data, headers })) return;
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
-      { detail: { summary: "WebSocket gateway (see the protocol in the README)", security: [{ bearer: [] }] } },
+      { detail: upgradeDocs },
     );
   }
 
@@ -106,6 +125,7 @@ export class Gateway {
   /** Closes every socket (1001) and stops the heartbeat; the server can then stop at once. */
   close() {
     clearInterval(this.#sweep);
+    this.#stopListening();
     for (const connection of this.hub.connections.values()) {
       connection.closeReason = "shutdown";
       connection.ws.close(1001, "server shutting down");
@@ -127,8 +147,12 @@ export class Gateway {
     };
     ws.data.connection = connection;
     this.hub.connections.set(connection.id, connection);
+    this.#sessions.add(connection, ws.data.session);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
+    // The session may have ended between the upgrade's check and now.
+    if (this.deps.sessions.isRevoked(ws.data.session.sessionId)) return this.#endSession(connection, "session_revoked");
+    if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
     this.#send(connection, {
       type: "hello",
       session_id: connection.id,
@@ -155,6 +179,8 @@ export class Gateway {
 
   async #process(connection: Connection, raw: string | Buffer) {
     if (connection.closed) return;
+    // No frame is handled on an expired token, even before the sweep closes the socket.
+    if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
     let ref: string | undefined;
     try {
       const frame = decodeFrame(raw, this.deps.settings.maxPayloadBytes);
@@ -198,14 +224,31 @@ export class Gateway {
     const connection = ws.data.connection;
     if (!connection || connection.closed) return;
     const rooms = this.hub.remove(connection);
+    this.#sessions.remove(connection);
     this.deps.metrics.ws.connections.dec();
     this.deps.metrics.ws.closed.inc({ reason: connection.closeReason ?? "client" });
     for (const roomId of rooms) this.#handlers.leftRoom(connection, roomId);
   }
 
-  /** Pings sockets silent for an interval, closes those silent for two, and closes slow consumers. */
+  /** Closes the local sockets of sessions that ended. */
+  #revoked(event: SessionRevoked) {
+    for (const connection of this.#sessions.endedBy(event)) this.#endSession(connection, "session_revoked");
+  }
+
+  /** Closes the socket with 4001 and the reason (see SESSION_ENDED); it receives nothing more. */
+  #endSession(connection: Connection, reason: "token_expired" | "session_revoked") {
+    if (connection.closed || connection.closeReason) return;
+    connection.closeReason = reason;
+    connection.ws.close(SESSION_ENDED, reason);
+  }
+
+  /**
+   * Closes sockets whose access token expired, pings sockets silent for an interval, closes those
+   * silent for two, and closes slow consumers.
+   */
   #heartbeat() {
     const now = Date.now();
+    for (const connection of this.#sessions.expiredBy(now)) this.#endSession(connection, "token_expired");
     const interval = this.deps.settings.heartbeatIntervalMs;
     for (const connection of this.hub.connections.values()) {
       if (this.hub.closeIfSlow(connection)) continue;

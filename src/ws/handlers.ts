@@ -61,7 +61,8 @@ export class FrameHandlers {
     await rooms.membership(connection.userId, roomId);
     if (since === undefined) {
       const first = !hub.isSubscribed(connection, roomId);
-      if (first) hub.subscribe(connection, roomId);
+      // False: the socket left the room while the subscription was confirmed, and has been told why.
+      if (first && !(await hub.subscribe(connection, roomId))) return;
       this.deps.send(connection, {
         type: "subscribed",
         ...withRef(ref),
@@ -72,11 +73,13 @@ export class FrameHandlers {
       if (first) await this.#entered(connection, roomId);
       return;
     }
-    // Both in one tick: from here on events are held for this socket and no longer sent live.
+    // Both in one tick: from here on events are held for this socket and no longer sent live. Storage
+    // is read once the room's bus subscription is confirmed, so every later event is in the buffer.
     const recovery = hub.startRecovery(connection, roomId);
     const already = hub.unsubscribe(connection, roomId);
     let replay: Awaited<ReturnType<Timeline["recover"]>>;
     try {
+      await recovery.ready;
       replay = await timeline.recover(connection.userId, roomId, since, settings.recoveryLimit);
     } catch (error) {
       hub.abortRecovery(recovery, roomId);

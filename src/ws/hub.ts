@@ -1,12 +1,13 @@
 // The hub: this process's WebSocket connections and the rooms they subscribe to. It holds one bus
 // subscription per room with local subscribers (taken with the first, dropped with the last) and
 // turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
-// and one JSON encoding.
+// and one JSON encoding. A socket joins a room's topic, and a recovery reads storage, only once the
+// room's bus subscription is confirmed, so nothing published after that is missed.
 import type { ServerWebSocket } from "bun";
-import { isPositioned, type RoomEvent, roomSubject } from "../domain/events";
+import { eventMeta, isPositioned, type RoomEvent, roomSubject } from "../domain/events";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { Bus, BusSubscription } from "../ports/bus";
+import type { Bus, BusHeaders, BusSubscription } from "../ports/bus";
 
 export type Connection = {
   id: string;
@@ -24,13 +25,23 @@ export type Connection = {
   errorTat?: number;
   closed: boolean;
   /** Why the server closed it (for metrics); unset when the client did. */
-  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown";
+  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 };
 
-/** A subscribe with `since` between registering and replying: live events wait here. */
-export type Recovery = { connection: Connection; buffer: { raw: string; event: RoomEvent }[]; cancelled: boolean };
+/**
+ * A subscribe with `since` between registering and replying: live events wait here. `ready` resolves
+ * once the room's bus subscription is confirmed (read storage only after it) and rejects when the bus
+ * could not confirm it.
+ */
+export type Recovery = {
+  connection: Connection;
+  buffer: { raw: string; event: RoomEvent }[];
+  cancelled: boolean;
+  ready: Promise<void>;
+};
 
 type RoomState = {
+  /** Sockets in the room; those still waiting for `bus.ready` are not on the topic yet. */
   subscribers: Set<Connection>;
   recoveries: Set<Recovery>;
   bus: BusSubscription;
@@ -89,12 +100,25 @@ export class Hub {
     return connection.rooms.has(roomId);
   }
 
-  /** Makes sure the room's bus subscription exists; events from then on reach its subscribers and recoveries. */
+  /**
+   * Makes sure the room's bus subscription exists; events from when its `ready` resolves reach the
+   * room's subscribers and recoveries. When the bus cannot confirm it, the room is forgotten: the
+   * sockets waiting to join are out of it and their callers see the rejection.
+   */
   #room(roomId: string): RoomState {
     let state = this.#rooms.get(roomId);
     if (!state) {
-      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data) => this.#deliver(roomId, data));
-      state = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
+      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data, headers) =>
+        this.#deliver(roomId, data, headers),
+      );
+      const created: RoomState = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
+      bus.ready.catch(() => {
+        if (this.#rooms.get(roomId) !== created) return;
+        this.#rooms.delete(roomId);
+        for (const connection of created.subscribers) connection.rooms.delete(roomId);
+        for (const recovery of created.recoveries) recovery.cancelled = true;
+      });
+      state = created;
       this.#rooms.set(roomId, state);
     }
     return state;
@@ -108,18 +132,30 @@ export class Hub {
     }
   }
 
-  /** Subscribes the socket to the room's topic now. */
-  subscribe(connection: Connection, roomId: string) {
+  /**
+   * Subscribes the socket to the room's topic once the room's bus subscription is confirmed: every
+   * event published after this resolves reaches it. The socket counts as in the room from the call on
+   * (a kick meanwhile removes it). Resolves false when it left the room while waiting (closed, kicked:
+   * it has been told); rejects with `unavailable` when the bus could not confirm.
+   */
+  async subscribe(connection: Connection, roomId: string): Promise<boolean> {
     const state = this.#room(roomId);
-    state.subscribers.add(connection);
+    if (!state.subscribers.has(connection)) {
+      state.subscribers.add(connection);
+      if (state.subscribers.size === 1) this.options.metrics.ws.activeRooms.inc();
+    }
     connection.rooms.add(roomId);
+    await state.bus.ready;
+    if (connection.closed || !connection.rooms.has(roomId)) return false;
     connection.ws.subscribe(topicOf(roomId));
+    return true;
   }
 
   /** Starts a recovery: from now on the room's events are kept for this socket until `finishRecovery`. */
   startRecovery(connection: Connection, roomId: string): Recovery {
-    const recovery: Recovery = { connection, buffer: [], cancelled: false };
-    this.#room(roomId).recoveries.add(recovery);
+    const state = this.#room(roomId);
+    const recovery: Recovery = { connection, buffer: [], cancelled: false, ready: state.bus.ready };
+    state.recoveries.add(recovery);
     return recovery;
   }
 
@@ -142,7 +178,11 @@ export class Hub {
       if (event.type === "typing" && event.user_id === recovery.connection.userId) continue;
       ws.send(raw);
     }
-    this.subscribe(recovery.connection, roomId);
+    // The recovery waited for the room's bus subscription, so the socket joins the topic at once.
+    const room = this.#room(roomId);
+    room.subscribers.add(recovery.connection);
+    recovery.connection.rooms.add(roomId);
+    ws.subscribe(topicOf(roomId));
     return true;
   }
 
@@ -155,7 +195,9 @@ export class Hub {
   unsubscribe(connection: Connection, roomId: string): boolean {
     if (!connection.rooms.delete(roomId)) return false;
     if (!connection.closed) connection.ws.unsubscribe(topicOf(roomId));
-    this.#rooms.get(roomId)?.subscribers.delete(connection);
+    const state = this.#rooms.get(roomId);
+    if (state?.subscribers.delete(connection) && state.subscribers.size === 0)
+      this.options.metrics.ws.activeRooms.dec();
     this.#release(roomId);
     return true;
   }
@@ -176,30 +218,34 @@ export class Hub {
   /**
    * A room event from the bus: forward it, or apply a membership change to local sockets. A forwarded
    * event is published as the bus delivered it; it is parsed only when something reads more than its
-   * type (a recovery in progress keeps parsed events).
+   * type (a recovery in progress keeps parsed events). A message's creation time comes from the bus
+   * headers, for the delivery-latency metric.
    */
-  #deliver(roomId: string, data: Uint8Array) {
+  #deliver(roomId: string, data: Uint8Array, headers: BusHeaders | undefined) {
     const state = this.#rooms.get(roomId);
     const server = this.#server;
     if (!state || !server) return;
     const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
     const type = leadingType(raw);
+    const meta = headers ? eventMeta(headers) : null;
+    const created = meta?.type === "message.created" ? meta.at : undefined;
     if (type !== null && FORWARDED.has(type) && state.recoveries.size === 0) {
-      this.#publish(roomId, state, server, raw, type);
+      this.#publish(roomId, state, server, raw, type, created);
       return;
     }
     const event = JSON.parse(raw) as RoomEvent;
     for (const recovery of state.recoveries) recovery.buffer.push({ raw, event });
 
     if (FORWARDED.has(event.type)) {
-      this.#publish(roomId, state, server, raw, event.type);
+      this.#publish(roomId, state, server, raw, event.type, created);
       return;
     }
     switch (event.type) {
       case "typing":
-        // Not echoed to the typist: the only event sent socket by socket.
+        // Not echoed to the typist: the only event sent socket by socket (to those on the topic already).
         for (const connection of state.subscribers) {
-          if (connection.userId !== event.user_id) connection.ws.send(raw);
+          if (connection.userId !== event.user_id && connection.ws.isSubscribed(topicOf(roomId)))
+            connection.ws.send(raw);
         }
         this.options.metrics.ws.framesOut.inc({ type: "typing" }, state.subscribers.size);
         return;
@@ -216,8 +262,10 @@ export class Hub {
   }
 
   /** One native topic publish: every subscribed socket gets the same bytes. */
-  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string) {
+  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string, createdAt?: number) {
     const topic = topicOf(roomId);
+    if (createdAt !== undefined && Number.isFinite(createdAt))
+      this.options.metrics.ws.delivery.observe(Math.max(0, Date.now() - createdAt) / 1000);
     const started = performance.now();
     server.publish(topic, raw);
     this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
@@ -267,5 +315,6 @@ export class Hub {
   close() {
     for (const state of this.#rooms.values()) state.bus.unsubscribe();
     this.#rooms.clear();
+    this.options.metrics.ws.activeRooms.set(0);
   }
 }

@@ -54,6 +54,40 @@ export function runLimiterContract(
       expect((await limiter.consume(b, rule)).allowed).toBe(false);
     });
 
+    test("refund takes back one recorded hit: a full key has room for exactly one more", async () => {
+      const k = key();
+      const rule = { limit: 3, periodMs: 60_000 };
+      for (let i = 0; i < 3; i++) await limiter.consume(k, rule);
+      await limiter.refund(k, rule);
+      expect((await limiter.consume(k, rule)).allowed).toBe(true);
+      expect((await limiter.consume(k, rule)).allowed).toBe(false);
+    });
+
+    test("refund never goes below empty: refunds on a fresh key add no room", async () => {
+      const [fresh, used] = [key(), key()];
+      const rule = { limit: 2, periodMs: 60_000 };
+      for (let i = 0; i < 3; i++) await limiter.refund(fresh, rule);
+      await limiter.consume(used, rule);
+      for (let i = 0; i < 3; i++) await limiter.refund(used, rule);
+      for (const k of [fresh, used]) {
+        expect((await limiter.consume(k, rule)).allowed).toBe(true);
+        expect((await limiter.consume(k, rule)).allowed).toBe(true);
+        expect((await limiter.consume(k, rule)).allowed).toBe(false);
+      }
+    });
+
+    test("concurrent consumes and refunds: every refund returns one place, no more", async () => {
+      const k = key();
+      const rule = { limit: 10, periodMs: 60_000 };
+      for (let i = 0; i < 10; i++) await limiter.consume(k, rule);
+      await Promise.all([
+        ...Array.from({ length: 4 }, () => limiter.refund(k, rule)),
+        ...Array.from({ length: 4 }, () => limiter.peek(k, rule)),
+      ]);
+      const decisions = await Promise.all(Array.from({ length: 10 }, () => limiter.consume(k, rule)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
+    });
+
     test("concurrent hits never exceed the limit", async () => {
       const k = key();
       const rule = { limit: 10, periodMs: 60_000 };

@@ -171,10 +171,35 @@ export function runStoreContract(
           userId: bob.id,
           expiresAt: later(),
         });
-        await store.revokeUserRefreshTokens(ana.id, new Date());
+        const revoked = await store.revokeUserRefreshTokens(ana.id, new Date());
+        expect(revoked.sort()).toEqual(
+          [
+            (await store.findRefreshToken(hashes.ana1))!.familyId,
+            (await store.findRefreshToken(hashes.ana2))!.familyId,
+          ].sort(),
+        );
+        expect(await store.revokeUserRefreshTokens(ana.id, new Date())).toEqual([]);
         expect((await store.findRefreshToken(hashes.ana1))?.familyRevokedAt).toBeInstanceOf(Date);
         expect((await store.findRefreshToken(hashes.ana2))?.familyRevokedAt).toBeInstanceOf(Date);
         expect((await store.findRefreshToken(hashes.bob))?.familyRevokedAt).toBeNull();
+      });
+
+      test("a family is found by id with its user and revocation, and an unknown one is null", async () => {
+        const user = await store.createUser(newUser());
+        const familyId = crypto.randomUUID();
+        await store.insertRefreshToken({
+          tokenHash: crypto.randomUUID(),
+          familyId,
+          userId: user.id,
+          expiresAt: later(),
+        });
+        expect(await store.findRefreshFamily(familyId)).toEqual({ id: familyId, userId: user.id, revokedAt: null });
+        const first = new Date(Date.now() - 1000);
+        await store.revokeRefreshFamily(familyId, first);
+        await store.revokeRefreshFamily(familyId, new Date());
+        expect((await store.findRefreshFamily(familyId))?.revokedAt?.getTime()).toBe(first.getTime());
+        expect(await store.findRefreshFamily(crypto.randomUUID())).toBeNull();
+        expect(await store.findRefreshFamily("not-a-uuid")).toBeNull();
       });
     });
 
@@ -196,6 +221,53 @@ export function runStoreContract(
         const expired = { ...live, tokenHash: crypto.randomUUID(), expiresAt: new Date(now.getTime() - 1) };
         await store.insertActionToken(expired);
         expect(await store.claimActionToken(expired.tokenHash, "verify_email", now)).toBeNull();
+      });
+
+      test("revoking a user's tokens of one kind ends them all, and no other kind's or user's", async () => {
+        const [ana, bob] = [await store.createUser(newUser()), await store.createUser(newUser())];
+        const now = new Date();
+        const token = (userId: string, kind: "verify_email" | "password_reset") => ({
+          tokenHash: crypto.randomUUID(),
+          kind,
+          userId,
+          expiresAt: new Date(now.getTime() + 60_000),
+        });
+        const resets = [
+          token(ana.id, "password_reset"),
+          token(ana.id, "password_reset"),
+          token(ana.id, "password_reset"),
+        ];
+        const verify = token(ana.id, "verify_email");
+        const bobs = token(bob.id, "password_reset");
+        for (const t of [...resets, verify, bobs]) await store.insertActionToken(t);
+        expect(await store.claimActionToken(resets[0]!.tokenHash, "password_reset", now)).toBe(ana.id);
+
+        await store.revokeActionTokens(ana.id, "password_reset", now);
+        await store.revokeActionTokens(ana.id, "password_reset", now);
+        for (const t of resets) expect(await store.claimActionToken(t.tokenHash, "password_reset", now)).toBeNull();
+        expect(await store.claimActionToken(verify.tokenHash, "verify_email", now)).toBe(ana.id);
+        expect(await store.claimActionToken(bobs.tokenHash, "password_reset", now)).toBe(bob.id);
+        await store.revokeActionTokens(crypto.randomUUID(), "password_reset", now);
+      });
+
+      test("of a claim and a revocation racing for one token, the claim either wins or fails", async () => {
+        const user = await store.createUser(newUser());
+        const now = new Date();
+        for (let i = 0; i < 3; i++) {
+          const t = {
+            tokenHash: crypto.randomUUID(),
+            kind: "password_reset" as const,
+            userId: user.id,
+            expiresAt: new Date(now.getTime() + 60_000),
+          };
+          await store.insertActionToken(t);
+          const [claimed] = await Promise.all([
+            store.claimActionToken(t.tokenHash, "password_reset", now),
+            store.revokeActionTokens(user.id, "password_reset", now),
+          ]);
+          expect([user.id, null]).toContain(claimed);
+          expect(await store.claimActionToken(t.tokenHash, "password_reset", now)).toBeNull();
+        }
       });
     });
 

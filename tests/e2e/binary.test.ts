@@ -154,6 +154,34 @@ describe("chatd binary", () => {
     });
   });
 
+  test("/docs works offline from the binary's own assets; healthcheck exits 0 while it runs, 1 after", async () => {
+    const server = await serve(join(work, "docs"));
+    const port = new URL(server.url).port;
+    try {
+      const html = await (await fetch(`${server.url}/docs`)).text();
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.sort()).toEqual([
+        "/docs/assets/init.js",
+        "/docs/assets/swagger-ui-bundle.js",
+        "/docs/assets/swagger-ui.css",
+      ]);
+      const bundle = await fetch(`${server.url}/docs/assets/swagger-ui-bundle.js`);
+      expect(bundle.status).toBe(200);
+      expect((await bundle.text()).length).toBeGreaterThan(1_000_000);
+      expect((await fetch(`${server.url}/docs/assets/swagger-ui.css`)).status).toBe(200);
+      expect(((await (await fetch(`${server.url}/docs/json`)).json()) as any).openapi).toMatch(/^3\.1\./);
+      // The server listens on 127.0.0.1; healthcheck's default host 0.0.0.0 reaches it on loopback.
+      const check = run(["healthcheck", "--port", port]);
+      expect({ exitCode: check.exitCode, stderr: check.stderr.toString() }).toEqual({ exitCode: 0, stderr: "" });
+    } finally {
+      server.process.kill("SIGTERM");
+    }
+    expect(await server.process.exited).toBe(0);
+    const after = run(["healthcheck", "--port", port]);
+    expect(after.exitCode).toBe(1);
+    expect(after.stderr.toString()).toContain("chatd healthcheck:");
+  });
+
   test("SIGTERM closes WebSocket clients with 1001 and exits", async () => {
     const dataDir = join(work, "ws-stop");
     const server = await serve(dataDir, { PASSWORD_HASH_MEMORY_KIB: "8192", PASSWORD_HASH_TIME_COST: "1" });

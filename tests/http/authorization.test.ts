@@ -95,11 +95,38 @@ test("only the owner changes roles", async () => {
 });
 
 test("only the author edits a message; the author or a moderator deletes it, members cannot delete others'", async () => {
-  const { room, byOwner, byAdmin, byMember } = await staffedRoom("public");
+  const { room, byAdmin, byMember } = await staffedRoom("public");
   expect((await owner.api.patch(`/v1/rooms/${room}/messages/${byMember}`, { content: "x" })).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${room}/messages/${byAdmin}`)).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${room}/messages/${byMember}`)).status).toBe(204);
-  expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byOwner}`)).status).toBe(204);
+  expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byMember}`)).status).toBe(204);
+});
+
+test("moderators delete only messages of members ranked below them; the owner deletes anyone's", async () => {
+  const { room, byOwner, byAdmin, byMember } = await staffedRoom("public");
+  const second = await newUser(server.url, "admin2");
+  await owner.api.post(`/v1/rooms/${room}/members`, { user_id: second.id });
+  await owner.api.request("PUT", `/v1/rooms/${room}/members/${second.id}/role`, { role: "admin" });
+  const bySecond = (await second.api.post(`/v1/rooms/${room}/messages`, { content: "by admin 2" })).body.id;
+
+  const byOwnerRefused = await admin.api.delete(`/v1/rooms/${room}/messages/${byOwner}`);
+  expect(byOwnerRefused.status).toBe(403);
+  expect(byOwnerRefused.body.error.code).toBe("forbidden");
+  expect((await admin.api.delete(`/v1/rooms/${room}/messages/${bySecond}`)).status).toBe(403);
+  const history = await owner.api.get(`/v1/rooms/${room}/messages`);
+  const deleted = history.body.messages.filter((m: any) => m.deleted).map((m: any) => m.id);
+  expect(deleted).toEqual([]);
+
+  expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byMember}`)).status).toBe(204);
+  expect((await owner.api.delete(`/v1/rooms/${room}/messages/${byAdmin}`)).status).toBe(204);
+  expect((await owner.api.delete(`/v1/rooms/${room}/messages/${bySecond}`)).status).toBe(204);
+  expect((await second.api.delete(`/v1/rooms/${room}/messages/${bySecond}`)).status).toBe(204);
+});
+
+test("a moderator may delete the messages of a user who has left the room", async () => {
+  const { room, byMember } = await staffedRoom("public");
+  expect((await member.api.delete(`/v1/rooms/${room}/members/me`)).status).toBe(204);
+  expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byMember}`)).status).toBe(204);
 });
 
 test("the audit log is for the owner and admins only", async () => {

@@ -91,7 +91,7 @@ describe("access tokens", () => {
   });
 
   test("an expired token is 401 and says it expired", async () => {
-    const expired = await new SignJWT({})
+    const expired = await new SignJWT({ sid: crypto.randomUUID() })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(userId)
       .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)

@@ -1,4 +1,4 @@
-// Operations endpoints: liveness, readiness per backend, Prometheus metrics, OpenAPI document.
+// Operations endpoints: liveness, readiness per backend, Prometheus metrics.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, uniqueUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
@@ -54,64 +54,5 @@ describe("metrics", () => {
     expect(text).toMatch(
       /chatd_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/v1\/auth\/signup",status="201"\}/,
     );
-  });
-});
-
-describe("OpenAPI", () => {
-  test("/docs serves a page and /docs/json documents every route with its schemas", async () => {
-    const page = await fetch(`${server.url}/docs`);
-    expect(page.status).toBe(200);
-    const spec = (await api.get("/docs/json")).body;
-    const routes = [
-      ["post", "/v1/auth/signup"],
-      ["post", "/v1/auth/verify-email"],
-      ["post", "/v1/auth/login"],
-      ["post", "/v1/auth/refresh"],
-      ["post", "/v1/auth/logout"],
-      ["post", "/v1/auth/password/forgot"],
-      ["post", "/v1/auth/password/reset"],
-      ["get", "/v1/users/me"],
-      ["patch", "/v1/users/me"],
-      ["get", "/v1/users/{id}"],
-      ["post", "/v1/rooms"],
-      ["get", "/v1/rooms"],
-      ["get", "/v1/rooms/{id}"],
-      ["patch", "/v1/rooms/{id}"],
-      ["delete", "/v1/rooms/{id}"],
-      ["post", "/v1/rooms/{id}/join"],
-      ["get", "/v1/rooms/{id}/members"],
-      ["post", "/v1/rooms/{id}/members"],
-      ["delete", "/v1/rooms/{id}/members/me"],
-      ["delete", "/v1/rooms/{id}/members/{user_id}"],
-      ["put", "/v1/rooms/{id}/members/{user_id}/role"],
-      ["post", "/v1/rooms/{id}/bans"],
-      ["delete", "/v1/rooms/{id}/bans/{user_id}"],
-      ["get", "/v1/rooms/{id}/audit"],
-      ["post", "/v1/rooms/{id}/messages"],
-      ["get", "/v1/rooms/{id}/messages"],
-      ["patch", "/v1/rooms/{id}/messages/{mid}"],
-      ["delete", "/v1/rooms/{id}/messages/{mid}"],
-      ["put", "/v1/rooms/{id}/messages/{mid}/reactions/{emoji}"],
-      ["delete", "/v1/rooms/{id}/messages/{mid}/reactions/{emoji}"],
-      ["post", "/v1/rooms/{id}/read"],
-      ["post", "/v1/dms"],
-      ["get", "/v1/dms"],
-      ["get", "/v1/unread"],
-      ["get", "/healthz"],
-      ["get", "/readyz"],
-      ["get", "/metrics"],
-    ];
-    for (const [method, path] of routes) expect(spec.paths[path as string]?.[method as string]).toBeDefined();
-    const signup = spec.paths["/v1/auth/signup"].post;
-    expect(JSON.stringify(signup.requestBody)).toContain("password");
-    expect(Object.keys(signup.responses)).toEqual(expect.arrayContaining(["201", "400", "409"]));
-    const send = spec.paths["/v1/rooms/{id}/messages"].post;
-    expect(JSON.stringify(send.requestBody)).toContain("client_id");
-    expect(Object.keys(send.responses)).toEqual(expect.arrayContaining(["201", "400", "403", "404", "429"]));
-    // Every authenticated route says so.
-    for (const [path, methods] of Object.entries<any>(spec.paths)) {
-      if (!path.startsWith("/v1/") || path.startsWith("/v1/auth/")) continue;
-      for (const operation of Object.values<any>(methods)) expect(operation.security).toEqual([{ bearer: [] }]);
-    }
   });
 });

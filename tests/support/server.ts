@@ -2,13 +2,16 @@
 // With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
 // Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops. With CHATD_TEST_REDIS=1 (or
 // a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
-// key prefix of its own.
+// key prefix of its own. With CHATD_TEST_BUS=nats (or a NATS URL in the overrides) its bus is NATS
+// (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
+// close() deletes.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
-import { createLogger } from "../../src/log";
+import { createLogger, type Logger } from "../../src/log";
+import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
@@ -32,11 +35,23 @@ function limitsOverrides(overrides: Partial<Config>): Partial<Config> {
   return { redisUrl: REDIS_URL, redisKeyPrefix: uniqueKeyPrefix("server") };
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** Bus settings for a test server: NATS with its own prefix and stream when asked for, else in-process (none). */
+function busOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_BUS !== "nats" && !overrides.natsUrl) return {};
+  const { prefix, stream } = uniqueNatsNames();
+  return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
+}
+
+/** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { log?: Logger } = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
     ...limitsOverrides(overrides),
+    ...busOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -47,7 +62,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     passwordTimeCost: 1,
     ...overrides,
   });
-  const server = await startServer(config, createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent"));
+  const log = options.log ?? createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent");
+  const server = await startServer(config, log);
   return {
     ...server,
     dataDir,
@@ -57,6 +73,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
+      if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
     },
   };
 }

@@ -47,6 +47,15 @@ export const REDIS_URL = `redis://${REDIS_HOST}:${REDIS_PORT}`;
 /** A Redis key prefix no other suite or test run uses. */
 export const uniqueKeyPrefix = (name: string) => `chatd-test:${name}:${crypto.randomUUID().slice(0, 8)}:`;
 
+/** Like requireService, for a suite that runs a program itself (e.g. its own nats-server). */
+export function requireCommand(name: string): { up: boolean; describe: typeof describe } {
+  if (Bun.which(name)) return { up: true, describe };
+  const problem = `${name} not found on PATH`;
+  if (process.env.CI === "true") throw new Error(`${problem} (CI=true: the suites that need it must run)`);
+  console.warn(`\n*** SKIPPED: ${problem} ***\n`);
+  return { up: false, describe: describe.skip };
+}
+
 export const CASSANDRA_HOST = "127.0.0.1";
 export const CASSANDRA_PORT = 9042;
 export const CASSANDRA_CONTACT_POINT = `${CASSANDRA_HOST}:${CASSANDRA_PORT}`;

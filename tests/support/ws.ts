@@ -22,13 +22,22 @@ export class WsClient {
     );
   }
 
-  /** Connects with the token in the query (default) or the Authorization header; resolves after `hello`. */
-  static async connect(baseUrl: string, token: string, via: "query" | "header" = "query"): Promise<WsClient> {
+  /**
+   * Connects with the token in the query (default), the Authorization header, or the subprotocols
+   * `chatd.v1, bearer.<token>` as a browser would; resolves after `hello`.
+   */
+  static async connect(
+    baseUrl: string,
+    token: string,
+    via: "query" | "header" | "subprotocol" = "query",
+  ): Promise<WsClient> {
     const url = `${baseUrl.replace(/^http/, "ws")}/v1/ws${via === "query" ? `?token=${encodeURIComponent(token)}` : ""}`;
     const socket =
       via === "header"
         ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } } as any)
-        : new WebSocket(url);
+        : via === "subprotocol"
+          ? new WebSocket(url, ["chatd.v1", `bearer.${token}`])
+          : new WebSocket(url);
     const client = new WsClient(socket);
     await client.next((f) => f.type === "hello");
     return client;

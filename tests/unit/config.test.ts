@@ -97,3 +97,52 @@ describe("Cassandra settings", () => {
     expect(() => loadConfig({}, { CASSANDRA_KEYSPACE: "Bad-Name" })).toThrow(/CASSANDRA_KEYSPACE/);
   });
 });
+
+describe("CORS_ORIGINS", () => {
+  test("origins are read as browsers send them; * allows any", () => {
+    expect(loadConfig({}, {}).corsOrigins).toEqual([]);
+    expect(loadConfig({}, { CORS_ORIGINS: "https://App.Example.com, http://localhost:5173/" }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+    ]);
+    expect(loadConfig({}, { CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+  });
+
+  test("anything but an origin is refused, naming the variable", () => {
+    for (const bad of [
+      "app.example.com",
+      "https://app.example.com/path",
+      "ftp://x.example",
+      "https://u:p@x.example",
+      ",",
+    ])
+      expect(() => loadConfig({}, { CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS/);
+  });
+});
+
+describe("NATS settings", () => {
+  test("NATS_URL takes a comma-separated list of nats:// and tls:// URLs; anything else names the variable", () => {
+    const config = loadConfig({}, { NATS_URL: "nats://a:4222, tls://user:pw@b.example:4223" });
+    expect(config.natsUrl).toEqual(["nats://a:4222", "tls://user:pw@b.example:4223"]);
+    expect(loadConfig({}, {}).natsUrl).toBeUndefined();
+    for (const bad of ["http://a:4222", "a:4222", "nats://", " , "]) {
+      expect(() => loadConfig({}, { NATS_URL: bad })).toThrow(/NATS_URL/);
+    }
+  });
+
+  test("the subject prefix and stream settings are validated; the stream has defaults", () => {
+    const config = loadConfig({}, { NATS_SUBJECT_PREFIX: "tenant-1.eu" });
+    expect(config.natsSubjectPrefix).toBe("tenant-1.eu");
+    expect(config).toMatchObject({
+      natsStream: "CHATD_EVENTS",
+      natsStreamMaxAgeHours: 168,
+      natsStreamMaxBytes: 1_073_741_824,
+      natsStreamReplicas: 1,
+    });
+    for (const bad of ["a..b", "a.>", "a b", "*"]) {
+      expect(() => loadConfig({}, { NATS_SUBJECT_PREFIX: bad })).toThrow(/NATS_SUBJECT_PREFIX/);
+    }
+    expect(() => loadConfig({}, { NATS_STREAM: "has.dot" })).toThrow(/NATS_STREAM/);
+    expect(() => loadConfig({}, { NATS_STREAM_REPLICAS: "7" })).toThrow(/NATS_STREAM_REPLICAS/);
+  });
+});

@@ -39,3 +39,12 @@ test("a refund never goes below empty", () => {
   expect(gcraRefund(once, rule, 100)).toBeUndefined();
   expect(gcraRefund(1500, rule, 200)).toBe(1000);
 });
+
+test("a refund moves the state back by one interval, and an emptied key is forgotten", () => {
+  const rule = { limit: 4, periodMs: 1000 };
+  expect(gcraRefund(1000, rule, 0)).toBe(750);
+  expect(gcraRefund(250, rule, 0)).toBeUndefined();
+  expect(gcraRefund(100, rule, 0)).toBeUndefined();
+  expect(gcraRefund(undefined, rule, 0)).toBeUndefined();
+  expect(gcraRefund(900, rule, 800)).toBeUndefined();
+});

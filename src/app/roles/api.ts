@@ -10,9 +10,9 @@ import type { Services } from "../wire";
 
 export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(app: App, s: Services) =>
   app
-    .use(accountRoutes(s.accounts, s.accessTokens))
-    .use(userRoutes(s.accounts, s.accessTokens))
-    .use(roomRoutes(s.rooms, s.accessTokens))
-    .use(memberRoutes(s.rooms, s.accessTokens))
-    .use(messageRoutes(s.messages, s.accessTokens))
-    .use(conversationRoutes(s.conversations, s.accessTokens));
+    .use(accountRoutes(s.accounts, s.sessions))
+    .use(userRoutes(s.accounts, s.sessions))
+    .use(roomRoutes(s.rooms, s.sessions))
+    .use(memberRoutes(s.rooms, s.sessions))
+    .use(messageRoutes(s.messages, s.sessions))
+    .use(conversationRoutes(s.conversations, s.sessions));

@@ -1,14 +1,14 @@
 // /v1/auth: signup, email verification, login, refresh rotation, logout and password reset.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Accounts } from "../../domain/accounts";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import {
   Email,
   errors,
   jsonBody,
   OpaqueToken,
   Password,
+  PUBLIC,
   sessionView,
   TokenPair,
   User,
@@ -16,9 +16,9 @@ import {
   userView,
 } from "../schemas";
 
-export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
+export const accountRoutes = (accounts: Accounts, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/auth", tags: ["accounts"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/signup",
       async ({ body, set }) => {
@@ -29,13 +29,13 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
       {
         ...jsonBody({ username: Username, email: Email, password: Password }),
         response: { 201: t.Object({ user: User }), ...errors(400, 409, 413, 415) },
-        detail: { summary: "Create an account; mails a verification token" },
+        detail: { ...PUBLIC, summary: "Create an account; mails a verification token" },
       },
     )
     .post("/verify-email", async ({ body }) => ({ user: userView(await accounts.verifyEmail(body.token)) }), {
       ...jsonBody({ token: OpaqueToken }),
       response: { 200: t.Object({ user: User }), ...errors(400) },
-      detail: { summary: "Confirm the email address with the mailed token" },
+      detail: { ...PUBLIC, summary: "Confirm the email address with the mailed token" },
     })
     .post(
       "/login",
@@ -46,13 +46,16 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
       {
         ...jsonBody({ login: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ maxLength: 1024 }) }),
         response: { 200: TokenPair, ...errors(400, 401, 429) },
-        detail: { summary: "Log in with username or email; failures are rate limited" },
+        detail: { ...PUBLIC, summary: "Log in with username or email; failures are rate limited" },
       },
     )
     .post("/refresh", async ({ body }) => sessionView(await accounts.refresh(body.refresh_token)), {
       ...jsonBody({ refresh_token: OpaqueToken }),
       response: { 200: TokenPair, ...errors(400, 401) },
-      detail: { summary: "Exchange a refresh token for a new pair; reuse of an old one revokes the session" },
+      detail: {
+        ...PUBLIC,
+        summary: "Exchange a refresh token for a new pair; reuse of an old one revokes the session",
+      },
     })
     .post(
       "/logout",
@@ -69,15 +72,15 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
     )
     .post(
       "/password/forgot",
-      ({ body, set }) => {
-        accounts.forgotPassword(body.email);
+      async ({ body, request, server, set }) => {
+        await accounts.forgotPassword(body.email, server?.requestIP(request)?.address ?? "unknown");
         set.status = 202;
         return { status: "accepted" as const };
       },
       {
         ...jsonBody({ email: Email }),
         response: { 202: t.Object({ status: t.Literal("accepted") }), ...errors(400) },
-        detail: { summary: "Mail a reset token if the address has an account; always 202" },
+        detail: { ...PUBLIC, summary: "Mail a reset token if the address has an account (rate limited); always 202" },
       },
     )
     .post(
@@ -89,6 +92,6 @@ export const accountRoutes = (accounts: Accounts, tokens: AccessTokens) =>
       {
         ...jsonBody({ token: OpaqueToken, password: Password }),
         response: { 204: t.Void(), ...errors(400) },
-        detail: { summary: "Set a new password with the mailed token; revokes every session" },
+        detail: { ...PUBLIC, summary: "Set a new password with the mailed token; revokes every session" },
       },
     );

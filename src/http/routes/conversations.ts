@@ -1,15 +1,14 @@
 // /v1/dms and /v1/unread: direct messages and unread counts across the caller's rooms.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Conversations } from "../../domain/conversations";
 import { roomView } from "../../domain/views";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
 import { Message, Room, Uuid } from "../schemas-chat";
 
-export const conversationRoutes = (conversations: Conversations, tokens: AccessTokens) =>
+export const conversationRoutes = (conversations: Conversations, auth: Authenticator) =>
   new Elysia({ prefix: "/v1", tags: ["conversations"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/dms",
       async ({ userId, body, set }) => {

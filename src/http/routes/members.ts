@@ -1,15 +1,14 @@
 // /v1/rooms/{id}/members, bans, roles and the audit log: membership and moderation.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Rooms } from "../../domain/rooms";
 import { auditView, banView, memberView } from "../../domain/views";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
 import { AuditEntry, Ban, Limit, Member, MemberParams, RoomParams, Uuid } from "../schemas-chat";
 
-export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
+export const memberRoutes = (rooms: Rooms, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms/:id", tags: ["members"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .get(
       "/members",
       async ({ userId, params }) => ({ members: (await rooms.members(userId, params.id)).map(memberView) }),

@@ -1,16 +1,16 @@
 // /v1/rooms/{id}/messages, reactions and read markers.
+import { withHeaders } from "@elysiajs/openapi";
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Messages } from "../../domain/messages";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
 import { Limit, Message, MessageParams, ReactionParams, RoomParams, Uuid } from "../schemas-chat";
 
 const ClientId = t.String({ minLength: 1, maxLength: 64 });
 
-export const messageRoutes = (messages: Messages, tokens: AccessTokens) =>
+export const messageRoutes = (messages: Messages, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms/:id", tags: ["messages"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "/messages",
       async ({ userId, params, body, set }) => {
@@ -33,7 +33,12 @@ export const messageRoutes = (messages: Messages, tokens: AccessTokens) =>
           reply_to: t.Optional(t.Union([Uuid, t.Null()])),
           attachment_ids: t.Optional(t.Array(Uuid, { maxItems: 10 })),
         }),
-        response: { 201: Message, ...errors(400, 401, 403, 404, 429) },
+        response: {
+          201: withHeaders(Message, {
+            "Idempotent-Replayed": t.Literal("true", { description: "present when a repeated client_id replays" }),
+          }),
+          ...errors(400, 401, 403, 404, 429),
+        },
         detail: {
           summary: "Send a message; a repeated client_id returns the first message (header Idempotent-Replayed: true)",
         },

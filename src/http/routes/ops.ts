@@ -1,8 +1,12 @@
-// Operations: liveness, readiness of every configured backend, Prometheus metrics.
+// Operations: liveness, readiness of every configured backend, Prometheus metrics (behind METRICS_TOKEN
+// when it is set).
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
-import { unavailable } from "../../domain/errors";
+import { unauthorized, unavailable } from "../../domain/errors";
 import type { Metrics } from "../../metrics";
+import { bearerToken } from "../auth";
 import { errorBody } from "../errors";
+import { ErrorBody, errors, PUBLIC } from "../schemas";
 
 /** A backend's readiness probe: resolves when it answers. */
 export type Probe = () => Promise<void>;
@@ -25,9 +29,30 @@ async function check(probe: Probe): Promise<string> {
   }
 }
 
-export const opsRoutes = (probes: Record<string, Probe>, metrics: Metrics) =>
-  new Elysia({ tags: ["operations"] })
-    .get("/healthz", () => ({ status: "ok" as const }), { detail: { summary: "Liveness" } })
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * Whether a request may read /metrics: always without a token; with one, only with
+ * `Authorization: Bearer <token>`, compared in constant time (digests of equal length).
+ */
+export const metricsAccess = (token: string | undefined) => {
+  if (!token) return () => true;
+  const expected = digest(token);
+  return (authorization: string | null) => {
+    const presented = bearerToken(authorization);
+    return presented !== null && timingSafeEqual(digest(presented), expected);
+  };
+};
+
+export type OpsOptions = { metricsToken?: string };
+
+export const opsRoutes = (probes: Record<string, Probe>, metrics: Metrics, options: OpsOptions = {}) => {
+  const mayReadMetrics = metricsAccess(options.metricsToken);
+  return new Elysia({ tags: ["operations"] })
+    .get("/healthz", () => ({ status: "ok" as const }), {
+      response: { 200: t.Object({ status: t.Literal("ok") }) },
+      detail: { ...PUBLIC, summary: "Liveness" },
+    })
     .get(
       "/readyz",
       async ({ set }) => {
@@ -41,18 +66,30 @@ export const opsRoutes = (probes: Record<string, Probe>, metrics: Metrics) =>
         return { ...errorBody(error), checks };
       },
       {
-        detail: { summary: "Readiness: 200 when every configured backend answers, else 503 naming the failed ones" },
         response: {
           200: t.Object({ status: t.Literal("ready"), checks: t.Record(t.String(), t.String()) }),
-          503: t.Object({ error: t.Any(), checks: t.Record(t.String(), t.String()) }),
+          503: t.Object({ error: ErrorBody.properties.error, checks: t.Record(t.String(), t.String()) }),
+        },
+        detail: {
+          ...PUBLIC,
+          summary: "Readiness: 200 when every configured backend answers, else 503 naming the failed ones",
         },
       },
     )
     .get(
       "/metrics",
-      async ({ set }) => {
+      async ({ request, set }) => {
+        if (!mayReadMetrics(request.headers.get("authorization")))
+          throw unauthorized("metrics need the METRICS_TOKEN bearer token");
         set.headers["content-type"] = metrics.contentType;
         return metrics.text();
       },
-      { detail: { summary: "Prometheus metrics" } },
+      {
+        response: { 200: t.String({ description: "Prometheus text exposition format" }), ...errors(401) },
+        detail: {
+          summary: "Prometheus metrics; with METRICS_TOKEN set, only with that bearer token",
+          security: [{}, { metrics_token: [] }],
+        },
+      },
     );
+};

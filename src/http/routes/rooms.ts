@@ -1,15 +1,14 @@
 // /v1/rooms: create, list, read, update, delete and join rooms.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Rooms } from "../../domain/rooms";
 import { roomView } from "../../domain/views";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
 import { Limit, MaxMembers, Room, RoomDescription, RoomName, RoomParams, Uuid } from "../schemas-chat";
 
-export const roomRoutes = (rooms: Rooms, tokens: AccessTokens) =>
+export const roomRoutes = (rooms: Rooms, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms", tags: ["rooms"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .post(
       "",
       async ({ userId, body, set }) => {

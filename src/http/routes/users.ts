@@ -1,16 +1,15 @@
 // /v1/users: the caller's own account and other users' public profiles.
 import { Elysia, t } from "elysia";
-import type { AccessTokens } from "../../domain/access-tokens";
 import type { Accounts } from "../../domain/accounts";
 import { notFound } from "../../domain/errors";
-import { authGuard } from "../auth";
+import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody, PublicUser, publicUserView, User, userView } from "../schemas";
 
 const DisplayName = t.Union([t.String({ minLength: 1, maxLength: 64, pattern: "\\S" }), t.Null()]);
 
-export const userRoutes = (accounts: Accounts, tokens: AccessTokens) =>
+export const userRoutes = (accounts: Accounts, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/users", tags: ["users"] })
-    .use(authGuard(tokens))
+    .use(authGuard(auth))
     .get(
       "/me",
       async ({ userId }) => {

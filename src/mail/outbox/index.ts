@@ -1,4 +1,5 @@
-// The embedded mailer: each message becomes an RFC 5322 `.eml` file in the outbox dir, plus one log line.
+// The embedded mailer: each message becomes an RFC 5322 `.eml` file in the outbox dir, plus one log line
+// naming the file (not the recipient: addresses stay out of logs).
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createTransport, type Transporter } from "nodemailer";
@@ -27,7 +28,7 @@ export class OutboxMailer implements Mailer {
     // Written under a temporary name first so a reader never sees half a message.
     await writeFile(`${path}.tmp`, info.message as Buffer);
     await rename(`${path}.tmp`, path);
-    this.log.info("mail written to outbox", { to: message.to, subject: message.subject, file: path });
+    this.log.info("mail written to outbox", { subject: message.subject, file: path });
   }
 
   async ping() {

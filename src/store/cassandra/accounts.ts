@@ -7,6 +7,7 @@ import type {
   AccountStore,
   ActionTokenKind,
   NewUser,
+  RefreshFamilyRecord,
   RefreshTokenRecord,
   UserPatch,
   UserRecord,
@@ -185,30 +186,55 @@ export class CassandraAccounts implements AccountStore {
     return applied;
   }
 
-  /** Keeps the first revocation time; revoked_at lives exactly as long as the family row. */
+  async findRefreshFamily(familyId: string): Promise<RefreshFamilyRecord | null> {
+    if (!isUuid(familyId)) return null;
+    const row = await this.cql.one("SELECT user_id, revoked_at FROM refresh_families WHERE id = ?", [familyId]);
+    if (!row?.user_id) return null;
+    return { id: familyId, userId: row.user_id.toString(), revokedAt: row.revoked_at ?? null };
+  }
+
   async revokeRefreshFamily(familyId: string, now: Date) {
+    await this.#revokeFamily(familyId, now);
+  }
+
+  /**
+   * Keeps the first revocation time; revoked_at lives exactly as long as the family row. True when
+   * this call revoked it.
+   */
+  async #revokeFamily(familyId: string, now: Date): Promise<boolean> {
     const family = await this.cql.one("SELECT revoked_at, TTL(user_id) AS ttl FROM refresh_families WHERE id = ?", [
       familyId,
     ]);
-    if (!family || family.revoked_at) return;
+    if (!family || family.revoked_at) return false;
     await this.cql.write("UPDATE refresh_families USING TTL ? SET revoked_at = ? WHERE id = ?", [
       family.ttl ?? 0,
       now,
       familyId,
     ]);
+    return true;
   }
 
   async revokeUserRefreshTokens(userId: string, now: Date) {
     const rows = await collect(
       this.cql.rows("SELECT family_id FROM refresh_families_by_user WHERE user_id = ?", [userId]),
     );
-    await mapLimit(rows, 16, (row) => this.revokeRefreshFamily(row.family_id.toString(), now));
+    const ids = rows.map((row) => row.family_id.toString() as string);
+    const revoked = await mapLimit(ids, 16, (id) => this.#revokeFamily(id, now));
+    return ids.filter((_, i) => revoked[i]);
   }
 
+  /** The user's listing first, so a token that exists can always be found (and ended) by its user. */
   async insertActionToken(token: { tokenHash: string; kind: ActionTokenKind; userId: string; expiresAt: Date }) {
+    const ttl = ttlUntil(token.expiresAt);
+    await this.cql.write("INSERT INTO action_tokens_by_user (user_id, kind, token_hash) VALUES (?, ?, ?) USING TTL ?", [
+      token.userId,
+      token.kind,
+      token.tokenHash,
+      ttl,
+    ]);
     await this.cql.write(
       "INSERT INTO action_tokens (token_hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?) USING TTL ?",
-      [token.tokenHash, token.kind, token.userId, token.expiresAt, ttlUntil(token.expiresAt)],
+      [token.tokenHash, token.kind, token.userId, token.expiresAt, ttl],
     );
   }
 
@@ -225,5 +251,26 @@ export class CassandraAccounts implements AccountStore {
       "global",
     );
     return applied ? row.user_id.toString() : null;
+  }
+
+  /**
+   * Each listed token is ended with the same compare-and-set a claim uses, so of a claim and an end
+   * racing for one token exactly one applies; tokens already used or expired are left alone.
+   */
+  async revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date) {
+    const rows = await collect(
+      this.cql.rows("SELECT token_hash FROM action_tokens_by_user WHERE user_id = ? AND kind = ?", [userId, kind]),
+    );
+    await mapLimit(rows, 16, async (listed) => {
+      const row = await this.cql.one("SELECT kind, expires_at, used_at FROM action_tokens WHERE token_hash = ?", [
+        listed.token_hash,
+      ]);
+      if (!row || row.kind !== kind || row.used_at || row.expires_at.getTime() <= now.getTime()) return;
+      await this.cql.lwt(
+        "UPDATE action_tokens USING TTL ? SET used_at = ? WHERE token_hash = ? IF used_at = null AND kind = ?",
+        [ttlUntil(row.expires_at, now.getTime()), now, listed.token_hash, kind],
+        "global",
+      );
+    });
   }
 }

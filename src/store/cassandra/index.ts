@@ -55,11 +55,13 @@ export class CassandraStore implements Store {
   insertRefreshToken: Store["insertRefreshToken"] = (...args) => this.#accounts.insertRefreshToken(...args);
   findRefreshToken: Store["findRefreshToken"] = (...args) => this.#accounts.findRefreshToken(...args);
   claimRefreshToken: Store["claimRefreshToken"] = (...args) => this.#accounts.claimRefreshToken(...args);
+  findRefreshFamily: Store["findRefreshFamily"] = (...args) => this.#accounts.findRefreshFamily(...args);
   revokeRefreshFamily: Store["revokeRefreshFamily"] = (...args) => this.#accounts.revokeRefreshFamily(...args);
   revokeUserRefreshTokens: Store["revokeUserRefreshTokens"] = (...args) =>
     this.#accounts.revokeUserRefreshTokens(...args);
   insertActionToken: Store["insertActionToken"] = (...args) => this.#accounts.insertActionToken(...args);
   claimActionToken: Store["claimActionToken"] = (...args) => this.#accounts.claimActionToken(...args);
+  revokeActionTokens: Store["revokeActionTokens"] = (...args) => this.#accounts.revokeActionTokens(...args);
 
   createRoom: Store["createRoom"] = (...args) => this.#rooms.createRoom(...args);
   getRoom: Store["getRoom"] = (...args) => this.#rooms.getRoom(...args);

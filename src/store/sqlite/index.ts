@@ -2,7 +2,15 @@
 // Accounts live here; rooms and messages in rooms.ts and messages.ts, which this class delegates to.
 import { type Database, SQLiteError } from "bun:sqlite";
 import { notFound, unavailable } from "../../domain/errors";
-import type { ActionTokenKind, NewUser, RefreshTokenRecord, Store, UserPatch, UserRecord } from "../../ports/store";
+import type {
+  ActionTokenKind,
+  NewUser,
+  RefreshFamilyRecord,
+  RefreshTokenRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+} from "../../ports/store";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
@@ -224,6 +232,17 @@ export class SqliteStore implements Store {
     return result.changes === 1;
   }
 
+  async findRefreshFamily(familyId: string): Promise<RefreshFamilyRecord | null> {
+    const row = this.#run((db) =>
+      db
+        .query<{ id: string; user_id: string; revoked_at: number | null }, [string]>(
+          "SELECT id, user_id, revoked_at FROM refresh_families WHERE id = ?",
+        )
+        .get(familyId),
+    );
+    return row ? { id: row.id, userId: row.user_id, revokedAt: date(row.revoked_at) } : null;
+  }
+
   async revokeRefreshFamily(familyId: string, now: Date) {
     this.#run((db) =>
       db
@@ -233,11 +252,14 @@ export class SqliteStore implements Store {
   }
 
   async revokeUserRefreshTokens(userId: string, now: Date) {
-    this.#run((db) =>
+    const rows = this.#run((db) =>
       db
-        .query("UPDATE refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
-        .run(now.getTime(), userId),
+        .query<{ id: string }, [number, string]>(
+          "UPDATE refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id",
+        )
+        .all(now.getTime(), userId),
     );
+    return rows.map((row) => row.id);
   }
 
   async insertActionToken(token: { tokenHash: string; kind: ActionTokenKind; userId: string; expiresAt: Date }) {
@@ -258,5 +280,13 @@ export class SqliteStore implements Store {
         .get(now.getTime(), tokenHash, kind, now.getTime()),
     );
     return row?.user_id ?? null;
+  }
+
+  async revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date) {
+    this.#run((db) =>
+      db
+        .query("UPDATE action_tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at IS NULL")
+        .run(now.getTime(), userId, kind),
+    );
   }
 }

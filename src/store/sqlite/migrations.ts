@@ -1,6 +1,7 @@
 // The SQLite migrations, embedded in the binary as text. Append new files here in version order.
 import accounts from "../../../migrations/sqlite/0001_accounts.sql" with { type: "text" };
 import roomsMessages from "../../../migrations/sqlite/0002_rooms_messages.sql" with { type: "text" };
+import actionTokensByUser from "../../../migrations/sqlite/0003_action_tokens_by_user.sql" with { type: "text" };
 import roomPositions from "../../../migrations/sqlite/0004_room_positions.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
@@ -8,5 +9,6 @@ export type Migration = { version: string; sql: string };
 export const migrations: Migration[] = [
   { version: "0001_accounts", sql: accounts },
   { version: "0002_rooms_messages", sql: roomsMessages },
+  { version: "0003_action_tokens_by_user", sql: actionTokensByUser },
   { version: "0004_room_positions", sql: roomPositions },
 ];
