@@ -1,5 +1,6 @@
 // Starting and stopping a chatd server process for a role: backends, migrations, HTTP, graceful stop.
 import type { Config } from "../config";
+import { roomSubject } from "../domain/events";
 import { createHttpApp } from "../http/app";
 import { opsRoutes } from "../http/routes/ops";
 import type { Logger } from "../log";
@@ -86,6 +87,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 function createGateway(config: Config, backends: Backends, services: Services, metrics: Metrics, log: Logger) {
   return new Gateway({
     bus: backends.bus,
+    subjectOf: roomSubject,
     users: backends.store,
     limiter: backends.limiter,
     presence: backends.presence,

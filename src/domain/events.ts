@@ -35,16 +35,21 @@ export const roomSubject = (roomId: string) => `chat.room.${roomId}`;
 /** The subjects of the durable event stream (ports/stream.ts); apart from the bus's, so neither sees the other's. */
 export const STREAM_SUBJECTS = "chat.events.>";
 
-/** What travels next to an event's bytes. `at` is when the event was made (ms), for delivery latency. */
-export type EventMeta = { type: string; seq: number | null; at: number };
+/**
+ * What travels next to an event's bytes. `at` is when the event was made (ms; for a new message, when
+ * it was sent), for delivery latency; `user` the user the event is about (the typist, the member who
+ * left), when there is one, so the gateway routes it without parsing.
+ */
+export type EventMeta = { type: string; seq: number | null; at: number; user: string | null };
 
-const HEADER = { type: "chatd-type", seq: "chatd-seq", at: "chatd-at" } as const;
+const HEADER = { type: "chatd-type", seq: "chatd-seq", at: "chatd-at", user: "chatd-user" } as const;
 
 const encoder = new TextEncoder();
 
 export function encodeEvent(event: RoomEvent, at: number = Date.now()): { data: Uint8Array; headers: BusHeaders } {
   const headers: Record<string, string> = { [HEADER.type]: event.type, [HEADER.at]: String(at) };
   if (isPositioned(event)) headers[HEADER.seq] = String(event.seq);
+  if ("user_id" in event) headers[HEADER.user] = event.user_id;
   return { data: encoder.encode(JSON.stringify(event)), headers };
 }
 
@@ -53,7 +58,12 @@ export function eventMeta(headers: BusHeaders): EventMeta | null {
   const type = headers[HEADER.type];
   if (!type) return null;
   const seq = headers[HEADER.seq];
-  return { type, seq: seq === undefined ? null : Number(seq), at: Number(headers[HEADER.at] ?? 0) };
+  return {
+    type,
+    seq: seq === undefined ? null : Number(seq),
+    at: Number(headers[HEADER.at] ?? 0),
+    user: headers[HEADER.user] ?? null,
+  };
 }
 
 /** Where the domain sends events for subscribers. Never rejects: a lost publish is repaired by position. */

@@ -8,7 +8,8 @@ import type { Timeline } from "../domain/timeline";
 import type { Logger } from "../log";
 import type { Limiter } from "../ports/limiter";
 import type { Presence, PresenceChange } from "../ports/presence";
-import type { Connection, Hub } from "./hub";
+import type { Connection } from "./connection";
+import type { Hub } from "./hub";
 import { type ClientFrame, withRef } from "./protocol";
 
 export type FrameHandlerDeps = {
@@ -48,8 +49,9 @@ export class FrameHandlers {
   }
 
   /**
-   * Members only. With `since`, live events are held back while the missed messages are read, then
-   * sent after them without duplicates (see Hub.finishRecovery): a reconnecting client loses nothing.
+   * Members only. Without `since`: live from the room's current position on (`seq` in the reply). With
+   * `since` (a position or a message id), the reply replays every durable event after it, and live
+   * events follow without a duplicate or a gap (Hub.recover): a reconnecting client loses nothing.
    */
   async #subscribe(
     connection: Connection,
@@ -59,47 +61,41 @@ export class FrameHandlers {
   ) {
     const { hub, rooms, timeline, settings } = this.deps;
     await rooms.membership(connection.userId, roomId);
-    if (since === undefined) {
-      const first = !hub.isSubscribed(connection, roomId);
-      // False: the socket left the room while the subscription was confirmed, and has been told why.
-      if (first && !(await hub.subscribe(connection, roomId))) return;
-      this.deps.send(connection, {
-        type: "subscribed",
-        ...withRef(ref),
-        room_id: roomId,
-        missed: [],
-        recovered: false,
-      });
-      if (first) await this.#entered(connection, roomId);
-      return;
-    }
-    // Both in one tick: from here on events are held for this socket and no longer sent live. Storage
-    // is read once the room's bus subscription is confirmed, so every later event is in the buffer.
-    const recovery = hub.startRecovery(connection, roomId);
-    const already = hub.unsubscribe(connection, roomId);
-    let replay: Awaited<ReturnType<Timeline["recover"]>>;
-    try {
-      await recovery.ready;
-      replay = await timeline.recover(connection.userId, roomId, since, settings.recoveryLimit);
-    } catch (error) {
-      hub.abortRecovery(recovery, roomId);
-      if (already) await this.leftRoom(connection, roomId);
-      throw error;
-    }
-    const reply = JSON.stringify({
+    const frame = (fields: { missed: unknown[]; recovered: boolean; seq: number }) => ({
       type: "subscribed",
       ...withRef(ref),
       room_id: roomId,
-      missed: replay.events,
-      recovered: replay.recovered,
-      seq: replay.through,
+      ...fields,
     });
-    if (hub.finishRecovery(recovery, roomId, reply, replay.through) && !already)
-      await this.#entered(connection, roomId);
+    const subscribed = (fields: Parameters<typeof frame>[0]) => JSON.stringify(frame(fields));
+    const already = hub.isIn(connection, roomId);
+    if (since === undefined) {
+      if (already) {
+        this.deps.send(connection, frame({ missed: [], recovered: false, seq: hub.position(roomId) }));
+        return;
+      }
+      const joined = await hub.join(connection, roomId, (seq) => subscribed({ missed: [], recovered: false, seq }));
+      // False: the socket was taken out of the room meanwhile, and has been told why.
+      if (joined) await this.#entered(connection, roomId);
+      return;
+    }
+    let recovered: boolean;
+    try {
+      recovered = await hub.recover(
+        connection,
+        roomId,
+        () => timeline.recover(connection.userId, roomId, since, settings.recoveryLimit),
+        (replay) => subscribed({ missed: replay.events, recovered: replay.recovered, seq: replay.through }),
+      );
+    } catch (error) {
+      if (already) await this.leftRoom(connection, roomId);
+      throw error;
+    }
+    if (recovered && !already) await this.#entered(connection, roomId);
   }
 
   async #unsubscribe(connection: Connection, roomId: string, ref: string | undefined) {
-    const was = this.deps.hub.unsubscribe(connection, roomId);
+    const was = this.deps.hub.leave(connection, roomId);
     this.deps.send(connection, { type: "unsubscribed", ...withRef(ref), room_id: roomId });
     if (was) await this.leftRoom(connection, roomId);
   }
