@@ -85,8 +85,8 @@ export class WsClient {
     return this.frames.filter(match);
   }
 
-  async subscribe(roomId: string, since?: string) {
-    const reply = await this.request({ type: "subscribe", room_id: roomId, ...(since ? { since } : {}) });
+  async subscribe(roomId: string, since?: number | string) {
+    const reply = await this.request({ type: "subscribe", room_id: roomId, ...(since !== undefined ? { since } : {}) });
     if (reply.type !== "subscribed") throw new Error(`subscribe failed: ${JSON.stringify(reply)}`);
     return reply;
   }
