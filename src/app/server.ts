@@ -116,7 +116,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
   return new Gateway({
     bus: backends.bus,
     subjectOf: roomSubject,
-    users: backends.store,
+    accounts: services.accounts,
     limiter: backends.limiter,
     presence: backends.presence,
     sessions: services.sessions,

@@ -3,6 +3,7 @@
 // session) and hands frames to the handlers. Rooms and fan-out are the hub's.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 import { Elysia } from "elysia";
+import type { Accounts } from "../domain/accounts";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
 import type { Sessions } from "../domain/sessions";
@@ -10,7 +11,6 @@ import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { Bus } from "../ports/bus";
-import type { AccountStore } from "../ports/store";
 import { Connection } from "./connection";
 import { Fanout, type TopicServer } from "./fanout";
 import { type FrameHandlerDeps, FrameHandlers } from "./handlers";
@@ -31,7 +31,8 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   bus: Bus;
   /** The bus subject of a room's events. */
   subjectOf(roomId: string): string;
-  users: AccountStore;
+  /** Who a token's user is (the domain's answer, as REST gets it). */
+  accounts: Pick<Accounts, "getUser">;
   sessions: Pick<Sessions, "authenticate" | "isRevoked" | "onRevoked">;
   metrics: Metrics;
   log: Logger;
@@ -110,7 +111,7 @@ export class Gateway {
         const { token, protocol } = upgradeAuth(request, query.token);
         if (!token) throw unauthorized("missing access token");
         const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
-        const user = await this.deps.users.getUserById(userId);
+        const user = await this.deps.accounts.getUser(userId);
         if (!user) throw unauthorized("invalid access token");
         const session = { sessionId, issuedAt: issuedAt.getTime(), expiresAt: expiresAt.getTime() };
         const data: SocketData = { userId, username: user.username, session };
