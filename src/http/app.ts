@@ -1,5 +1,5 @@
-// The Elysia application: global hooks (observability, body parsing, error mapping), OpenAPI at /docs,
-// then the route plugins the role asks for.
+// The Elysia application: global hooks (observability, body parsing, the request shape every route
+// enforces, error mapping), OpenAPI at /docs, then the route plugins the role asks for.
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Logger } from "../log";
@@ -8,17 +8,23 @@ import { jsonBody } from "./body";
 import { errorMapper } from "./errors";
 import { registerFormats } from "./formats";
 import { observe } from "./observe";
+import { requestShape } from "./request-shape";
+import { RouteTable } from "./route-table";
 
 // After @elysiajs/openapi's import has registered its slow format checks: ours replace them.
 registerFormats();
 
 export type HttpOptions = { log: Logger; metrics: Metrics; maxBodyBytes: number; version: string };
 
-export const createHttpApp = ({ log, metrics, maxBodyBytes, version }: HttpOptions) =>
-  new Elysia({ normalize: false })
+export const createHttpApp = ({ log, metrics, maxBodyBytes, version }: HttpOptions) => {
+  const app = new Elysia({ normalize: false });
+  // Read lazily: the table covers every route mounted on the app, also those added after this call.
+  const routes = new RouteTable(() => app.routes);
+  return app
     .use(observe(log, metrics))
-    .use(errorMapper(log))
+    .use(errorMapper(log, routes))
     .use(jsonBody(maxBodyBytes))
+    .use(requestShape(routes))
     .use(
       openapi({
         path: "/docs",
@@ -28,3 +34,4 @@ export const createHttpApp = ({ log, metrics, maxBodyBytes, version }: HttpOptio
         },
       }),
     );
+};

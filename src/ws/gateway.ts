@@ -1,7 +1,7 @@
 // The WebSocket gateway on Bun's native server: authenticates the upgrade at /v1/ws, owns the socket
 // lifecycle (hello, heartbeat, slow consumers, abuse) and hands frames to the handlers.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AccessTokens } from "../domain/access-tokens";
 import { AppError, unauthorized } from "../domain/errors";
 import { bearerToken } from "../http/auth";
@@ -71,7 +71,10 @@ export class Gateway {
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
-      { detail: { summary: "WebSocket gateway (see the protocol in the README)", security: [{ bearer: [] }] } },
+      {
+        query: t.Object({ token: t.Optional(t.String({ description: "the access token" })) }),
+        detail: { summary: "WebSocket gateway (see the protocol in the README)", security: [{ bearer: [] }] },
+      },
     );
   }
 
