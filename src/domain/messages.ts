@@ -9,6 +9,7 @@ import { type MessageIdGenerator, messageIdFloor } from "./ids";
 import { isModerator } from "./permissions";
 import type { Rooms } from "./rooms";
 import { KeyedSerializer } from "./serial";
+import { visibleText } from "./text";
 import { type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
@@ -34,19 +35,6 @@ export type SendInput = {
 export const UNREAD_CAP = 1000;
 const MAX_MENTIONS = 20;
 const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
-
-/** Code points in `text` (what `[...text].length` counts: a surrogate pair is one), without an array. */
-function codePoints(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++, count++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-  }
-  return count;
-}
 
 export class Messages {
   readonly #now: () => Date;
@@ -212,19 +200,9 @@ export class Messages {
     return message;
   }
 
-  /** Trimmed content of 1..maxLength characters (code points, so an emoji counts once). */
+  /** Content as a reader sees it: trimmed, visible, 1..maxLength characters (code points; see text.ts). */
   #content(raw: string): string {
-    const content = raw.trim();
-    if (content.length === 0)
-      throw validationFailed("content must not be empty", [{ field: "content", message: "must not be empty" }]);
-    const max = this.deps.settings.maxLength;
-    // A string has at most as many code points as UTF-16 units: count them only when that can matter.
-    if (content.length > max && codePoints(content) > max) {
-      throw validationFailed(`content is longer than ${max} characters`, [
-        { field: "content", message: `must be at most ${max} characters`, reason: "too_long" },
-      ]);
-    }
-    return content;
+    return visibleText(raw, { field: "content", max: this.deps.settings.maxLength });
   }
 
   /** Ids of the existing users @mentioned in the content (at most MAX_MENTIONS names looked up). */

@@ -16,7 +16,12 @@ import { conflict, forbidden, notFound, validationFailed } from "./errors";
 import type { EventSink, RoomEvent } from "./events";
 import { newAuditId, newRoomId } from "./ids";
 import { assertMember, assertModerator, assertNotDm, assertOwner, assertVisible, outranks } from "./permissions";
+import { optionalText, type TextRule, visibleText } from "./text";
 import { roomView } from "./views";
+
+const ROOM_NAME: TextRule = { field: "name", max: 100, name: true };
+const ROOM_DESCRIPTION: TextRule = { field: "description", max: 1000 };
+const BAN_REASON: TextRule = { field: "reason", max: 500 };
 
 export type RoomDeps = {
   store: RoomStore & AccountStore;
@@ -60,8 +65,8 @@ export class Rooms {
     const room = {
       id: newRoomId(),
       type: input.type,
-      name: input.name.trim(),
-      description: input.description?.trim() || null,
+      name: visibleText(input.name, ROOM_NAME),
+      description: optionalText(input.description, ROOM_DESCRIPTION) ?? null,
       maxMembers: input.maxMembers ?? null,
       ownerId: userId,
       createdAt: now,
@@ -94,8 +99,8 @@ export class Rooms {
     assertModerator(member);
     const updated = await this.deps.store.updateRoom(roomId, {
       ...patch,
-      ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
-      ...(patch.description !== undefined ? { description: patch.description?.trim() || null } : {}),
+      ...(patch.name !== undefined ? { name: visibleText(patch.name, ROOM_NAME) } : {}),
+      ...(patch.description !== undefined ? { description: optionalText(patch.description, ROOM_DESCRIPTION) } : {}),
     });
     if (!updated) throw notFound("room");
     await this.#audit(room.id, userId, "room.updated", { details: { changes: Object.keys(patch) } });
@@ -179,7 +184,7 @@ export class Rooms {
       roomId,
       userId: targetId,
       bannedBy: actorId,
-      reason: input.reason?.trim() || null,
+      reason: optionalText(input.reason, BAN_REASON) ?? null,
       expiresAt: input.expiresAt ?? null,
       createdAt: now,
     };

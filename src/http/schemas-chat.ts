@@ -14,8 +14,16 @@ export const ReactionParams = t.Object({
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 const Time = t.String({ format: "date-time" });
 
-export const RoomName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
-export const RoomDescription = Nullable(t.String({ maxLength: 1000 }));
+// Text lengths are checked by the domain in code points after trimming (domain/text.ts); the schema
+// bounds only the raw input.
+export const RoomName = t.String({
+  minLength: 1,
+  maxLength: 400,
+  description: "at most 100 characters (code points) after trimming, at least one visible",
+});
+export const RoomDescription = Nullable(
+  t.String({ maxLength: 4000, description: "at most 1000 characters after trimming; nothing visible clears it" }),
+);
 export const MaxMembers = Nullable(t.Integer({ minimum: 1, maximum: 100_000 }));
 
 export const Room = t.Object({

@@ -102,7 +102,9 @@ export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
         params: RoomParams,
         ...jsonBody({
           user_id: Uuid,
-          reason: t.Optional(t.Union([t.String({ maxLength: 500 }), t.Null()])),
+          reason: t.Optional(
+            t.Union([t.String({ maxLength: 2000, description: "at most 500 characters after trimming" }), t.Null()]),
+          ),
           expires_at: t.Optional(t.Union([t.String({ format: "date-time" }), t.Null()])),
         }),
         response: { 201: Ban, ...errors(400, 401, 403, 404) },
