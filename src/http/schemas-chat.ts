@@ -8,7 +8,12 @@ export const MessageParams = t.Object({ id: Uuid, mid: Uuid });
 export const ReactionParams = t.Object({
   id: Uuid,
   mid: Uuid,
-  emoji: t.String({ minLength: 1, maxLength: 64, pattern: "^[^\\s\\u0000-\\u001f]+$" }),
+  emoji: t.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: "^[^\\s\\u0000-\\u001f]+$",
+    description: "one emoji (an RGI emoji sequence) or a :short_name: of up to 32 of a-z 0-9 _ + -",
+  }),
 });
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
