@@ -12,6 +12,7 @@ import type {
   RoomType,
 } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import { decodeMemberCursor, memberCursor } from "./cursors";
 import { conflict, forbidden, notFound, validationFailed } from "./errors";
 import type { EventSink, RoomEvent } from "./events";
 import { newAuditId, newRoomId } from "./ids";
@@ -22,6 +23,8 @@ import { roomView } from "./views";
 const ROOM_NAME: TextRule = { field: "name", max: 100, name: true };
 const ROOM_DESCRIPTION: TextRule = { field: "description", max: 1000 };
 const BAN_REASON: TextRule = { field: "reason", max: 500 };
+/** Member lookups in flight at once when listing who is online. */
+const ONLINE_LOOKUPS = 32;
 
 export type RoomDeps = {
   store: RoomStore & AccountStore;
@@ -224,26 +227,41 @@ export class Rooms {
     return { ...target, role };
   }
 
-  async members(userId: string, roomId: string) {
+  /**
+   * One page of the room's members, oldest join first, and the cursor of the next page (null at the
+   * end). Members who join meanwhile come after everyone listed so far, so a walk misses no one.
+   */
+  async members(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     await this.access(userId, roomId);
-    return this.deps.store.listMembers(roomId);
+    const after = page.cursor === undefined ? undefined : decodeMemberCursor(page.cursor);
+    const members = await this.deps.store.listMembers(roomId, { limit: page.limit + 1, after });
+    const shown = members.slice(0, page.limit);
+    const last = shown.at(-1);
+    return { members: shown, nextCursor: members.length > page.limit && last ? memberCursor(last) : null };
   }
 
-  /** Members with a live WebSocket subscription to the room, on any process sharing the presence backend. */
+  /**
+   * Members with a live WebSocket subscription to the room, on any process sharing the presence
+   * backend, in the order presence lists them; someone online who is no longer a member is left out.
+   */
   async online(userId: string, roomId: string) {
     await this.access(userId, roomId);
-    const [online, members] = await Promise.all([
-      this.deps.presence.online(roomId),
-      this.deps.store.listMembers(roomId),
-    ]);
-    const here = new Set(online);
-    return members.filter((m) => here.has(m.userId));
+    const online = await this.deps.presence.online(roomId);
+    const members: MemberRecord[] = [];
+    for (let i = 0; i < online.length; i += ONLINE_LOOKUPS) {
+      const batch = online.slice(i, i + ONLINE_LOOKUPS).map((id) => this.deps.store.getMember(roomId, id));
+      for (const member of await Promise.all(batch)) if (member) members.push(member);
+    }
+    return members;
   }
 
-  async auditLog(userId: string, roomId: string, options: { limit: number; before?: string }) {
+  /** One page of the moderation log, newest first; the cursor is the last entry's id (null at the end). */
+  async auditLog(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     const { member } = await this.membership(userId, roomId);
     assertModerator(member);
-    return this.deps.store.listAudit(roomId, options);
+    const entries = await this.deps.store.listAudit(roomId, { limit: page.limit + 1, before: page.cursor });
+    const shown = entries.slice(0, page.limit);
+    return { entries: shown, nextCursor: entries.length > page.limit ? (shown.at(-1)?.id ?? null) : null };
   }
 
   /** Records a moderation action (also used for moderators deleting others' messages). */

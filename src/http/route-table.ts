@@ -11,6 +11,8 @@ export type RouteShape = {
   body: TypeCheck<TSchema> | null;
   /** The query parameters the route's query schema names; every other one is refused. */
   query: ReadonlySet<string>;
+  /** The compiled query schema (it decodes the query strings), or null when the route takes none. */
+  queryCheck: TypeCheck<TSchema> | null;
 };
 
 type Pattern = { match: RegExp; methods: Set<string> };
@@ -63,10 +65,12 @@ export class RouteTable {
     const patterns = new Map<string, Pattern>();
     for (const route of routes) {
       const body = schemaOf(route.hooks?.body);
-      const query = schemaOf(route.hooks?.query) as { properties?: Record<string, unknown> } | null;
+      const query = schemaOf(route.hooks?.query);
+      const properties = (query as { properties?: Record<string, unknown> } | null)?.properties;
       shapes.set(`${route.method} ${route.path}`, {
         body: body ? TypeCompiler.Compile(body) : null,
-        query: query?.properties ? new Set(Object.keys(query.properties)) : NO_QUERY,
+        query: properties ? new Set(Object.keys(properties)) : NO_QUERY,
+        queryCheck: query ? TypeCompiler.Compile(query) : null,
       });
       const pattern = patterns.get(route.path) ?? { match: patternRegex(route.path), methods: new Set() };
       pattern.methods.add(route.method);

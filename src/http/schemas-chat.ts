@@ -80,3 +80,15 @@ export const Message = t.Object({
 /** `limit` query parameter: default and maximum per route. */
 export const Limit = (max: number) =>
   t.Optional(t.Integer({ minimum: 1, maximum: max, description: `default 50, at most ${max}` }));
+
+/** Every list but message history pages the same way: `limit` (default 50) and the `cursor` of a page. */
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+/** The `cursor` query parameter: a `next_cursor` the list returned, handed back unchanged. */
+export const Cursor = t.Optional(
+  t.String({ minLength: 1, maxLength: 200, description: "next_cursor of the previous page" }),
+);
+export const NextCursor = t.Union([t.String(), t.Null()], {
+  description: "the cursor of the next page; null at the end",
+});
+export const PageQuery = t.Object({ limit: Limit(MAX_PAGE), cursor: Cursor }, { additionalProperties: false });

@@ -98,6 +98,14 @@ describe("query parameters", () => {
     expect(proto.body.error.details[0].field).toBe("__proto__");
   });
 
+  test("a bad value of a known one is refused naming it", async () => {
+    for (const query of ["limit=0", "limit=201", "limit=abc", "cursor=x", "type=nope"]) {
+      const reply = await ana.api.get(`/v1/rooms?${query}`);
+      expectError(reply, 400, "validation_failed");
+      expect({ query, field: reply.body.error.details[0].field }).toEqual({ query, field: query.split("=")[0] });
+    }
+  });
+
   test("the ones a route names still work, and the WebSocket route takes its token", async () => {
     expect((await ana.api.get("/v1/rooms?limit=1")).status).toBe(200);
     const socket = await WsClient.connect(server.url, ana.api.token!);

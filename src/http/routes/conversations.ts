@@ -5,7 +5,7 @@ import type { Conversations } from "../../domain/conversations";
 import { roomView } from "../../domain/views";
 import { authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
-import { Message, Room, Uuid } from "../schemas-chat";
+import { DEFAULT_PAGE, Message, NextCursor, PageQuery, Room, Uuid } from "../schemas-chat";
 
 export const conversationRoutes = (conversations: Conversations, tokens: AccessTokens) =>
   new Elysia({ prefix: "/v1", tags: ["conversations"] })
@@ -26,16 +26,21 @@ export const conversationRoutes = (conversations: Conversations, tokens: AccessT
     )
     .get(
       "/dms",
-      async ({ userId }) => ({
-        conversations: (await conversations.listDms(userId)).map((c) => ({
-          room: roomView(c.room),
-          other_user: c.other ? { id: c.other.id, username: c.other.username } : null,
-          last_message: c.lastMessage,
-          unread: c.unread,
-        })),
-      }),
+      async ({ userId, query }) => {
+        const page = await conversations.listDms(userId, { limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor });
+        return {
+          conversations: page.conversations.map((c) => ({
+            room: roomView(c.room),
+            other_user: c.other ? { id: c.other.id, username: c.other.username } : null,
+            last_message: c.lastMessage,
+            unread: c.unread,
+          })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
+        query: PageQuery,
         response: {
           200: t.Object({
             conversations: t.Array(
@@ -46,10 +51,11 @@ export const conversationRoutes = (conversations: Conversations, tokens: AccessT
                 unread: t.Integer(),
               }),
             ),
+            next_cursor: NextCursor,
           }),
-          ...errors(401),
+          ...errors(400, 401),
         },
-        detail: { summary: "The caller's DMs, most recent activity first" },
+        detail: { summary: "The caller's DMs, most recent activity first, paged by cursor" },
       },
     )
     .get(

@@ -5,19 +5,38 @@ import type { Rooms } from "../../domain/rooms";
 import { auditView, banView, memberView } from "../../domain/views";
 import { authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
-import { AuditEntry, Ban, Limit, Member, MemberParams, RoomParams, Uuid } from "../schemas-chat";
+import {
+  AuditEntry,
+  Ban,
+  DEFAULT_PAGE,
+  Limit,
+  MAX_PAGE,
+  Member,
+  MemberParams,
+  NextCursor,
+  PageQuery,
+  RoomParams,
+  Uuid,
+} from "../schemas-chat";
 
 export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
   new Elysia({ prefix: "/v1/rooms/:id", tags: ["members"] })
     .use(authGuard(tokens))
     .get(
       "/members",
-      async ({ userId, params }) => ({ members: (await rooms.members(userId, params.id)).map(memberView) }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.members(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return { members: page.members.map(memberView), next_cursor: page.nextCursor };
+      },
       {
         auth: true,
         params: RoomParams,
-        response: { 200: t.Object({ members: t.Array(Member) }), ...errors(401, 404) },
-        detail: { summary: "Members of a room, oldest first" },
+        query: PageQuery,
+        response: { 200: t.Object({ members: t.Array(Member), next_cursor: NextCursor }), ...errors(400, 401, 404) },
+        detail: { summary: "Members of a room, oldest join first, paged by cursor" },
       },
     )
     .get(
@@ -126,16 +145,21 @@ export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
     )
     .get(
       "/audit",
-      async ({ userId, params, query }) => ({
-        entries: (await rooms.auditLog(userId, params.id, { limit: query.limit ?? 50, before: query.before })).map(
-          auditView,
-        ),
-      }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.auditLog(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return { entries: page.entries.map(auditView), next_cursor: page.nextCursor };
+      },
       {
         auth: true,
         params: RoomParams,
-        query: t.Object({ limit: Limit(200), before: t.Optional(Uuid) }, { additionalProperties: false }),
-        response: { 200: t.Object({ entries: t.Array(AuditEntry) }), ...errors(400, 401, 403, 404) },
-        detail: { summary: "Moderation log, newest first (owner or admin)" },
+        query: t.Object({ limit: Limit(MAX_PAGE), cursor: t.Optional(Uuid) }, { additionalProperties: false }),
+        response: {
+          200: t.Object({ entries: t.Array(AuditEntry), next_cursor: t.Union([Uuid, t.Null()]) }),
+          ...errors(400, 401, 403, 404),
+        },
+        detail: { summary: "Moderation log, newest first (owner or admin), paged by cursor (an entry id)" },
       },
     );
