@@ -2,7 +2,13 @@
 import type { MessageRecord, MessageStore } from "../ports/messages";
 import type { Membership, RoomRecord, RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
-import { type ActivityPosition, activityCursor, decodeActivityCursor } from "./cursors";
+import {
+  type ActivityPosition,
+  activityCursor,
+  decodeActivityCursor,
+  decodeMembershipCursor,
+  membershipCursor,
+} from "./cursors";
 import { notFound, validationFailed } from "./errors";
 import { messageIdFloor, messageSortKey, newRoomId } from "./ids";
 import type { Messages } from "./messages";
@@ -114,14 +120,27 @@ export class Conversations {
     };
   }
 
-  /** Unread counts of every room the caller belongs to. */
-  async unread(userId: string) {
-    const memberships = await this.deps.store.listMemberships(userId);
-    return Promise.all(
-      memberships.map(async (m) => {
+  /**
+   * Unread counts of one page of the caller's rooms, in the order they joined them (equal times by
+   * room id), and the cursor of the next page (null at the end). Rooms joined meanwhile come last.
+   */
+  async unread(userId: string, page: { limit: number; cursor?: string }) {
+    const after = page.cursor === undefined ? undefined : decodeMembershipCursor(page.cursor);
+    const memberships = (await this.deps.store.listMemberships(userId))
+      .filter((m) => !after || byJoin(m, after) > 0)
+      .sort(byJoin);
+    const shown = memberships.slice(0, page.limit);
+    const rooms = await Promise.all(
+      shown.map(async (m) => {
         const { count, mentioned } = await this.deps.messages.unreadIn(userId, m.roomId, m.joinedAt);
         return { roomId: m.roomId, unread: count, mention: mentioned };
       }),
     );
+    const last = shown.at(-1);
+    return { rooms, nextCursor: memberships.length > page.limit && last ? membershipCursor(last) : null };
   }
 }
+
+/** Join order of a user's rooms: join time, then room id. */
+const byJoin = (a: { joinedAt: Date; roomId: string }, b: { joinedAt: Date; roomId: string }) =>
+  a.joinedAt.getTime() - b.joinedAt.getTime() || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0);

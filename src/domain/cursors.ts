@@ -1,7 +1,8 @@
-// Opaque page cursors for lists ordered by more than an id (members by join, DMs by activity): a
-// base64url text the client hands back unchanged. Anything else is 400 validation_failed on `cursor`.
+// Opaque page cursors for lists ordered by more than an id (members and a user's rooms by join, DMs
+// by activity): a base64url text the client hands back unchanged. Anything else, also a cursor of
+// another list, is 400 validation_failed on `cursor`.
 
-import type { MemberPosition } from "../ports/rooms";
+import type { MemberPosition, Membership } from "../ports/rooms";
 import { validationFailed } from "./errors";
 import { isUuid } from "./ids";
 
@@ -16,14 +17,34 @@ function decode(cursor: string, tag: string): string[] {
   return parts.slice(1);
 }
 
+/** A place in a list in join order: a join time and the id that breaks ties. */
+type Joined = { joinedAt: Date; id: string };
+
+const encodeJoined = (tag: string, { joinedAt, id }: Joined) => encode([tag, String(joinedAt.getTime()), id]);
+
+function decodeJoined(tag: string, cursor: string): Joined {
+  const [ms, id] = decode(cursor, tag);
+  const time = Number(ms);
+  if (!Number.isSafeInteger(time) || !id || !isUuid(id)) throw invalidCursor();
+  return { joinedAt: new Date(time), id: id.toLowerCase() };
+}
+
+/** Members of a room, in join order. */
 export const memberCursor = (member: MemberPosition): string =>
-  encode(["m", String(member.joinedAt.getTime()), member.userId]);
+  encodeJoined("m", { joinedAt: member.joinedAt, id: member.userId });
 
 export function decodeMemberCursor(cursor: string): MemberPosition {
-  const [ms, userId] = decode(cursor, "m");
-  const time = Number(ms);
-  if (!Number.isSafeInteger(time) || !userId || !isUuid(userId)) throw invalidCursor();
-  return { joinedAt: new Date(time), userId: userId.toLowerCase() };
+  const { joinedAt, id } = decodeJoined("m", cursor);
+  return { joinedAt, userId: id };
+}
+
+/** A user's rooms, in the order they joined them. */
+export const membershipCursor = (membership: Membership): string =>
+  encodeJoined("u", { joinedAt: membership.joinedAt, id: membership.roomId });
+
+export function decodeMembershipCursor(cursor: string): { joinedAt: Date; roomId: string } {
+  const { joinedAt, id } = decodeJoined("u", cursor);
+  return { joinedAt, roomId: id };
 }
 
 /** A place in an activity-ordered list: a sort key (a string that sorts like the activity) and an id. */

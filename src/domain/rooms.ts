@@ -241,18 +241,21 @@ export class Rooms {
   }
 
   /**
-   * Members with a live WebSocket subscription to the room, on any process sharing the presence
-   * backend, in the order presence lists them; someone online who is no longer a member is left out.
+   * One page of the members with a live WebSocket subscription to the room (on any process sharing
+   * the presence backend), by user id; the cursor is the last user id (null at the end). Someone online
+   * who is no longer a member is left out.
    */
-  async online(userId: string, roomId: string) {
+  async online(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     await this.access(userId, roomId);
-    const online = await this.deps.presence.online(roomId);
+    const after = page.cursor?.toLowerCase();
+    const online = (await this.deps.presence.online(roomId)).filter((id) => !after || id > after).sort();
+    const shown = online.slice(0, page.limit);
     const members: MemberRecord[] = [];
-    for (let i = 0; i < online.length; i += ONLINE_LOOKUPS) {
-      const batch = online.slice(i, i + ONLINE_LOOKUPS).map((id) => this.deps.store.getMember(roomId, id));
+    for (let i = 0; i < shown.length; i += ONLINE_LOOKUPS) {
+      const batch = shown.slice(i, i + ONLINE_LOOKUPS).map((id) => this.deps.store.getMember(roomId, id));
       for (const member of await Promise.all(batch)) if (member) members.push(member);
     }
-    return members;
+    return { online: members, nextCursor: online.length > page.limit ? (shown.at(-1) ?? null) : null };
   }
 
   /** One page of the moderation log, newest first; the cursor is the last entry's id (null at the end). */

@@ -1,9 +1,10 @@
-// One convention for lists: rooms, members, the audit log and DMs all page with `limit` (default 50,
-// at most 200) and `cursor`, answer `next_cursor` (null at the end), and keep paging stable while
-// items are added.
+// One convention for lists: rooms, members, the audit log, DMs, unread counts and presence all page
+// with `limit` (default 50, at most 200) and `cursor`, answer `next_cursor` (null at the end), and keep
+// paging stable while items are added.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
+import { WsClient } from "../support/ws";
 
 let server: TestServer;
 let ana: TestUser;
@@ -106,6 +107,45 @@ describe("DMs", () => {
     const next = await me.api.get("/v1/dms?limit=1");
     expect(next.body.conversations[0]).toMatchObject({ room: { id: rooms[3] }, last_message: { content: "again" } });
     expect(next.body.conversations[0].other_user.id).toBe(others[3]!.id);
+  });
+});
+
+describe("unread counts and presence", () => {
+  test("unread counts page through the caller's rooms in join order; rooms joined meanwhile come last", async () => {
+    const me = await newUser(server.url, "reader");
+    const rooms: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const room = (await ana.api.post("/v1/rooms", { name: `unread ${i}`, type: "public" })).body.id;
+      await ana.api.post(`/v1/rooms/${room}/messages`, { content: `hello ${i}` });
+      await me.api.post(`/v1/rooms/${room}/join`);
+      rooms.push(room);
+    }
+    const seen = await walk(me, "/v1/unread", "rooms", 2, async (page) => {
+      if (page > 0) return;
+      const late = (await ana.api.post("/v1/rooms", { name: "late", type: "public" })).body.id;
+      await me.api.post(`/v1/rooms/${late}/join`);
+      rooms.push(late);
+    });
+    expect(seen.map((r) => r.room_id)).toEqual(rooms);
+  });
+
+  test("presence pages by user id", async () => {
+    const room = (await ana.api.post("/v1/rooms", { name: "online", type: "public" })).body.id;
+    const users = [ana];
+    for (let i = 0; i < 2; i++) users.push(await newUser(server.url, "on"));
+    const sockets = [];
+    for (const user of users) {
+      if (user !== ana) await user.api.post(`/v1/rooms/${room}/join`);
+      const socket = await WsClient.connect(server.url, user.api.token!);
+      await socket.subscribe(room);
+      sockets.push(socket);
+    }
+    try {
+      const seen = await walk(ana, `/v1/rooms/${room}/presence`, "online", 2);
+      expect(seen.map((u) => u.user_id)).toEqual(users.map((u) => u.id).sort());
+    } finally {
+      for (const socket of sockets) await socket.close();
+    }
   });
 });
 

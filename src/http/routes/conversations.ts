@@ -60,21 +60,26 @@ export const conversationRoutes = (conversations: Conversations, tokens: AccessT
     )
     .get(
       "/unread",
-      async ({ userId }) => ({
-        rooms: (await conversations.unread(userId)).map((r) => ({
-          room_id: r.roomId,
-          unread: r.unread,
-          mention: r.mention,
-        })),
-      }),
+      async ({ userId, query }) => {
+        const page = await conversations.unread(userId, { limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor });
+        return {
+          rooms: page.rooms.map((r) => ({ room_id: r.roomId, unread: r.unread, mention: r.mention })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
+        query: PageQuery,
         response: {
-          200: t.Object({ rooms: t.Array(t.Object({ room_id: Uuid, unread: t.Integer(), mention: t.Boolean() })) }),
-          ...errors(401),
+          200: t.Object({
+            rooms: t.Array(t.Object({ room_id: Uuid, unread: t.Integer(), mention: t.Boolean() })),
+            next_cursor: NextCursor,
+          }),
+          ...errors(400, 401),
         },
         detail: {
-          summary: "Unread counts (up to 1000) of every room of the caller; mention: one of them @mentions the caller",
+          summary:
+            "Unread counts (up to 1000) of the caller's rooms in join order, paged by cursor; mention: one of them @mentions the caller",
         },
       },
     );

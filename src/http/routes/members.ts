@@ -41,17 +41,28 @@ export const memberRoutes = (rooms: Rooms, tokens: AccessTokens) =>
     )
     .get(
       "/presence",
-      async ({ userId, params }) => ({
-        online: (await rooms.online(userId, params.id)).map((m) => ({ user_id: m.userId, username: m.username })),
-      }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.online(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return {
+          online: page.online.map((m) => ({ user_id: m.userId, username: m.username })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
         params: RoomParams,
+        query: t.Object({ limit: Limit(MAX_PAGE), cursor: t.Optional(Uuid) }, { additionalProperties: false }),
         response: {
-          200: t.Object({ online: t.Array(t.Object({ user_id: Uuid, username: t.String() })) }),
-          ...errors(401, 404),
+          200: t.Object({
+            online: t.Array(t.Object({ user_id: Uuid, username: t.String() })),
+            next_cursor: t.Union([Uuid, t.Null()]),
+          }),
+          ...errors(400, 401, 404),
         },
-        detail: { summary: "Members connected to the room over WebSocket right now" },
+        detail: { summary: "Members connected to the room over WebSocket right now, by user id, paged by cursor" },
       },
     )
     .post(
