@@ -41,7 +41,8 @@ export const errorMapper = (log: Logger, routes: RouteTable) =>
     if (code === "NOT_FOUND") {
       // A known path asked with another method: 405 naming the methods it answers.
       const allowed = routes.methodsFor(new URL(request.url).pathname);
-      if (allowed.length > 0) {
+      // (A path the router did not match for a method it lists stays 404: the patterns are an approximation.)
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
         appError = methodNotAllowed(request.method);
         set.headers.allow = allowed.join(", ");
       }

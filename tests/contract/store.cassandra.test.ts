@@ -81,16 +81,16 @@ cassandra.describe("Cassandra store", () => {
     const { room, owner } = await seedRoom(store);
     const members = [1, 2, 3].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(3_000 + i) }));
     for (const member of members) await store.addMember(member, null);
-    // Back to the state before migration 0003: no member list, the migration not recorded.
+    // Back to the state before migration 0004: no member list, the migration not recorded.
     const raw = new Client({ contactPoints: [CASSANDRA_CONTACT_POINT], localDataCenter: "datacenter1", keyspace });
     try {
       await raw.execute("DELETE FROM room_members_by_join WHERE room_id = ?", [room.id], { prepare: true });
-      await raw.execute("DELETE FROM schema_migrations WHERE version = ?", ["0003_member_pages"], { prepare: true });
+      await raw.execute("DELETE FROM schema_migrations WHERE version = ?", ["0004_member_pages"], { prepare: true });
     } finally {
       await raw.shutdown();
     }
     expect(await store.listMembers(room.id, { limit: 10 })).toEqual([]);
-    expect((await open().migrate()).applied).toEqual(["0003_member_pages"]);
+    expect((await open().migrate()).applied).toEqual(["0004_member_pages"]);
     expect(await store.listMembers(room.id, { limit: 10 })).toEqual([owner, ...members]);
   });
 

@@ -199,7 +199,7 @@ export class CassandraMembers {
 }
 
 /**
- * Migration 0003's backfill: every member row's place in room_members_by_join, read a page at a time
+ * Migration 0004's backfill: every member row's place in room_members_by_join, read a page at a time
  * across the whole table (a one-off full scan), written as upserts.
  */
 export async function backfillMemberOrder(cql: Cql, renew: () => Promise<void>): Promise<void> {

@@ -1,7 +1,7 @@
 // The Cassandra migrations, embedded in the binary as text. Append new files here in version order.
 import accounts from "../../../migrations/cassandra/0001_accounts.cql" with { type: "text" };
 import roomsMessages from "../../../migrations/cassandra/0002_rooms_messages.cql" with { type: "text" };
-import memberPages from "../../../migrations/cassandra/0003_member_pages.cql" with { type: "text" };
+import memberPages from "../../../migrations/cassandra/0004_member_pages.cql" with { type: "text" };
 import type { Cql } from "./client";
 import { backfillMemberOrder } from "./members";
 
@@ -19,7 +19,7 @@ export type Migration = {
 export const migrations: Migration[] = [
   { version: "0001_accounts", cql: accounts },
   { version: "0002_rooms_messages", cql: roomsMessages },
-  { version: "0003_member_pages", cql: memberPages, backfill: backfillMemberOrder },
+  { version: "0004_member_pages", cql: memberPages, backfill: backfillMemberOrder },
 ];
 
 /** The statements of a migration file: split on `;` at line ends, comment lines dropped. */

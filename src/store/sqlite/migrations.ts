@@ -1,12 +1,12 @@
 // The SQLite migrations, embedded in the binary as text. Append new files here in version order.
 import accounts from "../../../migrations/sqlite/0001_accounts.sql" with { type: "text" };
 import roomsMessages from "../../../migrations/sqlite/0002_rooms_messages.sql" with { type: "text" };
-import memberPages from "../../../migrations/sqlite/0003_member_pages.sql" with { type: "text" };
+import memberPages from "../../../migrations/sqlite/0004_member_pages.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
 
 export const migrations: Migration[] = [
   { version: "0001_accounts", sql: accounts },
   { version: "0002_rooms_messages", sql: roomsMessages },
-  { version: "0003_member_pages", sql: memberPages },
+  { version: "0004_member_pages", sql: memberPages },
 ];
