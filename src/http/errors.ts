@@ -4,7 +4,7 @@
 import { Elysia, type ValidationError } from "elysia";
 import { AppError, invalidJson, methodNotAllowed, notFound, validationFailed } from "../domain/errors";
 import type { Logger } from "../log";
-import { boundDetails, issueDetails } from "./details";
+import { boundDetails, boundMessage, issueDetails } from "./details";
 import type { RouteTable } from "./route-table";
 
 export function toAppError(code: string | number, error: unknown): AppError | null {
@@ -21,11 +21,11 @@ export function toAppError(code: string | number, error: unknown): AppError | nu
   return null;
 }
 
-/** The response body of a catalog error; details are bounded (see details.ts). */
+/** The response body of a catalog error; its message and details are bounded (see details.ts). */
 export const errorBody = (error: AppError) => ({
   error: {
     code: error.code,
-    message: error.message,
+    message: boundMessage(error.message),
     ...(error.details ? { details: boundDetails(error.details) } : {}),
   },
 });

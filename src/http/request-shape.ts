@@ -1,7 +1,8 @@
 // The shape every request must have, checked for all routes alike before Elysia's own validation:
 // no query parameter the route does not name, query values of the route's schema, and a body that
-// matches the route's schema (a route without one takes no body: nothing, or `{}`). Refusals are 400 validation_failed with bounded details;
-// so a bad body never reaches Elysia's ValidationError, which renders the whole value into its message.
+// matches the route's schema (a route without one takes no body: nothing, or `{}`). Refusals are
+// 400 validation_failed with bounded details, so a bad body never reaches Elysia's ValidationError,
+// which renders the whole value into its message (seconds and gigabytes for a deeply nested one).
 import type { TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { TransformDecodeError } from "@sinclair/typebox/value";
