@@ -63,7 +63,7 @@ describe("on an in-process server", () => {
     server = await startTestServer({ maxBodyBytes: 4096 });
     api = new Client(server.url);
     ana = await newUser(server.url, "ana");
-  });
+  }, 30_000);
   afterAll(() => server.close());
 
   test("nesting up to 32 levels parses; one level more is invalid_json", async () => {

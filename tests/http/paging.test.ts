@@ -12,7 +12,7 @@ let ana: TestUser;
 beforeAll(async () => {
   server = await startTestServer({ messagesPerMinute: 1000 });
   ana = await newUser(server.url, "ana");
-});
+}, 30_000);
 afterAll(() => server.close());
 
 /** Walks a list route page by page; `between` runs after each page that has a next one. */

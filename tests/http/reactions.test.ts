@@ -14,7 +14,7 @@ beforeAll(async () => {
   [ana, bob] = [await newUser(server.url, "ana"), await newUser(server.url, "bob")];
   room = (await ana.api.post("/v1/rooms", { name: "reactions", type: "public" })).body.id;
   await bob.api.post(`/v1/rooms/${room}/join`);
-});
+}, 30_000);
 afterAll(() => server.close());
 
 const EMOJI = [..."😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙😚🙂🤗🤩🤔🤨😐"];

@@ -26,7 +26,7 @@ beforeAll(async () => {
     }
   }
   expect(operations.length).toBeGreaterThan(30);
-});
+}, 30_000);
 afterAll(() => server.close());
 
 /** A concrete path for an OpenAPI path: every parameter a fresh UUID, the emoji a real one. */

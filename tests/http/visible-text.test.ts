@@ -13,7 +13,7 @@ beforeAll(async () => {
   server = await startTestServer({ maxMessageLength: 40, messagesPerMinute: 1000 });
   ana = await newUser(server.url, "ana");
   room = (await ana.api.post("/v1/rooms", { name: "text", type: "public" })).body.id;
-});
+}, 30_000);
 afterAll(() => server.close());
 
 const ZWSP = "\u200b";

@@ -16,7 +16,7 @@ beforeAll(async () => {
   ana = await newUser(server.url, "ana");
   room = (await ana.api.post("/v1/rooms", { name: "frames", type: "public" })).body.id;
   message = (await ana.api.post(`/v1/rooms/${room}/messages`, { content: "first" })).body.id;
-});
+}, 30_000);
 afterAll(async () => {
   for (const socket of sockets) socket.socket.close();
   await server.close();
