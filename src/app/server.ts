@@ -51,8 +51,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   app.listen({
     hostname: config.host,
     port: config.port,
-    // Bun's own cap is a backstop; the body parser answers oversized bodies with the contract's 413 first.
-    maxRequestBodySize: config.maxBodyBytes + 65_536,
+    // Bun's own cap would answer a bare, unlogged 413; MAX_BODY_BYTES is enforced by the body parser
+    // instead (declared lengths before routing, streamed ones as they arrive). Bun buffers no body
+    // nobody reads, so this cap costs no memory.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     ...(gateway ? { websocket: gateway.handlers() } : {}),
   });
   const server = app.server;

@@ -2,7 +2,7 @@
 // lifecycle (hello, heartbeat, slow consumers, abuse, the end of the login's session) and hands frames
 // to the handlers.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
 import type { Sessions } from "../domain/sessions";
@@ -90,7 +90,10 @@ export class Gateway {
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
-      { detail: upgradeDocs },
+      {
+        query: t.Object({ token: t.Optional(t.String({ description: "the access token (prefer the subprotocol)" })) }),
+        detail: upgradeDocs,
+      },
     );
   }
 

@@ -39,7 +39,7 @@ test("a private room does not exist for a non-member: every route answers 404", 
     api.post(`/v1/rooms/${room}/join`),
     api.patch(`/v1/rooms/${room}`, { name: "mine" }),
     api.delete(`/v1/rooms/${room}`),
-    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/x`),
+    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/:x:`),
     api.post(`/v1/rooms/${room}/read`, { message_id: byMember }),
     api.get(`/v1/rooms/${room}/audit`),
   ]);
@@ -56,7 +56,7 @@ test("in a public room a non-member sees the room and its members, and gets 403 
   const replies = await Promise.all([
     api.get(`/v1/rooms/${room}/messages`),
     api.post(`/v1/rooms/${room}/messages`, { content: "hi" }),
-    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/x`),
+    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/:x:`),
     api.post(`/v1/rooms/${room}/read`, { message_id: byMember }),
     api.delete(`/v1/rooms/${room}/messages/${byMember}`),
   ]);
@@ -143,7 +143,7 @@ test("a message id from another room is not found through this room", async () =
   const replies = await Promise.all([
     api.patch(`/v1/rooms/${mine.room}/messages/${secret}`, { content: "x" }),
     api.delete(`/v1/rooms/${mine.room}/messages/${secret}`),
-    api.request("PUT", `/v1/rooms/${mine.room}/messages/${secret}/reactions/x`),
+    api.request("PUT", `/v1/rooms/${mine.room}/messages/${secret}/reactions/:x:`),
     api.post(`/v1/rooms/${mine.room}/read`, { message_id: secret }),
   ]);
   expect(replies.map((r) => r.status)).toEqual([404, 404, 404, 404]);

@@ -238,8 +238,8 @@ describe("events", () => {
       await carl.api.post(`/v1/rooms/${room}/join`);
       const message = (await send(ana, room, "hello")).body;
       await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "hello!" });
-      await bob.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/ok`);
-      await bob.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/ok`);
+      await bob.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/:ok:`);
+      await bob.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/:ok:`);
       await bob.api.post(`/v1/rooms/${room}/read`, { message_id: message.id });
       await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
       await carl.api.delete(`/v1/rooms/${room}/members/me`);
@@ -269,7 +269,7 @@ describe("events", () => {
         type: "reaction.added",
         room_id: room,
         message_id: message.id,
-        emoji: "ok",
+        emoji: ":ok:",
         user_id: bob.id,
       });
     } finally {

@@ -275,8 +275,8 @@ describe("events", () => {
     await watcher.subscribe(room);
     const message = await post(ana, room, "hello");
     await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "hello!" });
-    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/wave`);
-    await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/wave`);
+    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/:wave:`);
+    await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/:wave:`);
     await ana.api.post(`/v1/rooms/${room}/read`, { message_id: message.id });
     await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
     const deleted = await watcher.next((f) => f.type === "message.deleted");
@@ -300,7 +300,7 @@ describe("events", () => {
       type: "reaction.added",
       room_id: room,
       message_id: message.id,
-      emoji: "wave",
+      emoji: ":wave:",
       user_id: ana.id,
     });
     expect(watcher.frames.find((f) => f.type === "read")).toEqual({
