@@ -48,14 +48,15 @@ export function createStore(config: Config): Store {
   return new SqliteStore(databasePath(config));
 }
 
-export function createBackends(config: Config, log: Logger): Backends {
+/** `now`: the embedded limiter's clock (a test seam; the real clock when absent). */
+export function createBackends(config: Config, log: Logger, now?: () => number): Backends {
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
   return {
     store: createStore(config),
     bus: new MemoryBus(),
-    limiter: new MemoryLimiter(),
+    limiter: new MemoryLimiter(now),
     presence: new MemoryPresence(),
     mailer,
   };
@@ -70,7 +71,9 @@ export const probes = (backends: Backends) => ({
   mail: () => backends.mailer.ping(),
 });
 
-export function createServices(config: Config, backends: Backends, log: Logger): Services {
+/** `now`: the domain's clock (a test seam; the real clock when absent). */
+export function createServices(config: Config, backends: Backends, log: Logger, now?: () => number): Services {
+  const clock = now && (() => new Date(now()));
   const accessTokens = new AccessTokens(
     resolveJwtSecret(config.jwtSecret, config.dataDir, log),
     config.accessTokenTtlSeconds,
@@ -86,9 +89,10 @@ export function createServices(config: Config, backends: Backends, log: Logger):
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
     },
     log: log.child({ component: "accounts" }),
+    now: clock,
   });
   const emit = busSink(backends.bus, log.child({ component: "events" }));
-  const rooms = new Rooms({ store: backends.store, presence: backends.presence, emit });
+  const rooms = new Rooms({ store: backends.store, presence: backends.presence, emit, now: clock });
   const messages = new Messages({
     store: backends.store,
     rooms,
@@ -96,8 +100,9 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     ids: new MessageIdGenerator(),
     emit,
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
+    now: clock,
   });
-  const conversations = new Conversations({ store: backends.store, messages });
+  const conversations = new Conversations({ store: backends.store, messages, now: clock });
   return { accounts, accessTokens, rooms, messages, conversations, emit };
 }
 

@@ -1,10 +1,11 @@
 // Starts a real chatd server on a random port with an empty data dir, for HTTP and WebSocket tests.
 // With CHATD_TEST_STORE=cassandra (or Cassandra contact points in the overrides) its storage is the
-// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops.
+// Cassandra on 127.0.0.1:9042, in a keyspace of its own that close() drops. Seams (a store decorator,
+// a clock) pass through to startServer; see tests/support/store-hooks.ts and tests/support/clock.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningServer, startServer } from "../../src/app/server";
+import { type RunningServer, type ServerSeams, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger } from "../../src/log";
 import { Outbox } from "./outbox";
@@ -24,7 +25,7 @@ function storeOverrides(overrides: Partial<Config>): Partial<Config> {
   };
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, seams: ServerSeams = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
@@ -38,7 +39,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     passwordTimeCost: 1,
     ...overrides,
   });
-  const server = await startServer(config, createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent"));
+  const server = await startServer(config, createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent"), seams);
   return {
     ...server,
     dataDir,
