@@ -244,11 +244,14 @@ describe("events", () => {
       await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
       await carl.api.delete(`/v1/rooms/${room}/members/me`);
       await ana.api.post(`/v1/rooms/${room}/members`, { user_id: carl.id });
+      await ana.api.request("PUT", `/v1/rooms/${room}/members/${carl.id}/role`, { role: "admin" });
       await ana.api.delete(`/v1/rooms/${room}/members/${carl.id}`);
       await ana.api.post(`/v1/rooms/${room}/bans`, { user_id: carl.id });
       await ana.api.patch(`/v1/rooms/${room}`, { name: "renamed" });
       await ana.api.delete(`/v1/rooms/${room}`);
-      await Bun.sleep(20);
+      // The last change's event is the last to come: once it is here, every event before it is too.
+      const deadline = Date.now() + 5000;
+      while (!events.some((e) => e.type === "room.deleted") && Date.now() < deadline) await Bun.sleep(5);
       expect(events.map((e) => e.type)).toEqual([
         "member.joined",
         "message.created",
@@ -259,6 +262,7 @@ describe("events", () => {
         "message.deleted",
         "member.left",
         "member.joined",
+        "member.role_changed",
         "member.kicked",
         "member.banned",
         "room.updated",
@@ -271,6 +275,12 @@ describe("events", () => {
         message_id: message.id,
         emoji: "ok",
         user_id: bob.id,
+      });
+      expect(events.find((e) => e.type === "member.role_changed")).toEqual({
+        type: "member.role_changed",
+        room_id: room,
+        user_id: carl.id,
+        role: "admin",
       });
     } finally {
       sub.unsubscribe();
