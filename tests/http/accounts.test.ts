@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, uniqueUser } from "../support/client";
 import { addresses, tokenIn } from "../support/outbox";
-import { startTestServer, type TestServer } from "../support/server";
+import { OWN_SERVER_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server";
 import { startSmtpSink } from "../support/smtp";
 
 let server: TestServer;
@@ -127,27 +127,34 @@ describe("login", () => {
 });
 
 describe("login limits per client address", () => {
-  test("one address gets 10x the per-account failures across accounts, then every login from it is refused", async () => {
-    // A server of its own: other tests' failures from this address must not count. 1 failure per account,
-    // so 10 per address.
-    const own = await startTestServer({ loginMaxFailures: 1 });
-    try {
-      const client = new Client(own.url);
-      const user = uniqueUser("addr");
-      expect((await client.post("/v1/auth/signup", user)).status).toBe(201);
-      // Ten different account names, each failing once: each stays within its own limit.
-      for (let i = 0; i < 10; i++) {
-        const reply = await client.post("/v1/auth/login", { login: `nobody-${i}-${user.username}`, password: "wrong" });
-        expect(reply.status).toBe(401);
+  test(
+    "one address gets 10x the per-account failures across accounts, then every login from it is refused",
+    async () => {
+      // A server of its own: other tests' failures from this address must not count. 1 failure per account,
+      // so 10 per address.
+      const own = await startTestServer({ loginMaxFailures: 1 });
+      try {
+        const client = new Client(own.url);
+        const user = uniqueUser("addr");
+        expect((await client.post("/v1/auth/signup", user)).status).toBe(201);
+        // Ten different account names, each failing once: each stays within its own limit.
+        for (let i = 0; i < 10; i++) {
+          const reply = await client.post("/v1/auth/login", {
+            login: `nobody-${i}-${user.username}`,
+            password: "wrong",
+          });
+          expect(reply.status).toBe(401);
+        }
+        const blocked = await client.post("/v1/auth/login", { login: user.username, password: user.password });
+        expect(blocked.status).toBe(429);
+        expect(blocked.body.error.code).toBe("rate_limited");
+        expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+      } finally {
+        await own.close();
       }
-      const blocked = await client.post("/v1/auth/login", { login: user.username, password: user.password });
-      expect(blocked.status).toBe(429);
-      expect(blocked.body.error.code).toBe("rate_limited");
-      expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
-    } finally {
-      await own.close();
-    }
-  });
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });
 
 describe("refresh tokens", () => {
@@ -261,20 +268,24 @@ describe("users", () => {
 });
 
 describe("mail over SMTP", () => {
-  test("with SMTP_URL set, the verification mail reaches the SMTP server and its token verifies", async () => {
-    const sink = await startSmtpSink();
-    const smtpServer = await startTestServer({ smtpUrl: `smtp://127.0.0.1:${sink.port}` });
-    try {
-      const client = new Client(smtpServer.url);
-      const user = uniqueUser("smtp");
-      expect((await client.post("/v1/auth/signup", user)).status).toBe(201);
-      const mail = sink.mails.find((m) => addresses(m).includes(user.email));
-      expect(mail?.subject).toMatch(/verify/i);
-      const verified = await client.post("/v1/auth/verify-email", { token: tokenIn(mail!) });
-      expect(verified.body.user.email_verified).toBe(true);
-    } finally {
-      await smtpServer.close();
-      await sink.close();
-    }
-  });
+  test(
+    "with SMTP_URL set, the verification mail reaches the SMTP server and its token verifies",
+    async () => {
+      const sink = await startSmtpSink();
+      const smtpServer = await startTestServer({ smtpUrl: `smtp://127.0.0.1:${sink.port}` });
+      try {
+        const client = new Client(smtpServer.url);
+        const user = uniqueUser("smtp");
+        expect((await client.post("/v1/auth/signup", user)).status).toBe(201);
+        const mail = sink.mails.find((m) => addresses(m).includes(user.email));
+        expect(mail?.subject).toMatch(/verify/i);
+        const verified = await client.post("/v1/auth/verify-email", { token: tokenIn(mail!) });
+        expect(verified.body.user.email_verified).toBe(true);
+      } finally {
+        await smtpServer.close();
+        await sink.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });

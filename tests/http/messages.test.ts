@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RoomEvent } from "../../src/domain/events";
 import { decodeEvent } from "../../src/domain/events";
 import { newUser, type TestUser } from "../support/client";
-import { startTestServer, type TestServer } from "../support/server";
+import { OWN_SERVER_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let ana: TestUser;
@@ -289,21 +289,25 @@ describe("events", () => {
 });
 
 describe("rate limit", () => {
-  test("past the per-user limit sends get 429 with Retry-After; other users are unaffected", async () => {
-    const limited = await startTestServer({ messagesPerMinute: 3 });
-    try {
-      const [carl, dora] = [await newUser(limited.url, "carl"), await newUser(limited.url, "dora")];
-      const room = (await carl.api.post("/v1/rooms", { name: "fast", type: "public" })).body.id;
-      await dora.api.post(`/v1/rooms/${room}/join`);
-      for (let i = 0; i < 3; i++) expect((await send(carl, room, `m${i}`)).status).toBe(201);
-      const refused = await send(carl, room, "one too many");
-      expect(refused.status).toBe(429);
-      expect(refused.body.error.code).toBe("rate_limited");
-      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      expect((await send(dora, room, "still fine")).status).toBe(201);
-      expect((await carl.api.get(`/v1/rooms/${room}/messages`)).body.messages).toHaveLength(4);
-    } finally {
-      await limited.close();
-    }
-  });
+  test(
+    "past the per-user limit sends get 429 with Retry-After; other users are unaffected",
+    async () => {
+      const limited = await startTestServer({ messagesPerMinute: 3 });
+      try {
+        const [carl, dora] = [await newUser(limited.url, "carl"), await newUser(limited.url, "dora")];
+        const room = (await carl.api.post("/v1/rooms", { name: "fast", type: "public" })).body.id;
+        await dora.api.post(`/v1/rooms/${room}/join`);
+        for (let i = 0; i < 3; i++) expect((await send(carl, room, `m${i}`)).status).toBe(201);
+        const refused = await send(carl, room, "one too many");
+        expect(refused.status).toBe(429);
+        expect(refused.body.error.code).toBe("rate_limited");
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+        expect((await send(dora, room, "still fine")).status).toBe(201);
+        expect((await carl.api.get(`/v1/rooms/${room}/messages`)).body.messages).toHaveLength(4);
+      } finally {
+        await limited.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });

@@ -13,6 +13,12 @@ import { CASSANDRA_CONTACT_POINT, dropKeyspace, uniqueKeyspace } from "./service
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
+/**
+ * The timeout of a test that starts a server of its own: on Cassandra that creates a keyspace, seconds
+ * on a busy machine, past bun's 5 s default (bunfig.toml cannot raise it: bun does not read it there).
+ */
+export const OWN_SERVER_TIMEOUT_MS = 60_000;
+
 export type TestServer = RunningServer & { dataDir: string; config: Config; outbox: Outbox; close(): Promise<void> };
 
 /** Storage settings for a test server: a fresh Cassandra keyspace when asked for, else SQLite (none). */

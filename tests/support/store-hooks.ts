@@ -43,9 +43,10 @@ export class StoreHooks {
 }
 
 /**
- * A gate for one listMessages call of a room: `entered` resolves when the call has started, the call
- * waits until `open()`, and `readFirst` says whether the real read runs before the wait (the read sees
- * only what existed when it started) or after it (it also sees what arrived meanwhile).
+ * A gate for the next listMessages call of a room: the call waits until `open()`. With `readFirst` the
+ * real read runs first and `entered` resolves once it has answered (what the test adds next is not in
+ * it); without, `entered` resolves when the call starts and the read runs after `open()` (it sees what
+ * the test added meanwhile).
  */
 export function gateHistoryRead(hooks: StoreHooks, roomId: string, readFirst: boolean) {
   let open!: () => void;
@@ -59,12 +60,13 @@ export function gateHistoryRead(hooks: StoreHooks, roomId: string, readFirst: bo
   hooks.set("listMessages", async (next, room, query) => {
     if (room !== roomId) return next(room, query);
     hooks.delete("listMessages");
-    entered();
     if (readFirst) {
       const page = await next(room, query);
+      entered();
       await opened;
       return page;
     }
+    entered();
     await opened;
     return next(room, query);
   });

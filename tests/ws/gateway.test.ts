@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { newUser, type TestUser } from "../support/client";
 import { TestClock } from "../support/clock";
 import { metricsWhen, moved, readMetrics, sample } from "../support/metrics";
-import { startTestServer, type TestServer } from "../support/server";
+import { OWN_SERVER_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server";
 import { gateHistoryRead, StoreHooks } from "../support/store-hooks";
 import { type Frame, messagesIn, WsClient } from "../support/ws";
 
@@ -292,24 +292,28 @@ describe("sending", () => {
     });
   });
 
-  test("the per-user rate limit is shared by REST and WebSocket", async () => {
-    const limited = await startTestServer({ messagesPerMinute: 3 });
-    try {
-      const carl = await newUser(limited.url, "carl");
-      const room = (await carl.api.post("/v1/rooms", { name: "fast", type: "public" })).body.id;
-      const client = await WsClient.connect(limited.url, carl.api.token!);
-      sockets.push(client);
-      await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 1" });
-      await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 2" });
-      expect((await client.request({ type: "message.send", room_id: room, content: "ws 1" })).type).toBe("ack");
-      const refused = await client.request({ type: "message.send", room_id: room, content: "ws 2" });
-      expect(refused.retry_after_ms).toBeGreaterThan(0);
-      expect(refused).toMatchObject({ type: "error", code: "rate_limited" });
-      expect((await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 3" })).status).toBe(429);
-    } finally {
-      await limited.close();
-    }
-  });
+  test(
+    "the per-user rate limit is shared by REST and WebSocket",
+    async () => {
+      const limited = await startTestServer({ messagesPerMinute: 3 });
+      try {
+        const carl = await newUser(limited.url, "carl");
+        const room = (await carl.api.post("/v1/rooms", { name: "fast", type: "public" })).body.id;
+        const client = await WsClient.connect(limited.url, carl.api.token!);
+        sockets.push(client);
+        await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 1" });
+        await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 2" });
+        expect((await client.request({ type: "message.send", room_id: room, content: "ws 1" })).type).toBe("ack");
+        const refused = await client.request({ type: "message.send", room_id: room, content: "ws 2" });
+        expect(refused.retry_after_ms).toBeGreaterThan(0);
+        expect(refused).toMatchObject({ type: "error", code: "rate_limited" });
+        expect((await carl.api.post(`/v1/rooms/${room}/messages`, { content: "rest 3" })).status).toBe(429);
+      } finally {
+        await limited.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 
   test("messages from REST and WebSocket reach subscribers in creation order", async () => {
     const room = await sharedRoom();
@@ -573,88 +577,92 @@ describe("protocol errors", () => {
 });
 
 describe("metrics", () => {
-  test("WebSocket metrics move with what happens on the server", async () => {
-    // A server of its own: figures start at zero and the rate limit is within reach.
-    const own = await startTestServer({ messagesPerMinute: 2 });
-    try {
-      const [carl, dora] = [await newUser(own.url, "carl"), await newUser(own.url, "dora")];
-      const room = (await carl.api.post("/v1/rooms", { name: "metered", type: "public" })).body.id as string;
-      await dora.api.post(`/v1/rooms/${room}/join`);
-      const open = async (user: TestUser) => {
-        const client = await WsClient.connect(own.url, user.api.token!);
-        sockets.push(client);
-        return client;
-      };
+  test(
+    "WebSocket metrics move with what happens on the server",
+    async () => {
+      // A server of its own: figures start at zero and the rate limit is within reach.
+      const own = await startTestServer({ messagesPerMinute: 2 });
+      try {
+        const [carl, dora] = [await newUser(own.url, "carl"), await newUser(own.url, "dora")];
+        const room = (await carl.api.post("/v1/rooms", { name: "metered", type: "public" })).body.id as string;
+        await dora.api.post(`/v1/rooms/${room}/join`);
+        const open = async (user: TestUser) => {
+          const client = await WsClient.connect(own.url, user.api.token!);
+          sockets.push(client);
+          return client;
+        };
 
-      const idle = await readMetrics(own.url);
-      const [a, b] = [await open(carl), await open(dora)];
-      await a.subscribe(room);
-      await b.subscribe(room);
-      await a.next((f) => f.type === "presence" && f.user_id === dora.id);
-      const connected = await readMetrics(own.url);
-      expect(moved(idle, connected, ["chatd_ws_connections_opened_total", "chatd_ws_connections"])).toEqual({
-        chatd_ws_connections_opened_total: 2,
-        chatd_ws_connections: 2,
-      });
+        const idle = await readMetrics(own.url);
+        const [a, b] = [await open(carl), await open(dora)];
+        await a.subscribe(room);
+        await b.subscribe(room);
+        await a.next((f) => f.type === "presence" && f.user_id === dora.id);
+        const connected = await readMetrics(own.url);
+        expect(moved(idle, connected, ["chatd_ws_connections_opened_total", "chatd_ws_connections"])).toEqual({
+          chatd_ws_connections_opened_total: 2,
+          chatd_ws_connections: 2,
+        });
 
-      for (const content of ["m1", "m2"])
-        expect(await a.request({ type: "message.send", room_id: room, content })).toMatchObject({ type: "ack" });
-      for (const c of [a, b]) await c.collect((f) => f.type === "message.created", 2);
-      const sent = await readMetrics(own.url);
-      expect(
-        moved(connected, sent, [
-          'chatd_ws_frames_in_total{type="message.send"}',
-          'chatd_ws_frames_out_total{type="ack"}',
-          'chatd_ws_frames_out_total{type="message.created"}',
-          "chatd_ws_fanout_seconds_count",
-        ]),
-      ).toEqual({
-        'chatd_ws_frames_in_total{type="message.send"}': 2,
-        'chatd_ws_frames_out_total{type="ack"}': 2,
-        'chatd_ws_frames_out_total{type="message.created"}': 4, // two messages, two subscribers
-        chatd_ws_fanout_seconds_count: 2, // one publish per message
-      });
+        for (const content of ["m1", "m2"])
+          expect(await a.request({ type: "message.send", room_id: room, content })).toMatchObject({ type: "ack" });
+        for (const c of [a, b]) await c.collect((f) => f.type === "message.created", 2);
+        const sent = await readMetrics(own.url);
+        expect(
+          moved(connected, sent, [
+            'chatd_ws_frames_in_total{type="message.send"}',
+            'chatd_ws_frames_out_total{type="ack"}',
+            'chatd_ws_frames_out_total{type="message.created"}',
+            "chatd_ws_fanout_seconds_count",
+          ]),
+        ).toEqual({
+          'chatd_ws_frames_in_total{type="message.send"}': 2,
+          'chatd_ws_frames_out_total{type="ack"}': 2,
+          'chatd_ws_frames_out_total{type="message.created"}': 4, // two messages, two subscribers
+          chatd_ws_fanout_seconds_count: 2, // one publish per message
+        });
 
-      expect(await a.request({ type: "message.send", room_id: room, content: "m3" })).toMatchObject({
-        code: "rate_limited",
-      });
-      const hidden = (await dora.api.post("/v1/rooms", { name: "hidden", type: "private" })).body.id;
-      expect(await a.request({ type: "subscribe", room_id: hidden })).toMatchObject({ code: "not_member" });
-      const refused = await readMetrics(own.url);
-      expect(
-        moved(sent, refused, [
-          "chatd_ws_rate_limited_total",
-          'chatd_ws_errors_total{code="rate_limited"}',
-          'chatd_ws_errors_total{code="not_member"}',
-          'chatd_ws_frames_out_total{type="error"}',
-        ]),
-      ).toEqual({
-        chatd_ws_rate_limited_total: 1,
-        'chatd_ws_errors_total{code="rate_limited"}': 1,
-        'chatd_ws_errors_total{code="not_member"}': 1,
-        'chatd_ws_frames_out_total{type="error"}': 2,
-      });
+        expect(await a.request({ type: "message.send", room_id: room, content: "m3" })).toMatchObject({
+          code: "rate_limited",
+        });
+        const hidden = (await dora.api.post("/v1/rooms", { name: "hidden", type: "private" })).body.id;
+        expect(await a.request({ type: "subscribe", room_id: hidden })).toMatchObject({ code: "not_member" });
+        const refused = await readMetrics(own.url);
+        expect(
+          moved(sent, refused, [
+            "chatd_ws_rate_limited_total",
+            'chatd_ws_errors_total{code="rate_limited"}',
+            'chatd_ws_errors_total{code="not_member"}',
+            'chatd_ws_frames_out_total{type="error"}',
+          ]),
+        ).toEqual({
+          chatd_ws_rate_limited_total: 1,
+          'chatd_ws_errors_total{code="rate_limited"}': 1,
+          'chatd_ws_errors_total{code="not_member"}': 1,
+          'chatd_ws_frames_out_total{type="error"}': 2,
+        });
 
-      const abuser = await open(carl);
-      for (let i = 0; i < 40; i++) abuser.send("garbage");
-      expect((await abuser.closed).code).toBe(1008);
-      await b.close();
-      const keys = [
-        "chatd_ws_connections",
-        "chatd_ws_connections_opened_total",
-        'chatd_ws_disconnects_total{reason="abuse"}',
-        'chatd_ws_disconnects_total{reason="client"}',
-      ];
-      // The server counts a close when it has handled it, which may be just after the client saw it.
-      const closed = await metricsWhen(own.url, (m) => moved(refused, m, keys).chatd_ws_connections === -1);
-      expect(moved(refused, closed, keys)).toEqual({
-        chatd_ws_connections: -1, // the abuser came and went, dora left
-        chatd_ws_connections_opened_total: 1,
-        'chatd_ws_disconnects_total{reason="abuse"}': 1,
-        'chatd_ws_disconnects_total{reason="client"}': 1,
-      });
-    } finally {
-      await own.close();
-    }
-  });
+        const abuser = await open(carl);
+        for (let i = 0; i < 40; i++) abuser.send("garbage");
+        expect((await abuser.closed).code).toBe(1008);
+        await b.close();
+        const keys = [
+          "chatd_ws_connections",
+          "chatd_ws_connections_opened_total",
+          'chatd_ws_disconnects_total{reason="abuse"}',
+          'chatd_ws_disconnects_total{reason="client"}',
+        ];
+        // The server counts a close when it has handled it, which may be just after the client saw it.
+        const closed = await metricsWhen(own.url, (m) => moved(refused, m, keys).chatd_ws_connections === -1);
+        expect(moved(refused, closed, keys)).toEqual({
+          chatd_ws_connections: -1, // the abuser came and went, dora left
+          chatd_ws_connections_opened_total: 1,
+          'chatd_ws_disconnects_total{reason="abuse"}': 1,
+          'chatd_ws_disconnects_total{reason="client"}': 1,
+        });
+      } finally {
+        await own.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });
