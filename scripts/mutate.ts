@@ -2,16 +2,19 @@
 // with a broken one, runs the mutation's tests (`bun test --bail`, embedded backends only), and counts
 // the mutation killed when a test fails, survived when all pass. The file is restored after every run,
 // also on Ctrl-C or a crash: the original is journalled in .mutate-journal.json before the write, and
-// a later run restores from a journal it finds. Exit status 1 when a mutation survived or could not be
-// applied, or when the tree is not as it was at the end.
+// a later run restores from a journal it finds. Each run's output is kept in .test-results/mutate/.
+// Before any mutation the same tests must pass on the unmutated tree. Exit status 1 when a mutation
+// survived or could not be applied, or when the tree is not as it was at the end.
 //
 //   bun scripts/mutate.ts [--list] [name ...]
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TESTS, type Mutation, mutations } from "./mutations";
 
 const root = join(import.meta.dir, "..");
 const journal = join(root, ".mutate-journal.json");
+/** Each run's test output, to see why a mutation was killed: .test-results/mutate/<name>.log */
+const logs = join(root, ".test-results", "mutate");
 /** A mutation whose tests run longer than this is stopped and counted as killed (it hung the suite). */
 const RUN_TIMEOUT_MS = 300_000;
 
@@ -42,6 +45,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
+/** `bun test` as scripts/test runs it (same per-test timeout), stopping at the first failure. */
+const testCommand = (tests: string[]) => ["bun", "test", "--timeout", "30000", "--bail", ...tests];
+const testEnv = { ...process.env, CHATD_TEST_STORE: "", TEST_LOG: "" };
+
 async function run(mutation: Mutation): Promise<Outcome> {
   const path = join(root, mutation.file);
   const original = readFileSync(path, "utf8");
@@ -52,10 +59,9 @@ async function run(mutation: Mutation): Promise<Outcome> {
   const started = performance.now();
   try {
     writeFileSync(path, original.replace(mutation.from, mutation.to));
-    const env = { ...process.env, CHATD_TEST_STORE: "", TEST_LOG: "" };
-    const tests = Bun.spawn(["bun", "test", "--bail", ...(mutation.tests ?? DEFAULT_TESTS)], {
+    const tests = Bun.spawn(testCommand(mutation.tests ?? DEFAULT_TESTS), {
       cwd: root,
-      env,
+      env: testEnv,
       stdout: "ignore",
       stderr: "pipe",
     });
@@ -65,6 +71,7 @@ async function run(mutation: Mutation): Promise<Outcome> {
     const code = await tests.exited;
     clearTimeout(timer);
     const seconds = (performance.now() - started) / 1000;
+    writeFileSync(join(logs, `${mutation.name}.log`), await output);
     const failed = (await output).split("\n").find((line) => line.startsWith("(fail)")) ?? "";
     if (tests.signalCode === "SIGKILL") return { name: mutation.name, result: "timeout", seconds, note: "" };
     return {
@@ -81,6 +88,7 @@ async function run(mutation: Mutation): Promise<Outcome> {
 }
 
 restoreFromJournal();
+mkdirSync(logs, { recursive: true });
 const args = process.argv.slice(2);
 if (args.includes("--list")) {
   for (const m of mutations) console.log(`${m.name.padEnd(34)} ${m.file}  ${m.why}`);
@@ -94,6 +102,19 @@ if (unknown.length > 0) {
 const chosen = args.length > 0 ? mutations.filter((m) => args.includes(m.name)) : mutations;
 const files = [...new Set(chosen.map((m) => m.file))];
 const before = new Map(files.map((file) => [file, readFileSync(join(root, file), "utf8")]));
+
+// A kill only means something when the same tests pass on the unmutated tree.
+const suites = [...new Set(chosen.flatMap((m) => m.tests ?? DEFAULT_TESTS))];
+const baseline = Bun.spawnSync(testCommand(suites), { cwd: root, env: testEnv, stdout: "ignore", stderr: "pipe" });
+if (baseline.exitCode !== 0) {
+  const failed = baseline.stderr
+    .toString()
+    .split("\n")
+    .filter((line) => line.startsWith("(fail)"));
+  console.error(`mutate: the tests fail without any mutation; fix them first:\n${failed.join("\n")}`);
+  process.exit(1);
+}
+console.log(`baseline: ${suites.join(" ")} pass unmutated`);
 
 const outcomes: Outcome[] = [];
 for (const [i, mutation] of chosen.entries()) {

@@ -115,8 +115,15 @@ test("moderators act only on members ranked below them, never on themselves", as
   expect((await admin.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(403);
   expect((await member.api.post(`/v1/rooms/${room}/bans`, { user_id: outsider.id })).status).toBe(403);
+  // Admins are peers: one cannot kick or ban another.
+  await owner.api.post(`/v1/rooms/${room}/members`, { user_id: outsider.id });
+  await owner.api.request("PUT", `/v1/rooms/${room}/members/${outsider.id}/role`, { role: "admin" });
+  expect((await admin.api.delete(`/v1/rooms/${room}/members/${outsider.id}`)).status).toBe(403);
+  expect((await admin.api.post(`/v1/rooms/${room}/bans`, { user_id: outsider.id })).status).toBe(403);
   expect((await admin.api.delete(`/v1/rooms/${room}/members/${member.id}`)).status).toBe(204);
   expect((await owner.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(204);
+  const left = (await owner.api.get(`/v1/rooms/${room}/members`)).body.members.map((m: any) => m.user_id);
+  expect(left.sort()).toEqual([owner.id, outsider.id].sort());
 });
 
 test("only the owner changes roles: promotions and demotions by the owner hold, others are refused", async () => {
@@ -173,12 +180,15 @@ test("a message id from another room is not found through this room", async () =
   });
 });
 
-test("a DM is visible to its two members only and cannot be joined or moderated", async () => {
+test("a DM is visible to its two members only, who cannot leave, add anyone, moderate or delete it", async () => {
   const dm = (await member.api.post("/v1/dms", { user_id: admin.id })).body.id;
   expect((await outsider.api.get(`/v1/rooms/${dm}`)).status).toBe(404);
   expect((await outsider.api.post(`/v1/rooms/${dm}/join`)).status).toBe(404);
   expect((await member.api.post(`/v1/rooms/${dm}/members`, { user_id: outsider.id })).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${dm}`)).status).toBe(403);
+  expect((await member.api.delete(`/v1/rooms/${dm}/members/me`)).status).toBe(403);
+  expect((await member.api.delete(`/v1/rooms/${dm}/members/${admin.id}`)).status).toBe(403);
+  expect((await member.api.get(`/v1/rooms/${dm}/members`)).body.members).toHaveLength(2);
   expect((await admin.api.post(`/v1/rooms/${dm}/messages`, { content: "hi" })).status).toBe(201);
 });
 

@@ -67,15 +67,18 @@ describe("slow consumers", () => {
     slow.pause();
 
     const before = await metric('chatd_ws_disconnects_total{reason="slow_consumer"}');
-    // 300 events of 32 KiB: far more than the socket buffers plus the 256 KiB bound.
+    // 300 events of 32 KiB: far more than the socket buffers plus the 256 KiB bound. The healthy client
+    // (in this process, so it reads only when the loop lets it) is let catch up every 128 KiB: it is
+    // never near the bound, while the paused one falls further behind with every event.
     const content = "x".repeat(32 * 1024);
+    const created = (f: { type: string }) => f.type === "message.created";
     for (let i = 0; i < 300; i++) {
       const message = { id: crypto.randomUUID(), room_id: room, content, seq: i };
       await server.backends.bus.publish(
         `chat.room.${room}`,
         encodeEvent({ type: "message.created", room_id: room, message } as any),
       );
-      if (i % 20 === 0) await Bun.sleep(1); // let the sockets drain between bursts
+      if (i % 4 === 3) await healthy.collect(created, i + 1, 10_000);
     }
     expect(
       await until(async () => (await metric('chatd_ws_disconnects_total{reason="slow_consumer"}')) > before, 5000),
@@ -84,7 +87,7 @@ describe("slow consumers", () => {
     slow.resume();
     await slow.until(() => slow.closeCode !== null || slow.ended, 10_000, "close frame");
     expect(slow.closeCode).toBe(1008);
-    const got = await healthy.collect((f) => f.type === "message.created", 300, 10_000);
+    const got = await healthy.collect(created, 300, 10_000);
     expect(got.map((f) => f.message.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     healthy.socket.close();
     slow.end();
