@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, type ServerSeams, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
-import { createLogger } from "../../src/log";
+import { createLogger, type Logger } from "../../src/log";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, uniqueKeyspace } from "./services";
 
@@ -31,7 +31,13 @@ function storeOverrides(overrides: Partial<Config>): Partial<Config> {
   };
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, seams: ServerSeams = {}): Promise<TestServer> {
+/** `log` replaces the default logger (silent unless TEST_LOG=1); the seams go to startServer. */
+export type TestServerOptions = ServerSeams & { log?: Logger };
+
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
     ...storeOverrides(overrides),
@@ -45,7 +51,8 @@ export async function startTestServer(overrides: Partial<Config> = {}, seams: Se
     passwordTimeCost: 1,
     ...overrides,
   });
-  const server = await startServer(config, createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent"), seams);
+  const log = options.log ?? createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent");
+  const server = await startServer(config, log, { wrapStore: options.wrapStore, now: options.now });
   return {
     ...server,
     dataDir,

@@ -548,10 +548,13 @@ describe("protocol errors", () => {
       for (let i = 0; i < 20; i++) client.send("garbage");
       await client.collect((f) => f.type === "error", 20);
       expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
-      // 499 ms later the window has not yet made room for one more.
+      // 499 ms later the window has not yet made room for one more. A ping after it: a pong would
+      // mean the connection stayed open.
       clock.advance(499);
       client.send("garbage");
-      expect(await client.closed).toMatchObject({ code: 1008 });
+      client.send({ type: "ping", ref: "after" });
+      const pong = client.next((f) => f.ref === "after").then(() => "still open");
+      expect(await Promise.race([client.closed, pong])).toMatchObject({ code: 1008 });
       expect(errorsOf(client)).toHaveLength(21);
     });
   });
