@@ -155,6 +155,20 @@ test("only the author edits a message; the author or a moderator deletes it, mem
   expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byOwner}`)).status).toBe(204);
 });
 
+test("members cannot delete others' messages, also when the author has left the room", async () => {
+  const { room } = await staffedRoom("public");
+  const leaver = await newUser(server.url, "leaver");
+  await leaver.api.post(`/v1/rooms/${room}/join`);
+  const byLeaver = (await leaver.api.post(`/v1/rooms/${room}/messages`, { content: "bye" })).body.id;
+  expect((await leaver.api.delete(`/v1/rooms/${room}/members/me`)).status).toBe(204);
+  const refused = await member.api.delete(`/v1/rooms/${room}/messages/${byLeaver}`);
+  expect(refused.status).toBe(403);
+  expect((await member.api.get(`/v1/rooms/${room}/messages?limit=1`)).body.messages[0]).toMatchObject({
+    id: byLeaver,
+    deleted: false,
+  });
+});
+
 test("the audit log is for the owner and admins only", async () => {
   const { room } = await staffedRoom("public");
   expect((await member.api.get(`/v1/rooms/${room}/audit`)).status).toBe(403);
