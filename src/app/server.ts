@@ -5,6 +5,7 @@ import { opsRoutes } from "../http/routes/ops";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import { createMetrics } from "../metrics";
+import type { Store } from "../ports";
 import { VERSION } from "../version";
 import { Gateway } from "../ws/gateway";
 import { mountApi } from "./roles/api";
@@ -16,26 +17,40 @@ export type RunningServer = {
   backends: Backends;
   /** The WebSocket gateway, when the role serves it. */
   gateway: Gateway | null;
+  /** Every HTTP route the server answers (method and path pattern, e.g. `/v1/rooms/:id`). */
+  routes: { method: string; path: string }[];
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
   stop(): Promise<void>;
 };
 
 export class RoleNotAvailable extends Error {}
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+/**
+ * Seams for tests; production passes none. They decorate what wire.ts picked, never pick adapters.
+ */
+export type ServerSeams = {
+  /** Wraps the configured store (a test's store that waits or fails on cue around the real one). */
+  wrapStore?: (store: Store) => Store;
+  /** The clock (ms since the epoch) of the domain services, the embedded limiter and the gateway. */
+  now?: () => number;
+};
+
+export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
   if (config.role === "ws" || config.role === "indexer") {
     // A separate ws or indexer process needs the shared bus (NATS), which is not built yet.
     throw new RoleNotAvailable(
       `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
     );
   }
-  const backends = await createBackends(config, log);
+  const backends = await createBackends(config, log, seams.now);
+  if (seams.wrapStore) backends.store = seams.wrapStore(backends.store);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
-  const services = createServices(config, backends, log);
+  const services = createServices(config, backends, log, seams.now);
   const metrics = createMetrics();
 
-  const gateway = config.role === "all" ? createGateway(config, backends, services, metrics, log) : null;
+  const gateway =
+    config.role === "all" ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
 
   const app = mountApi(
     createHttpApp({
@@ -82,10 +97,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })();
     return stopping;
   };
-  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, stop };
+  const routes = app.routes.map((route) => ({ method: route.method, path: route.path }));
+  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, routes, stop };
 }
 
-function createGateway(config: Config, backends: Backends, services: Services, metrics: Metrics, log: Logger) {
+function createGateway(
+  config: Config,
+  backends: Backends,
+  services: Services,
+  metrics: Metrics,
+  log: Logger,
+  now: () => number,
+) {
   return new Gateway({
     bus: backends.bus,
     users: backends.store,
@@ -97,6 +120,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
     messages: services.messages,
     emit: services.emit,
     metrics,
+    now,
     log: log.child({ component: "ws" }),
     settings: {
       heartbeatIntervalMs: config.wsHeartbeatIntervalMs,

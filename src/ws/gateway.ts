@@ -32,6 +32,8 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   metrics: Metrics;
   log: Logger;
   settings: GatewaySettings;
+  /** The abuse rule's clock, ms (a test seam; Date.now in production). */
+  now?: () => number;
 };
 
 type SocketData = { connection?: Connection; userId: string; username: string; session: SocketSession };
@@ -215,7 +217,7 @@ export class Gateway {
     if (frameError.code === "rate_limited") this.deps.metrics.ws.rateLimited.inc();
     this.#sendRaw(connection, errorFrame(frameError), "error");
     if (!clientFault) return;
-    const { decision, tat } = gcra(connection.errorTat, ABUSE_RULE, Date.now());
+    const { decision, tat } = gcra(connection.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
     connection.errorTat = tat;
     if (!decision.allowed) {
       connection.closeReason = "abuse";
