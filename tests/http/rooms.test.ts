@@ -223,7 +223,9 @@ describe("audit log", () => {
     const paged: any[] = [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 10; pages++) {
-      const page = await owner.api.get(`/v1/rooms/${room.id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: { status: number; body: any } = await owner.api.get(
+        `/v1/rooms/${room.id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(page.status).toBe(200);
       expect(page.body.entries.length).toBeLessThanOrEqual(2);
       paged.push(...page.body.entries);
