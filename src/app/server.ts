@@ -6,6 +6,7 @@ import { opsRoutes } from "../http/routes/ops";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import { createMetrics } from "../metrics";
+import type { Store } from "../ports";
 import { VERSION } from "../version";
 import { Gateway } from "../ws/gateway";
 import { mountApi } from "./roles/api";
@@ -25,11 +26,23 @@ export type RunningServer = {
   backends: Backends;
   /** The WebSocket gateway, when the role serves it. */
   gateway: Gateway | null;
+  /** Every HTTP route the server answers (method and path pattern, e.g. `/v1/rooms/:id`). */
+  routes: { method: string; path: string }[];
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
   stop(): Promise<void>;
 };
 
 export class RoleNotAvailable extends Error {}
+
+/**
+ * Seams for tests; production passes none. They decorate what wire.ts picked, never pick adapters.
+ */
+export type ServerSeams = {
+  /** Wraps the configured store (a test's store that waits or fails on cue around the real one). */
+  wrapStore?: (store: Store) => Store;
+  /** The clock (ms since the epoch) of the domain services, the embedded limiter and the gateway. */
+  now?: () => number;
+};
 
 /** What each role serves. `all` is one process; the others are parts of a split deployment. */
 const ROLES: Record<Role, { api: boolean; ws: boolean }> = {
@@ -57,16 +70,17 @@ export function checkRole(config: Config) {
   }
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
   checkRole(config);
   const role = ROLES[config.role];
-  const backends = await createBackends(config, log);
+  const backends = await createBackends(config, log, seams.now);
+  if (seams.wrapStore) backends.store = seams.wrapStore(backends.store);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
-  const services = createServices(config, backends, log);
+  const services = createServices(config, backends, log, seams.now);
   const metrics = createMetrics();
 
-  const gateway = role.ws ? createGateway(config, backends, services, metrics, log) : null;
+  const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
 
   const app = createHttpApp({
     log,
@@ -80,8 +94,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   app.listen({
     hostname: config.host,
     port: config.port,
-    // Bun's own cap is a backstop; the body parser answers oversized bodies with the contract's 413 first.
-    maxRequestBodySize: config.maxBodyBytes + 65_536,
+    // Bun's own cap would answer a bare, unlogged 413; MAX_BODY_BYTES is enforced by the body parser
+    // instead (declared lengths before routing, streamed ones as they arrive). Bun buffers no body
+    // nobody reads, so this cap costs no memory.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     ...(gateway ? { websocket: gateway.handlers() } : {}),
   });
   const server = app.server;
@@ -109,10 +125,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     })();
     return stopping;
   };
-  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, stop };
+  const routes = app.routes.map((route) => ({ method: route.method, path: route.path }));
+  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, routes, stop };
 }
 
-function createGateway(config: Config, backends: Backends, services: Services, metrics: Metrics, log: Logger) {
+function createGateway(
+  config: Config,
+  backends: Backends,
+  services: Services,
+  metrics: Metrics,
+  log: Logger,
+  now: () => number,
+) {
   return new Gateway({
     bus: backends.bus,
     subjectOf: roomSubject,
@@ -125,6 +149,7 @@ function createGateway(config: Config, backends: Backends, services: Services, m
     events: services.events,
     timeline: services.timeline,
     metrics,
+    now,
     log: log.child({ component: "ws" }),
     settings: {
       heartbeatIntervalMs: config.wsHeartbeatIntervalMs,

@@ -116,7 +116,8 @@ export async function createBus(config: Config, log: Logger): Promise<{ bus: Bus
   }
 }
 
-export async function createBackends(config: Config, log: Logger): Promise<Backends> {
+/** `now`: the embedded limiter's clock (a test seam; the real clock when absent). */
+export async function createBackends(config: Config, log: Logger, now?: () => number): Promise<Backends> {
   const { bus, stream } = await createBus(config, log);
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
@@ -125,7 +126,7 @@ export async function createBackends(config: Config, log: Logger): Promise<Backe
     store: createStore(config),
     bus,
     stream,
-    limiter: createLimiter(config, log),
+    limiter: createLimiter(config, log, now),
     presence: createPresence(config, log),
     mailer,
   };
@@ -137,11 +138,12 @@ export type LimitsBackend = { kind: "memory" } | { kind: "redis"; url: string };
 export const limitsBackend = (config: Config): LimitsBackend =>
   config.redisUrl ? { kind: "redis", url: config.redisUrl } : { kind: "memory" };
 
-export function createLimiter(config: Config, log: Logger): Limiter {
+/** `now`: the embedded limiter's clock (a test seam); Redis decides on its own clock. */
+export function createLimiter(config: Config, log: Logger, now?: () => number): Limiter {
   const backend = limitsBackend(config);
   switch (backend.kind) {
     case "memory":
-      return new MemoryLimiter();
+      return new MemoryLimiter(now);
     case "redis":
       return new RedisLimiter({
         url: backend.url,
@@ -183,7 +185,9 @@ export const probes = (backends: Backends) => ({
   mail: () => backends.mailer.ping(),
 });
 
-export function createServices(config: Config, backends: Backends, log: Logger): Services {
+/** `now`: the domain's clock (a test seam; the real clock when absent). */
+export function createServices(config: Config, backends: Backends, log: Logger, now?: () => number): Services {
+  const clock = now && (() => new Date(now()));
   const accessTokens = new AccessTokens(
     resolveJwtSecret(config.jwtSecret, config.dataDir, log),
     config.accessTokenTtlSeconds,
@@ -206,9 +210,10 @@ export function createServices(config: Config, backends: Backends, log: Logger):
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
     },
     log: log.child({ component: "accounts" }),
+    now: clock,
   });
   const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
-  const rooms = new Rooms({ store: backends.store, presence: backends.presence, events });
+  const rooms = new Rooms({ store: backends.store, presence: backends.presence, events, now: clock });
   const messages = new Messages({
     store: backends.store,
     rooms,
@@ -216,8 +221,9 @@ export function createServices(config: Config, backends: Backends, log: Logger):
     ids: new MessageIdGenerator(),
     events,
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
+    now: clock,
   });
-  const conversations = new Conversations({ store: backends.store, messages });
+  const conversations = new Conversations({ store: backends.store, messages, now: clock });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
   return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations };
 }

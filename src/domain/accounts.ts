@@ -9,7 +9,9 @@ import { rateLimited, unauthorized, validationFailed } from "./errors";
 import type { Passwords } from "./passwords";
 import { hashToken, newOpaqueToken } from "./secrets";
 import type { Sessions } from "./sessions";
+import { type TextRule, visibleText } from "./text";
 
+const DISPLAY_NAME: TextRule = { field: "display_name", max: 64, name: true };
 export type AccountSettings = {
   refreshTokenTtlSeconds: number;
   loginMaxFailures: number;
@@ -225,8 +227,12 @@ export class Accounts {
     return this.deps.store.getUserById(userId);
   }
 
+  /** A display name is a name (see text.ts): trimmed, visible, no bidi controls; null clears it. */
   async updateProfile(userId: string, patch: { displayName?: string | null }): Promise<UserRecord | null> {
-    return this.deps.store.updateUser(userId, patch);
+    const { displayName } = patch;
+    return this.deps.store.updateUser(userId, {
+      ...(displayName !== undefined ? { displayName: displayName && visibleText(displayName, DISPLAY_NAME) } : {}),
+    });
   }
 
   async #startSession(user: UserRecord, familyId: string): Promise<Session> {

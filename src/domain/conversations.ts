@@ -1,9 +1,16 @@
 // Direct messages and the unread overview: DM rooms per user pair, the conversation list, unread counts.
-import type { MessageStore } from "../ports/messages";
-import type { RoomRecord, RoomStore } from "../ports/rooms";
+import type { MessageRecord, MessageStore } from "../ports/messages";
+import type { Membership, RoomRecord, RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import {
+  type ActivityPosition,
+  activityCursor,
+  decodeActivityCursor,
+  decodeMembershipCursor,
+  membershipCursor,
+} from "./cursors";
 import { notFound, validationFailed } from "./errors";
-import { compareMessageIds, newRoomId } from "./ids";
+import { messageIdFloor, messageSortKey, newRoomId } from "./ids";
 import type { Messages } from "./messages";
 import { type MessageView, messageView } from "./views";
 
@@ -20,12 +27,22 @@ export type Conversation = {
   unread: number;
 };
 
-/** Newest activity first: by last message id (time-ordered, no ties), else by when the DM was opened. */
-function byLatestActivity(a: Conversation, b: Conversation): number {
-  if (a.lastMessage && b.lastMessage) return compareMessageIds(b.lastMessage.id, a.lastMessage.id);
-  const time = (c: Conversation) => (c.lastMessage ? Date.parse(c.lastMessage.created_at) : c.room.createdAt.getTime());
-  return time(b) - time(a);
-}
+/** A DM and its place in the activity order. */
+type Placed = { membership: Membership; last: MessageRecord | null; place: ActivityPosition };
+
+/**
+ * Where a DM sits in "latest activity first": its last message's sort key (time-ordered, no ties), or
+ * for a DM without messages the sort key of the moment it was opened (when its members joined); ties
+ * between those break on the room id.
+ */
+const placeOf = (membership: Membership, last: MessageRecord | null): ActivityPosition => ({
+  key: messageSortKey(last ? last.id : messageIdFloor(membership.joinedAt.getTime())),
+  id: membership.roomId.toLowerCase(),
+});
+
+/** Descending: greater (later) places first. */
+const byPlaceDesc = (a: ActivityPosition, b: ActivityPosition) =>
+  a.key < b.key ? 1 : a.key > b.key ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 
 export class Conversations {
   readonly #now: () => Date;
@@ -58,38 +75,72 @@ export class Conversations {
     ]);
   }
 
-  /** The caller's DMs, most recent activity first. */
-  async listDms(userId: string): Promise<Conversation[]> {
+  /**
+   * One page of the caller's DMs, most recent activity first, and the cursor of the next page (null
+   * at the end). The cursor is a place in the activity order: the next page holds the DMs after it as
+   * they stand then. A DM that gets a message while the list is paged moves to the front (the next
+   * walk shows it first); none is listed twice in one walk. Placing the DMs reads each one's latest
+   * message; the rest (room, other user, unread count) is read for the page only.
+   */
+  async listDms(userId: string, page: { limit: number; cursor?: string }) {
+    const after = page.cursor === undefined ? undefined : decodeActivityCursor(page.cursor);
     const memberships = (await this.deps.store.listMemberships(userId)).filter((m) => m.roomType === "dm");
-    const conversations = await Promise.all(
-      memberships.map(async (membership): Promise<Conversation | null> => {
-        const [room, members, last, unread] = await Promise.all([
-          this.deps.store.getRoom(membership.roomId),
-          this.deps.store.listMembers(membership.roomId),
-          this.deps.store.latestMessage(membership.roomId),
-          this.deps.messages.unreadIn(userId, membership.roomId, membership.joinedAt),
-        ]);
-        if (!room) return null;
-        const other = members.find((m) => m.userId !== userId);
-        return {
-          room,
-          other: other ? { id: other.userId, username: other.username } : null,
-          lastMessage: last ? messageView(last) : null,
-          unread: unread.count,
-        };
+    const placed = await Promise.all(
+      memberships.map(async (membership): Promise<Placed> => {
+        const last = await this.deps.store.latestMessage(membership.roomId);
+        return { membership, last, place: placeOf(membership, last) };
       }),
     );
-    return conversations.filter((c): c is Conversation => c !== null).sort(byLatestActivity);
+    const ordered = placed
+      .filter((p) => !after || byPlaceDesc(p.place, after) > 0)
+      .sort((a, b) => byPlaceDesc(a.place, b.place));
+    const shown = ordered.slice(0, page.limit);
+    const conversations = await Promise.all(shown.map((p) => this.#conversation(userId, p)));
+    const last = shown.at(-1);
+    return {
+      conversations: conversations.filter((c): c is Conversation => c !== null),
+      nextCursor: ordered.length > page.limit && last ? activityCursor(last.place) : null,
+    };
   }
 
-  /** Unread counts of every room the caller belongs to. */
-  async unread(userId: string) {
-    const memberships = await this.deps.store.listMemberships(userId);
-    return Promise.all(
-      memberships.map(async (m) => {
+  /** The DM as listed; null when its room went away meanwhile. */
+  async #conversation(userId: string, { membership, last }: Placed): Promise<Conversation | null> {
+    const [room, members, unread] = await Promise.all([
+      this.deps.store.getRoom(membership.roomId),
+      this.deps.store.listMembers(membership.roomId, { limit: 2 }),
+      this.deps.messages.unreadIn(userId, membership.roomId, membership.joinedAt),
+    ]);
+    if (!room) return null;
+    const other = members.find((m) => m.userId !== userId);
+    return {
+      room,
+      other: other ? { id: other.userId, username: other.username } : null,
+      lastMessage: last ? messageView(last) : null,
+      unread: unread.count,
+    };
+  }
+
+  /**
+   * Unread counts of one page of the caller's rooms, in the order they joined them (equal times by
+   * room id), and the cursor of the next page (null at the end). Rooms joined meanwhile come last.
+   */
+  async unread(userId: string, page: { limit: number; cursor?: string }) {
+    const after = page.cursor === undefined ? undefined : decodeMembershipCursor(page.cursor);
+    const memberships = (await this.deps.store.listMemberships(userId))
+      .filter((m) => !after || byJoin(m, after) > 0)
+      .sort(byJoin);
+    const shown = memberships.slice(0, page.limit);
+    const rooms = await Promise.all(
+      shown.map(async (m) => {
         const { count, mentioned } = await this.deps.messages.unreadIn(userId, m.roomId, m.joinedAt);
         return { roomId: m.roomId, unread: count, mention: mentioned };
       }),
     );
+    const last = shown.at(-1);
+    return { rooms, nextCursor: memberships.length > page.limit && last ? membershipCursor(last) : null };
   }
 }
+
+/** Join order of a user's rooms: join time, then room id. */
+const byJoin = (a: { joinedAt: Date; roomId: string }, b: { joinedAt: Date; roomId: string }) =>
+  a.joinedAt.getTime() - b.joinedAt.getTime() || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0);

@@ -13,6 +13,8 @@ export type AppErrorOptions = {
   retryable?: boolean;
   /** For not_found: what was not found ("room", "message", ...). Not part of the response body. */
   resource?: string;
+  /** For unauthorized: the RFC 6750 error code of the Bearer challenge ("invalid_token"), if any. */
+  challenge?: string;
   cause?: unknown;
 };
 
@@ -22,6 +24,7 @@ export class AppError extends Error {
   readonly limit?: string;
   readonly retryable: boolean;
   readonly resource?: string;
+  readonly challenge?: string;
 
   constructor(
     readonly code: string,
@@ -36,6 +39,7 @@ export class AppError extends Error {
     this.limit = options.limit;
     this.retryable = options.retryable ?? false;
     this.resource = options.resource;
+    this.challenge = options.challenge;
   }
 }
 
@@ -51,8 +55,13 @@ export const validationFailed = (message: string, details?: ErrorDetail[]) =>
   new AppError("validation_failed", 400, message, { details });
 export const invalidJson = (message = "request body is not valid JSON") => new AppError("invalid_json", 400, message);
 export const unauthorized = (message = "authentication required") => new AppError("unauthorized", 401, message);
+/** A presented access token that is expired or invalid (the 401 says `error="invalid_token"`). */
+export const invalidAccessToken = (error: AppError) =>
+  new AppError("unauthorized", 401, error.message, { challenge: "invalid_token", cause: error });
 export const forbidden = (message = "not allowed") => new AppError("forbidden", 403, message);
 export const notFound = (what = "resource") => new AppError("not_found", 404, `${what} not found`, { resource: what });
+export const methodNotAllowed = (method: string) =>
+  new AppError("method_not_allowed", 405, `${method.slice(0, 16)} is not allowed on this route`);
 export const conflict = (message: string, details?: ErrorDetail[]) =>
   new AppError("conflict", 409, message, { details });
 export const payloadTooLarge = (limitBytes: number) =>

@@ -1,15 +1,17 @@
 // Messages: send (validated, idempotent, rate limited), history, edit, delete as tombstone, reactions,
 // read markers and unread counts. REST and the WebSocket gateway both come through here.
 import type { Limiter } from "../ports/limiter";
-import type { MessageRecord, MessageStore } from "../ports/messages";
+import type { MessageRecord, MessageStore, ReactionRecord } from "../ports/messages";
 import type { MessageDraft, RoomLogStore } from "../ports/room-log";
 import type { RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import { canonicalEmoji, MAX_DISTINCT_REACTIONS } from "./emoji";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
 import { isModerator, outranks } from "./permissions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
+import { visibleText } from "./text";
 import { type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
@@ -35,19 +37,6 @@ export type SendInput = {
 export const UNREAD_CAP = 1000;
 const MAX_MENTIONS = 20;
 const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
-
-/** Code points in `text` (what `[...text].length` counts: a surrogate pair is one), without an array. */
-function codePoints(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i++, count++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-  }
-  return count;
-}
 
 export class Messages {
   readonly #now: () => Date;
@@ -182,25 +171,49 @@ export class Messages {
     });
   }
 
-  /** Adds or removes the caller's reaction. Idempotent: an event only when something changed. */
-  async react(userId: string, roomId: string, messageId: string, emoji: string, add: boolean) {
+  /**
+   * Adds or removes the caller's reaction. Idempotent: an event only when something changed. An added
+   * emoji must be an emoji or a `:short_name:` (validation_failed), stored in canonical form; a message
+   * takes at most MAX_DISTINCT_REACTIONS different ones (a new one past that is a 409 conflict, an
+   * existing one can still be added). Adds to one message are checked one at a time in this process,
+   * so the limit is exact here; adds racing through other processes may pass it by one each.
+   */
+  async react(userId: string, roomId: string, messageId: string, rawEmoji: string, add: boolean) {
     await this.deps.rooms.membership(userId, roomId);
     const message = await this.#message(roomId, messageId);
     if (message.deleted) throw conflict("the message was deleted");
-    const reaction = { messageId, emoji, userId };
+    const emoji = canonicalEmoji(rawEmoji);
+    if (add && !emoji) {
+      throw validationFailed("emoji must be an emoji or a :short_name:", [
+        { field: "emoji", message: "must be one emoji or a :short_name: of up to 32 of a-z 0-9 _ + -" },
+      ]);
+    }
+    // Removal takes any text, so reactions stored before these rules can still be taken back.
+    const reaction = { messageId, emoji: emoji ?? rawEmoji, userId };
+    // One change per room at a time in this process: the limit check and the add cannot interleave.
     await this.deps.events.inOrder(roomId, async () => {
       const changed = add
-        ? await this.deps.store.addReaction(roomId, reaction)
+        ? await this.#addWithinLimit(roomId, reaction)
         : await this.deps.store.removeReaction(roomId, reaction);
       if (!changed) return;
       await this.deps.events.record({
         type: add ? "reaction.added" : "reaction.removed",
         room_id: roomId,
         message_id: messageId,
-        emoji,
+        emoji: reaction.emoji,
         user_id: userId,
       });
     });
+  }
+
+  async #addWithinLimit(roomId: string, reaction: ReactionRecord): Promise<boolean> {
+    const present = new Set((await this.deps.store.listReactions(roomId, [reaction.messageId])).map((r) => r.emoji));
+    if (!present.has(reaction.emoji) && present.size >= MAX_DISTINCT_REACTIONS) {
+      throw conflict(`a message has at most ${MAX_DISTINCT_REACTIONS} different reactions`, [
+        { field: "emoji", message: `the message already has ${present.size} different reactions`, reason: "too_many" },
+      ]);
+    }
+    return this.deps.store.addReaction(roomId, reaction);
   }
 
   /** Moves the caller's read marker forward to the message; returns the marker now in force. */
@@ -226,19 +239,9 @@ export class Messages {
     return message;
   }
 
-  /** Trimmed content of 1..maxLength characters (code points, so an emoji counts once). */
+  /** Content as a reader sees it: trimmed, visible, 1..maxLength characters (code points; see text.ts). */
   #content(raw: string): string {
-    const content = raw.trim();
-    if (content.length === 0)
-      throw validationFailed("content must not be empty", [{ field: "content", message: "must not be empty" }]);
-    const max = this.deps.settings.maxLength;
-    // A string has at most as many code points as UTF-16 units: count them only when that can matter.
-    if (content.length > max && codePoints(content) > max) {
-      throw validationFailed(`content is longer than ${max} characters`, [
-        { field: "content", message: `must be at most ${max} characters`, reason: "too_long" },
-      ]);
-    }
-    return content;
+    return visibleText(raw, { field: "content", max: this.deps.settings.maxLength });
   }
 
   /** Ids of the existing users @mentioned in the content (at most MAX_MENTIONS names looked up). */

@@ -12,12 +12,20 @@ import type {
   RoomType,
 } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import { decodeMemberCursor, memberCursor } from "./cursors";
 import { conflict, forbidden, notFound, validationFailed } from "./errors";
 import type { DurableEvent } from "./events";
 import { newAuditId, newRoomId } from "./ids";
 import { assertMember, assertModerator, assertNotDm, assertOwner, assertVisible, outranks } from "./permissions";
 import type { RoomEvents } from "./room-events";
+import { optionalText, type TextRule, visibleText } from "./text";
 import { roomView } from "./views";
+
+const ROOM_NAME: TextRule = { field: "name", max: 100, name: true };
+const ROOM_DESCRIPTION: TextRule = { field: "description", max: 1000 };
+const BAN_REASON: TextRule = { field: "reason", max: 500 };
+/** Member lookups in flight at once when listing who is online. */
+const ONLINE_LOOKUPS = 32;
 
 export type RoomDeps = {
   store: RoomStore & AccountStore;
@@ -61,8 +69,8 @@ export class Rooms {
     const room = {
       id: newRoomId(),
       type: input.type,
-      name: input.name.trim(),
-      description: input.description?.trim() || null,
+      name: visibleText(input.name, ROOM_NAME),
+      description: optionalText(input.description, ROOM_DESCRIPTION) ?? null,
       maxMembers: input.maxMembers ?? null,
       ownerId: userId,
       createdAt: now,
@@ -96,8 +104,8 @@ export class Rooms {
     return this.deps.events.inOrder(roomId, async () => {
       const updated = await this.deps.store.updateRoom(roomId, {
         ...patch,
-        ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
-        ...(patch.description !== undefined ? { description: patch.description?.trim() || null } : {}),
+        ...(patch.name !== undefined ? { name: visibleText(patch.name, ROOM_NAME) } : {}),
+        ...(patch.description !== undefined ? { description: optionalText(patch.description, ROOM_DESCRIPTION) } : {}),
       });
       if (!updated) throw notFound("room");
       await this.#audit(room.id, userId, "room.updated", { details: { changes: Object.keys(patch) } });
@@ -188,7 +196,7 @@ export class Rooms {
       roomId,
       userId: targetId,
       bannedBy: actorId,
-      reason: input.reason?.trim() || null,
+      reason: optionalText(input.reason, BAN_REASON) ?? null,
       expiresAt: input.expiresAt ?? null,
       createdAt: now,
     };
@@ -232,26 +240,44 @@ export class Rooms {
     return { ...target, role };
   }
 
-  async members(userId: string, roomId: string) {
+  /**
+   * One page of the room's members, oldest join first, and the cursor of the next page (null at the
+   * end). Members who join meanwhile come after everyone listed so far, so a walk misses no one.
+   */
+  async members(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     await this.access(userId, roomId);
-    return this.deps.store.listMembers(roomId);
+    const after = page.cursor === undefined ? undefined : decodeMemberCursor(page.cursor);
+    const members = await this.deps.store.listMembers(roomId, { limit: page.limit + 1, after });
+    const shown = members.slice(0, page.limit);
+    const last = shown.at(-1);
+    return { members: shown, nextCursor: members.length > page.limit && last ? memberCursor(last) : null };
   }
 
-  /** Members with a live WebSocket subscription to the room, on any process sharing the presence backend. */
-  async online(userId: string, roomId: string) {
+  /**
+   * One page of the members with a live WebSocket subscription to the room (on any process sharing
+   * the presence backend), by user id; the cursor is the last user id (null at the end). Someone online
+   * who is no longer a member is left out.
+   */
+  async online(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     await this.access(userId, roomId);
-    const [online, members] = await Promise.all([
-      this.deps.presence.online(roomId),
-      this.deps.store.listMembers(roomId),
-    ]);
-    const here = new Set(online);
-    return members.filter((m) => here.has(m.userId));
+    const after = page.cursor?.toLowerCase();
+    const online = (await this.deps.presence.online(roomId)).filter((id) => !after || id > after).sort();
+    const shown = online.slice(0, page.limit);
+    const members: MemberRecord[] = [];
+    for (let i = 0; i < shown.length; i += ONLINE_LOOKUPS) {
+      const batch = shown.slice(i, i + ONLINE_LOOKUPS).map((id) => this.deps.store.getMember(roomId, id));
+      for (const member of await Promise.all(batch)) if (member) members.push(member);
+    }
+    return { online: members, nextCursor: online.length > page.limit ? (shown.at(-1) ?? null) : null };
   }
 
-  async auditLog(userId: string, roomId: string, options: { limit: number; before?: string }) {
+  /** One page of the moderation log, newest first; the cursor is the last entry's id (null at the end). */
+  async auditLog(userId: string, roomId: string, page: { limit: number; cursor?: string }) {
     const { member } = await this.membership(userId, roomId);
     assertModerator(member);
-    return this.deps.store.listAudit(roomId, options);
+    const entries = await this.deps.store.listAudit(roomId, { limit: page.limit + 1, before: page.cursor });
+    const shown = entries.slice(0, page.limit);
+    return { entries: shown, nextCursor: entries.length > page.limit ? (shown.at(-1)?.id ?? null) : null };
   }
 
   /** Records a moderation action (also used for moderators deleting others' messages). */

@@ -9,14 +9,27 @@ export const MessageParams = t.Object({ id: Uuid, mid: Uuid });
 export const ReactionParams = t.Object({
   id: Uuid,
   mid: Uuid,
-  emoji: t.String({ minLength: 1, maxLength: 64, pattern: "^[^\\s\\u0000-\\u001f]+$" }),
+  emoji: t.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: "^[^\\s\\u0000-\\u001f]+$",
+    description: "one emoji (an RGI emoji sequence) or a :short_name: of up to 32 of a-z 0-9 _ + -",
+  }),
 });
 
 const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
 const Time = t.String({ format: "date-time" });
 
-export const RoomName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
-export const RoomDescription = Nullable(t.String({ maxLength: 1000 }));
+// Text lengths are checked by the domain in code points after trimming (domain/text.ts); the schema
+// bounds only the raw input.
+export const RoomName = t.String({
+  minLength: 1,
+  maxLength: 400,
+  description: "at most 100 characters (code points) after trimming, at least one visible",
+});
+export const RoomDescription = Nullable(
+  t.String({ maxLength: 4000, description: "at most 1000 characters after trimming; nothing visible clears it" }),
+);
 export const MaxMembers = Nullable(t.Integer({ minimum: 1, maximum: 100_000 }));
 
 export const Room = component(
@@ -84,3 +97,15 @@ export const Message = component(
 /** `limit` query parameter: default and maximum per route. */
 export const Limit = (max: number) =>
   t.Optional(t.Integer({ minimum: 1, maximum: max, description: `default 50, at most ${max}` }));
+
+/** Every list but message history pages the same way: `limit` (default 50) and the `cursor` of a page. */
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+/** The `cursor` query parameter: a `next_cursor` the list returned, handed back unchanged. */
+export const Cursor = t.Optional(
+  t.String({ minLength: 1, maxLength: 200, description: "next_cursor of the previous page" }),
+);
+export const NextCursor = t.Union([t.String(), t.Null()], {
+  description: "the cursor of the next page; null at the end",
+});
+export const PageQuery = t.Object({ limit: Limit(MAX_PAGE), cursor: Cursor }, { additionalProperties: false });

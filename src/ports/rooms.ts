@@ -33,6 +33,9 @@ export type MemberRecord = {
   joinedAt: Date;
 };
 
+/** A place in a room's member list (the last member of a page): the list goes on after it. */
+export type MemberPosition = { joinedAt: Date; userId: string };
+
 /** One of a user's rooms, as listed from the user's side. */
 export type Membership = { roomId: string; roomType: RoomType; role: MemberRole; joinedAt: Date };
 
@@ -99,8 +102,12 @@ export interface RoomStore {
    */
   addMember(member: MemberRecord, maxMembers: number | null): Promise<"added" | "exists" | "full">;
   getMember(roomId: string, userId: string): Promise<MemberRecord | null>;
-  /** Oldest member first. */
-  listMembers(roomId: string): Promise<MemberRecord[]>;
+  /**
+   * One page of the room's members: oldest join first, equal join times by user id; `after`: only
+   * members after that position; at most `limit`. Pages never overlap or skip while members join
+   * (a new join time is later than every earlier one, so new members come last) or leave.
+   */
+  listMembers(roomId: string, page: { limit: number; after?: MemberPosition }): Promise<MemberRecord[]>;
   /** False when the user was not a member. */
   removeMember(roomId: string, userId: string): Promise<boolean>;
   /** False when the user is not a member. */
@@ -115,7 +122,10 @@ export interface RoomStore {
   removeBan(roomId: string, userId: string): Promise<boolean>;
 
   appendAudit(entry: AuditRecord): Promise<void>;
-  /** Newest first; `before` is an audit id cursor. */
+  /**
+   * Newest first; `before` is an audit id cursor (exclusive; need not be an entry). New entries have
+   * greater ids, so paging with `before` never overlaps or skips while entries are added.
+   */
   listAudit(roomId: string, options: { limit: number; before?: string }): Promise<AuditRecord[]>;
 
   /**

@@ -2,7 +2,7 @@
 // and their lifecycle (hello, frame order, heartbeat, slow consumers, abuse, the end of the login's
 // session) and hands frames to the handlers. Rooms and fan-out are the hub's.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Accounts } from "../domain/accounts";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
@@ -37,6 +37,8 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   metrics: Metrics;
   log: Logger;
   settings: GatewaySettings;
+  /** The abuse rule's clock, ms (a test seam; Date.now in production). */
+  now?: () => number;
 };
 
 /** Why the server closed a socket (a metric label); unset when the client did. */
@@ -121,7 +123,10 @@ export class Gateway {
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
-      { detail: upgradeDocs },
+      {
+        query: t.Object({ token: t.Optional(t.String({ description: "the access token (prefer the subprotocol)" })) }),
+        detail: upgradeDocs,
+      },
     );
   }
 
@@ -237,7 +242,7 @@ export class Gateway {
     this.#fanout.send(connection, errorFrame(frameError), "error");
     const client = this.#clients.get(connection);
     if (!clientFault || !client) return;
-    const { decision, tat } = gcra(client.errorTat, ABUSE_RULE, Date.now());
+    const { decision, tat } = gcra(client.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
     client.errorTat = tat;
     if (!decision.allowed) this.#closeClient(connection, 1008, "too many invalid frames", "abuse");
   }

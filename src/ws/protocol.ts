@@ -3,6 +3,8 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type Static, t } from "elysia";
 import type { AppError } from "../domain/errors";
+import { boundMessage } from "../http/details";
+import { DepthScanner, protoKeyField } from "../http/json";
 
 const Ref = t.Optional(t.String({ maxLength: 128 }));
 const Id = t.String({ format: "uuid" });
@@ -51,11 +53,17 @@ const refOf = (value: unknown) => {
 };
 
 /**
- * Decodes one text frame. Throws FrameError: invalid_frame (binary, not JSON, not an object, or
- * larger than maxBytes), unknown_type, validation_failed (naming the first bad field).
+ * Decodes one text frame by the same rules as request bodies (nesting bounded, `__proto__` refused).
+ * Throws FrameError: invalid_frame (binary, not JSON, nested too deep, not an object, or larger than
+ * maxBytes), unknown_type, validation_failed (naming the first bad field; `__proto__` is one).
  */
 export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame {
   if (typeof raw !== "string") throw new FrameError("invalid_frame", "frames must be JSON text");
+  try {
+    new DepthScanner().feed(raw);
+  } catch (error) {
+    throw new FrameError("invalid_frame", (error as Error).message);
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -69,6 +77,8 @@ export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new FrameError("invalid_frame", "a frame is a JSON object with a type", ref);
   }
+  const proto = protoKeyField(raw, value);
+  if (proto !== null) throw new FrameError("validation_failed", boundMessage(`${proto}: Unexpected property`), ref);
   const type = (value as { type?: unknown }).type;
   if (typeof type !== "string") throw new FrameError("validation_failed", "type: required string", ref);
   const checker = checkers.get(type);
@@ -76,7 +86,7 @@ export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame
   if (!checker.Check(value)) {
     const first = checker.Errors(value).First();
     const field = first?.path.slice(1).replaceAll("/", ".") || "frame";
-    throw new FrameError("validation_failed", `${field}: ${first?.message ?? "invalid"}`, ref);
+    throw new FrameError("validation_failed", boundMessage(`${field}: ${first?.message ?? "invalid"}`), ref);
   }
   return value as ClientFrame;
 }
@@ -90,7 +100,11 @@ export function frameErrorFor(error: AppError, ref: string | undefined): FrameEr
   if (error.code === "validation_failed") {
     const detail = error.details?.[0];
     const code = error.details?.some((d) => d.reason === "too_long") ? "content_too_long" : "validation_failed";
-    return new FrameError(code, detail?.field ? `${detail.field}: ${detail.message}` : error.message, ref);
+    return new FrameError(
+      code,
+      boundMessage(detail?.field ? `${detail.field}: ${detail.message}` : error.message),
+      ref,
+    );
   }
   return new FrameError(error.code, error.message, ref);
 }

@@ -1,9 +1,12 @@
 // The storage contract for membership and moderation: members and the member limit, bans, the audit log.
 import { describe, expect, test } from "bun:test";
 import { MessageIdGenerator, newAuditId } from "../../src/domain/ids";
-import type { AuditRecord, BanRecord, Membership } from "../../src/ports/rooms";
+import type { AuditRecord, BanRecord, MemberPosition, MemberRecord, Membership } from "../../src/ports/rooms";
 import type { Store } from "../../src/ports/store";
 import { at, byString, memberFixture, newUserId, roomFixture, seedRoom, shuffled } from "./store-fixtures";
+
+/** A page large enough for every member a test adds. */
+const ALL = { limit: 1000 };
 
 /** Registers the membership and moderation tests; `getStore` answers the suite's migrated store. */
 export function describeMemberStore(getStore: () => Store) {
@@ -29,9 +32,9 @@ export function describeMemberStore(getStore: () => Store) {
       expect(results.filter((r) => r === "added")).toHaveLength(4);
       expect(results.filter((r) => r === "full")).toHaveLength(6);
       expect((await store.getRoom(room.id))?.memberCount).toBe(5);
-      expect(await store.listMembers(room.id)).toHaveLength(5);
+      expect(await store.listMembers(room.id, ALL)).toHaveLength(5);
       expect(await store.addMember(owner, 5)).toBe("exists");
-      const leaver = (await store.listMembers(room.id)).find((m) => m.role === "member")!;
+      const leaver = (await store.listMembers(room.id, ALL)).find((m) => m.role === "member")!;
       expect(await store.removeMember(room.id, leaver.userId)).toBe(true);
       expect(await store.addMember(memberFixture(room.id, newUserId()), 5)).toBe("added");
       expect(await store.addMember(memberFixture(room.id, newUserId()), 5)).toBe("full");
@@ -43,7 +46,69 @@ export function describeMemberStore(getStore: () => Store) {
       const { room, owner } = await seedRoom(store);
       const members = [1, 2, 3, 4].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(10_000 + i) }));
       for (const member of shuffled(members)) await store.addMember(member, null);
-      expect(await store.listMembers(room.id)).toEqual([owner, ...members]);
+      expect(await store.listMembers(room.id, ALL)).toEqual([owner, ...members]);
+    });
+
+    /** Every member, walking pages of `limit`; `between` runs after each page. */
+    async function walk(
+      store: Store,
+      roomId: string,
+      limit: number,
+      between: (page: number) => Promise<void> = async () => {},
+    ) {
+      const seen: MemberRecord[] = [];
+      let after: MemberPosition | undefined;
+      for (let page = 0; page < 100; page++) {
+        const members = await store.listMembers(roomId, { limit, after });
+        expect(members.length).toBeLessThanOrEqual(limit);
+        seen.push(...members);
+        if (members.length < limit) return seen;
+        after = members.at(-1)!;
+        await between(page);
+      }
+      throw new Error("the member list did not end");
+    }
+
+    test("members page in join order, equal join times by user id, whatever order they were added in", async () => {
+      const store = getStore();
+      const { room, owner } = await seedRoom(store);
+      // Ids on both sides of 8 in their first digit: a store ordering UUIDs as signed bytes fails here.
+      const ids = ["0", "7", "8", "f", ""].map((digit) => digit + newUserId().slice(digit.length));
+      const tied = ids.map((id) => memberFixture(room.id, id, { joinedAt: at(50_000) }));
+      const later = [1, 2, 3].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(50_000 + i) }));
+      for (const member of shuffled([...tied, ...later])) await store.addMember(member, null);
+      const expected = [owner, ...[...tied].sort((a, b) => byString(a.userId, b.userId)), ...later];
+      for (const limit of [1, 2, 3, 9, 10]) expect(await walk(store, room.id, limit)).toEqual(expected);
+      // A position need not be a member's.
+      const lowest = { joinedAt: at(50_000), userId: "00000000-0000-4000-8000-000000000000" };
+      expect(await store.listMembers(room.id, { limit: 20, after: lowest })).toEqual(expected.slice(1));
+      expect(await store.listMembers(room.id, { limit: 20, after: { ...lowest, joinedAt: at(60_000) } })).toEqual([]);
+    });
+
+    test("pages neither overlap nor skip while members join and leave", async () => {
+      const store = getStore();
+      const { room, owner } = await seedRoom(store);
+      const first = [1, 2, 3, 4, 5, 6].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(70_000 + i) }));
+      for (const member of first) await store.addMember(member, null);
+      const joiners = [1, 2, 3].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(80_000 + i) }));
+      const leaver = first[4]!;
+      const rejoiner = first[0]!;
+      const back = { ...rejoiner, joinedAt: at(90_000) };
+      const seen = await walk(store, room.id, 2, async (page) => {
+        if (page !== 0) return;
+        for (const member of joiners) await store.addMember(member, null);
+        await store.removeMember(room.id, leaver.userId);
+        // Left after being listed, back at a later time: listed again there, as a new membership.
+        await store.removeMember(room.id, rejoiner.userId);
+        await store.addMember(back, null);
+      });
+      expect(seen).toEqual([owner, rejoiner, ...first.slice(1).filter((m) => m !== leaver), ...joiners, back]);
+      expect(await walk(store, room.id, 100)).toEqual([
+        owner,
+        ...first.slice(1).filter((m) => m !== leaver),
+        ...joiners,
+        back,
+      ]);
     });
 
     test("removing a member updates the count; removing a non-member is false", async () => {
@@ -171,6 +236,33 @@ export function describeMemberStore(getStore: () => Store) {
       expect(await store.listAudit(room.id, { limit: 2, before: newestFirst[3]!.id })).toEqual(newestFirst.slice(4));
       expect(await store.listAudit(room.id, { limit: 2, before: newestFirst[4]!.id })).toEqual([]);
       expect(await store.listAudit(other.id, { limit: 10 })).toHaveLength(1);
+    });
+
+    test("paging with before neither overlaps nor skips while entries are added", async () => {
+      const store = getStore();
+      const { room } = await seedRoom(store);
+      const entry = (): AuditRecord => ({
+        id: newAuditId(),
+        roomId: room.id,
+        actorId: room.ownerId,
+        action: "room.updated",
+        targetUserId: null,
+        messageId: null,
+        details: {},
+        createdAt: at(40_000),
+      });
+      const older = Array.from({ length: 5 }, entry);
+      for (const e of older) await store.appendAudit(e);
+      const seen: AuditRecord[] = [];
+      let before: string | undefined;
+      for (;;) {
+        const page = await store.listAudit(room.id, { limit: 2, before });
+        seen.push(...page);
+        if (page.length < 2) break;
+        before = page.at(-1)!.id;
+        await store.appendAudit(entry()); // newer than everything: never on a later page
+      }
+      expect(seen).toEqual([...older].reverse());
     });
   });
 }

@@ -5,6 +5,7 @@
 // message order on timestamp ties, where Cassandra's own timeuuid order differs from compareMessageIds,
 // and room positions across log blocks (small blocks here) and a writer that died between two writes.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Client } from "cassandra-driver";
 import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
 import { type CassandraOptions, CassandraStore } from "../../src/store/cassandra";
 import { sortKey } from "../../src/store/cassandra/keys";
@@ -17,7 +18,7 @@ import {
   uniqueKeyspace,
 } from "../support/services";
 import { runStoreContract } from "./store.contract";
-import { appendAs, messageFixture, newUserId, seedRoom, T0 } from "./store-fixtures";
+import { appendAs, at, memberFixture, messageFixture, newUserId, seedRoom, T0 } from "./store-fixtures";
 
 const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
 
@@ -75,6 +76,24 @@ cassandra.describe("Cassandra store", () => {
 
   test("a process set up for another message bucket width refuses the keyspace", async () => {
     await expect(open({ messageBucketMs: 60 * 60_000 }).migrate()).rejects.toThrow(/buckets of 300000 ms/);
+  });
+
+  test("a keyspace from before the paged member list lists every member once migrated", async () => {
+    const store = stores[0]!;
+    const { room, owner } = await seedRoom(store);
+    const members = [1, 2, 3].map((i) => memberFixture(room.id, newUserId(), { joinedAt: at(3_000 + i) }));
+    for (const member of members) await store.addMember(member, null);
+    // Back to the state before migration 0004: no member list, the migration not recorded.
+    const raw = new Client({ contactPoints: [CASSANDRA_CONTACT_POINT], localDataCenter: "datacenter1", keyspace });
+    try {
+      await raw.execute("DELETE FROM room_members_by_join WHERE room_id = ?", [room.id], { prepare: true });
+      await raw.execute("DELETE FROM schema_migrations WHERE version = ?", ["0004_member_pages"], { prepare: true });
+    } finally {
+      await raw.shutdown();
+    }
+    expect(await store.listMembers(room.id, { limit: 10 })).toEqual([]);
+    expect((await open().migrate()).applied).toEqual(["0004_member_pages"]);
+    expect(await store.listMembers(room.id, { limit: 10 })).toEqual([owner, ...members]);
   });
 
   test("ids minted in one 100-ns tick by different processes keep compareMessageIds order", async () => {

@@ -42,7 +42,17 @@ type Running = {
   /** Everything written to stdout (info lines) and stderr (warnings and errors), once the process ended. */
   output: () => Promise<string>;
   errors: () => Promise<string>;
+  /** Resolves when stdout has a line matching `pattern` (the server logged it). */
+  logged: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
 };
+
+async function until(check: () => boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+}
 
 async function serve(dataDir: string, env: Record<string, string> = {}): Promise<Running> {
   const proc = Bun.spawn([binary, "serve", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
@@ -52,31 +62,65 @@ async function serve(dataDir: string, env: Record<string, string> = {}): Promise
     stdout: "pipe",
     stderr: "pipe",
   });
-  // The "chatd listening" log line carries the port the OS picked.
-  const reader = proc.stdout.getReader();
+  // stdout is read as it comes: the "chatd listening" line carries the port the OS picked.
   let seen = "";
-  const deadline = Date.now() + 15_000;
-  while (!/"chatd listening".*?:(\d+)"/.test(seen)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${seen}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${seen}${await new Response(proc.stderr).text()}`);
-    seen += new TextDecoder().decode(value);
-  }
-  const port = /"chatd listening".*?:(\d+)"/.exec(seen)![1];
-  const rest = (async () => {
-    let tail = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return tail;
-      tail += new TextDecoder().decode(value);
-    }
+  const done = (async () => {
+    for await (const chunk of proc.stdout) seen += new TextDecoder().decode(chunk);
   })();
   const errors = new Response(proc.stderr).text();
+  let exited = false;
+  proc.exited.then(() => {
+    exited = true;
+  });
+  const listening = /"chatd listening".*?:(\d+)"/;
+  await until(() => listening.test(seen) || exited, 15_000, "chatd listening");
+  if (!listening.test(seen)) throw new Error(`server exited: ${seen}${await errors}`);
+  const port = listening.exec(seen)![1];
   return {
     process: proc,
     url: `http://127.0.0.1:${port}`,
-    output: async () => seen + (await rest),
+    output: async () => {
+      await done;
+      return seen;
+    },
     errors: () => errors,
+    logged: (pattern, timeoutMs = 10_000) => until(() => pattern.test(seen), timeoutMs, `a log line ${pattern}`),
+  };
+}
+
+/**
+ * A POST over raw TCP that sends its headers now, with `Expect: 100-continue`, and its body only when
+ * told: the server's `100 Continue` shows it has taken the request up, and the request stays in flight
+ * for as long as the test holds the body back.
+ */
+async function heldPost(url: string, path: string, body: string) {
+  let received = "";
+  let closed = false;
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: Number(new URL(url).port),
+    socket: {
+      data(_socket, chunk) {
+        received += chunk.toString("latin1");
+      },
+      close() {
+        closed = true;
+      },
+    },
+  });
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+  );
+  const final = () => /HTTP\/1\.1 ([2-5]\d\d)/.exec(received.replace(/^HTTP\/1\.1 100[^\n]*\n\r?\n/, ""));
+  return {
+    taken: () => until(() => received.startsWith("HTTP/1.1 100"), 10_000, "100 Continue"),
+    sendBody: () => socket.write(body),
+    /** The final response's status, or null when the connection closed without one. */
+    status: async () => {
+      await until(() => final() !== null || closed, 30_000, "a response or the connection's end");
+      return final() ? Number(final()![1]) : null;
+    },
   };
 }
 
@@ -87,10 +131,11 @@ describe("chatd binary", () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout.toString()).toContain("JWT_SECRET");
     const bad = run(["serve"], { PORT: "not-a-port" });
-    expect(bad.exitCode).not.toBe(0);
+    expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("PORT");
     const unknown = run(["serve", "--no-such-flag"]);
-    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr.toString()).toContain("--no-such-flag");
   });
 
   test("two migrate runs at once on a fresh data dir both succeed, and a third applies nothing", async () => {
@@ -198,15 +243,38 @@ describe("chatd binary", () => {
   });
 
   test("SIGTERM lets an in-flight request finish before exiting", async () => {
-    const dataDir = join(work, "graceful");
-    // An expensive password hash keeps the signup in flight while the signal arrives.
-    const server = await serve(dataDir, { PASSWORD_HASH_MEMORY_KIB: "262144", PASSWORD_HASH_TIME_COST: "4" });
-    const pending = new Client(server.url).post("/v1/auth/signup", uniqueUser("slow"));
-    await Bun.sleep(50);
+    const server = await serve(join(work, "graceful"), {
+      PASSWORD_HASH_MEMORY_KIB: "8192",
+      PASSWORD_HASH_TIME_COST: "1",
+    });
+    const pending = await heldPost(server.url, "/v1/auth/signup", JSON.stringify(uniqueUser("slow")));
+    await pending.taken();
     server.process.kill("SIGTERM");
-    expect((await pending).status).toBe(201);
+    await server.logged(/"msg":"stopping"/);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow(); // no new connections
+    pending.sendBody();
+    expect(await pending.status()).toBe(201);
     expect(await server.process.exited).toBe(0);
-    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    expect(await server.output()).toContain('"msg":"chatd stopped"');
+  });
+
+  test("a second signal exits at once (130), without waiting for in-flight requests", async () => {
+    const server = await serve(join(work, "impatient"), {
+      PASSWORD_HASH_MEMORY_KIB: "8192",
+      PASSWORD_HASH_TIME_COST: "1",
+      SHUTDOWN_TIMEOUT_SECONDS: "60",
+    });
+    // Held in flight: a graceful stop would wait for it (up to 60 s here) and exit 0.
+    const pending = await heldPost(server.url, "/v1/auth/signup", JSON.stringify(uniqueUser("held")));
+    await pending.taken();
+    server.process.kill("SIGTERM");
+    await server.logged(/"msg":"stopping"/);
+    const second = performance.now();
+    server.process.kill("SIGINT");
+    expect(await server.process.exited).toBe(130);
+    expect(performance.now() - second).toBeLessThan(5000);
+    expect(await pending.status()).toBeNull();
+    expect(await server.output()).not.toContain('"msg":"chatd stopped"');
   });
 
   test("the JWT secret generated on first start is kept, so tokens survive a restart", async () => {

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Client, newUser, type TestUser, uniqueUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
-import { CASSANDRA_CONTACT_POINT, CASSANDRA_HOST, CASSANDRA_PORT, requireService } from "../support/services";
+import {
+  CASSANDRA_CONTACT_POINT,
+  CASSANDRA_HOST,
+  CASSANDRA_PORT,
+  reachable,
+  requireService,
+} from "../support/services";
 
 const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
 const script = join(import.meta.dir, "..", "..", "scripts", "services", "cassandra");
@@ -21,6 +27,34 @@ async function service(command: "start" | "stop" | "status") {
     new Response(proc.stderr).text(),
   ]);
   return { code, output: out + err };
+}
+
+/**
+ * Stops the node and makes sure it is down: `stop` only stops a node that scripts/services/cassandra
+ * started, and exits 0 ("not running") for any other, which would leave this test asserting an outage
+ * that never happened.
+ */
+async function stopCassandra() {
+  const status = await service("status");
+  if (!/running \(pid \d+\)/.test(status.output))
+    throw new Error(
+      `the Cassandra on ${CASSANDRA_CONTACT_POINT} was not started by scripts/services/cassandra, so this test ` +
+        `cannot stop it; stop that node and let the script start one (status said: ${status.output.trim()})`,
+    );
+  const stopped = await service("stop");
+  if (stopped.code !== 0) throw new Error(`scripts/services/cassandra stop failed: ${stopped.output.trim()}`);
+  // The process is gone once stop returns; nothing may answer on the port any more.
+  const deadline = Date.now() + 10_000;
+  while (await reachable(CASSANDRA_HOST, CASSANDRA_PORT, 500)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `scripts/services/cassandra stop returned, but ${CASSANDRA_CONTACT_POINT} still accepts connections: ` +
+          `another node is listening there (stop output: ${stopped.output.trim()})`,
+      );
+    await Bun.sleep(100);
+  }
+  if ((await service("status")).code === 0)
+    throw new Error(`CQL still answers on ${CASSANDRA_CONTACT_POINT} after scripts/services/cassandra stop`);
 }
 
 /** Runs `request` and says how long it took. */
@@ -51,8 +85,7 @@ cassandra.describe("a Cassandra outage", () => {
     const anonymous = new Client(server.url);
     expect((await user.api.get("/v1/users/me")).status).toBe(200);
 
-    const stopped = await timed(() => service("stop"));
-    expect(stopped.reply.code).toBe(0);
+    const stopped = await timed(() => stopCassandra());
 
     // Reads and writes alike: a catalog 503, bounded by the timeout.
     for (const call of [

@@ -28,40 +28,75 @@ async function staffedRoom(type: "public" | "private") {
   return { room, byOwner: await post(owner), byAdmin: await post(admin), byMember: await post(member) };
 }
 
-test("a private room does not exist for a non-member: every route answers 404", async () => {
-  const { room, byMember } = await staffedRoom("private");
-  const api = outsider.api;
-  const replies = await Promise.all([
-    api.get(`/v1/rooms/${room}`),
-    api.get(`/v1/rooms/${room}/members`),
-    api.get(`/v1/rooms/${room}/messages`),
-    api.post(`/v1/rooms/${room}/messages`, { content: "hi" }),
-    api.post(`/v1/rooms/${room}/join`),
-    api.patch(`/v1/rooms/${room}`, { name: "mine" }),
-    api.delete(`/v1/rooms/${room}`),
-    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/x`),
-    api.post(`/v1/rooms/${room}/read`, { message_id: byMember }),
-    api.get(`/v1/rooms/${room}/audit`),
-  ]);
-  expect(replies.map((r) => r.status)).toEqual(Array(replies.length).fill(404));
-  const list = await api.get("/v1/rooms?type=private");
-  expect(list.body.rooms.map((r: any) => r.id)).not.toContain(room);
+type Staffed = Awaited<ReturnType<typeof staffedRoom>>;
+
+/**
+ * Every route under /v1/rooms/:id, keyed as the app registers it: a valid body (so validation never
+ * answers first) and what a non-member gets in a public room. A route missing here fails the suite.
+ */
+const roomRoutes: Record<string, { body?: (r: Staffed) => unknown; publicOutsider: 200 | 403 }> = {
+  "GET /v1/rooms/:id": { publicOutsider: 200 },
+  "PATCH /v1/rooms/:id": { body: () => ({ name: "mine" }), publicOutsider: 403 },
+  "DELETE /v1/rooms/:id": { publicOutsider: 403 },
+  "POST /v1/rooms/:id/join": { publicOutsider: 200 },
+  "GET /v1/rooms/:id/members": { publicOutsider: 200 },
+  "GET /v1/rooms/:id/presence": { publicOutsider: 200 },
+  "POST /v1/rooms/:id/members": { body: () => ({ user_id: outsider.id }), publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/members/me": { publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/members/:user_id": { publicOutsider: 403 },
+  "PUT /v1/rooms/:id/members/:user_id/role": { body: () => ({ role: "admin" }), publicOutsider: 403 },
+  "POST /v1/rooms/:id/bans": { body: () => ({ user_id: member.id }), publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/bans/:user_id": { publicOutsider: 403 },
+  "GET /v1/rooms/:id/audit": { publicOutsider: 403 },
+  "POST /v1/rooms/:id/messages": { body: () => ({ content: "hi" }), publicOutsider: 403 },
+  "GET /v1/rooms/:id/messages": { publicOutsider: 403 },
+  "PATCH /v1/rooms/:id/messages/:mid": { body: () => ({ content: "x" }), publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/messages/:mid": { publicOutsider: 403 },
+  "PUT /v1/rooms/:id/messages/:mid/reactions/:emoji": { publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/messages/:mid/reactions/:emoji": { publicOutsider: 403 },
+  "POST /v1/rooms/:id/read": { body: (r) => ({ message_id: r.byMember }), publicOutsider: 403 },
+};
+
+const registeredRoomRoutes = () =>
+  server.routes.filter((r) => r.path.startsWith("/v1/rooms/:id")).map((r) => `${r.method} ${r.path}`);
+
+/** Calls one route of the table as `user`, with the room's ids in the path. */
+function call(user: TestUser, route: string, r: Staffed) {
+  const [method, pattern] = route.split(" ") as [string, string];
+  const path = pattern
+    .replace(":id", r.room)
+    .replace(":user_id", member.id)
+    .replace(":mid", r.byMember)
+    .replace(":emoji", ":x:");
+  return user.api.request(method, path, roomRoutes[route]?.body?.(r));
+}
+
+test("every room route the server registers is in the authorization table, and only those", () => {
+  expect(Object.keys(roomRoutes).sort()).toEqual(registeredRoomRoutes().sort());
 });
 
-test("in a public room a non-member sees the room and its members, and gets 403 for its content", async () => {
-  const { room, byMember } = await staffedRoom("public");
-  const api = outsider.api;
-  expect((await api.get(`/v1/rooms/${room}`)).status).toBe(200);
-  expect((await api.get(`/v1/rooms/${room}/members`)).status).toBe(200);
-  const replies = await Promise.all([
-    api.get(`/v1/rooms/${room}/messages`),
-    api.post(`/v1/rooms/${room}/messages`, { content: "hi" }),
-    api.request("PUT", `/v1/rooms/${room}/messages/${byMember}/reactions/x`),
-    api.post(`/v1/rooms/${room}/read`, { message_id: byMember }),
-    api.delete(`/v1/rooms/${room}/messages/${byMember}`),
-  ]);
-  expect(replies.map((r) => r.status)).toEqual(Array(replies.length).fill(403));
-  expect(replies[0]!.body.error.code).toBe("forbidden");
+test("a private room does not exist for a non-member: every route answers 404", async () => {
+  const r = await staffedRoom("private");
+  const routes = registeredRoomRoutes();
+  const replies = await Promise.all(routes.map((route) => call(outsider, route, r)));
+  const statuses = Object.fromEntries(routes.map((route, i) => [route, replies[i]!.status]));
+  expect(statuses).toEqual(Object.fromEntries(routes.map((route) => [route, 404])));
+  expect(replies.every((reply) => reply.body.error.code === "not_found")).toBe(true);
+  const list = await outsider.api.get("/v1/rooms?type=private");
+  expect(list.body.rooms.map((room: any) => room.id)).not.toContain(r.room);
+});
+
+test("in a public room a non-member sees the room, its members and who is online, and gets 403 for the rest", async () => {
+  const r = await staffedRoom("public");
+  // Joining changes what the others answer: it goes last, on its own.
+  const routes = registeredRoomRoutes().filter((route) => route !== "POST /v1/rooms/:id/join");
+  const replies = await Promise.all(routes.map((route) => call(outsider, route, r)));
+  const statuses: Record<string, number | undefined> = Object.fromEntries(
+    routes.map((route, i) => [route, replies[i]!.status]),
+  );
+  expect(statuses).toEqual(Object.fromEntries(routes.map((route) => [route, roomRoutes[route]?.publicOutsider])));
+  for (const reply of replies.filter((reply) => reply.status === 403)) expect(reply.body.error.code).toBe("forbidden");
+  expect((await call(outsider, "POST /v1/rooms/:id/join", r)).status).toBe(200);
 });
 
 test("only the owner and admins change a room or invite; only the owner deletes it", async () => {
@@ -80,18 +115,36 @@ test("moderators act only on members ranked below them, never on themselves", as
   expect((await admin.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(403);
   expect((await member.api.post(`/v1/rooms/${room}/bans`, { user_id: outsider.id })).status).toBe(403);
+  // Admins are peers: one cannot kick or ban another.
+  await owner.api.post(`/v1/rooms/${room}/members`, { user_id: outsider.id });
+  await owner.api.request("PUT", `/v1/rooms/${room}/members/${outsider.id}/role`, { role: "admin" });
+  expect((await admin.api.delete(`/v1/rooms/${room}/members/${outsider.id}`)).status).toBe(403);
+  expect((await admin.api.post(`/v1/rooms/${room}/bans`, { user_id: outsider.id })).status).toBe(403);
   expect((await admin.api.delete(`/v1/rooms/${room}/members/${member.id}`)).status).toBe(204);
   expect((await owner.api.delete(`/v1/rooms/${room}/members/${admin.id}`)).status).toBe(204);
+  const left = (await owner.api.get(`/v1/rooms/${room}/members`)).body.members.map((m: any) => m.user_id);
+  expect(left.sort()).toEqual([owner.id, outsider.id].sort());
 });
 
-test("only the owner changes roles", async () => {
+test("only the owner changes roles: promotions and demotions by the owner hold, others are refused", async () => {
   const { room } = await staffedRoom("public");
-  expect(
-    (await admin.api.request("PUT", `/v1/rooms/${room}/members/${member.id}/role`, { role: "admin" })).status,
-  ).toBe(403);
-  expect(
-    (await member.api.request("PUT", `/v1/rooms/${room}/members/${member.id}/role`, { role: "admin" })).status,
-  ).toBe(403);
+  const roles = async () =>
+    Object.fromEntries(
+      (await member.api.get(`/v1/rooms/${room}/members`)).body.members.map((m: any) => [m.user_id, m.role]),
+    );
+  const setRole = (by: TestUser, target: TestUser, role: string) =>
+    by.api.request("PUT", `/v1/rooms/${room}/members/${target.id}/role`, { role });
+  const expected = { [owner.id]: "owner", [admin.id]: "admin", [member.id]: "member" };
+
+  expect((await setRole(admin, member, "admin")).status).toBe(403);
+  expect((await setRole(member, member, "admin")).status).toBe(403);
+  expect((await setRole(admin, admin, "member")).status).toBe(403);
+  expect((await setRole(member, admin, "member")).status).toBe(403);
+  expect(await roles()).toEqual(expected);
+
+  expect(await setRole(owner, member, "admin")).toMatchObject({ status: 200, body: { role: "admin" } });
+  expect(await setRole(owner, admin, "member")).toMatchObject({ status: 200, body: { role: "member" } });
+  expect(await roles()).toEqual({ ...expected, [member.id]: "admin", [admin.id]: "member" });
 });
 
 test("only the author edits a message; the author or a moderator deletes it, members cannot delete others'", async () => {
@@ -129,6 +182,20 @@ test("a moderator may delete the messages of a user who has left the room", asyn
   expect((await admin.api.delete(`/v1/rooms/${room}/messages/${byMember}`)).status).toBe(204);
 });
 
+test("members cannot delete others' messages, also when the author has left the room", async () => {
+  const { room } = await staffedRoom("public");
+  const leaver = await newUser(server.url, "leaver");
+  await leaver.api.post(`/v1/rooms/${room}/join`);
+  const byLeaver = (await leaver.api.post(`/v1/rooms/${room}/messages`, { content: "bye" })).body.id;
+  expect((await leaver.api.delete(`/v1/rooms/${room}/members/me`)).status).toBe(204);
+  const refused = await member.api.delete(`/v1/rooms/${room}/messages/${byLeaver}`);
+  expect(refused.status).toBe(403);
+  expect((await member.api.get(`/v1/rooms/${room}/messages?limit=1`)).body.messages[0]).toMatchObject({
+    id: byLeaver,
+    deleted: false,
+  });
+});
+
 test("the audit log is for the owner and admins only", async () => {
   const { room } = await staffedRoom("public");
   expect((await member.api.get(`/v1/rooms/${room}/audit`)).status).toBe(403);
@@ -143,7 +210,7 @@ test("a message id from another room is not found through this room", async () =
   const replies = await Promise.all([
     api.patch(`/v1/rooms/${mine.room}/messages/${secret}`, { content: "x" }),
     api.delete(`/v1/rooms/${mine.room}/messages/${secret}`),
-    api.request("PUT", `/v1/rooms/${mine.room}/messages/${secret}/reactions/x`),
+    api.request("PUT", `/v1/rooms/${mine.room}/messages/${secret}/reactions/:x:`),
     api.post(`/v1/rooms/${mine.room}/read`, { message_id: secret }),
   ]);
   expect(replies.map((r) => r.status)).toEqual([404, 404, 404, 404]);
@@ -154,12 +221,15 @@ test("a message id from another room is not found through this room", async () =
   });
 });
 
-test("a DM is visible to its two members only and cannot be joined or moderated", async () => {
+test("a DM is visible to its two members only, who cannot leave, add anyone, moderate or delete it", async () => {
   const dm = (await member.api.post("/v1/dms", { user_id: admin.id })).body.id;
   expect((await outsider.api.get(`/v1/rooms/${dm}`)).status).toBe(404);
   expect((await outsider.api.post(`/v1/rooms/${dm}/join`)).status).toBe(404);
   expect((await member.api.post(`/v1/rooms/${dm}/members`, { user_id: outsider.id })).status).toBe(403);
   expect((await member.api.delete(`/v1/rooms/${dm}`)).status).toBe(403);
+  expect((await member.api.delete(`/v1/rooms/${dm}/members/me`)).status).toBe(403);
+  expect((await member.api.delete(`/v1/rooms/${dm}/members/${admin.id}`)).status).toBe(403);
+  expect((await member.api.get(`/v1/rooms/${dm}/members`)).body.members).toHaveLength(2);
   expect((await admin.api.post(`/v1/rooms/${dm}/messages`, { content: "hi" })).status).toBe(201);
 });
 

@@ -1,16 +1,21 @@
 // Bad input gets the contract's error shape and a 4xx, never a 500; nothing is lost by a bad request.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT, UnsecuredJWT } from "jose";
-import { Client, uniqueUser } from "../support/client";
+import { Client, newUser, uniqueUser } from "../support/client";
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from "../support/server";
+import { StoreHooks } from "../support/store-hooks";
+import { WsClient } from "../support/ws";
 
 let server: TestServer;
 let api: Client;
+/** A decorator around the server's real store: a test makes one call fail the way a bug would. */
+const hooks = new StoreHooks();
 
 beforeAll(async () => {
-  server = await startTestServer({ maxBodyBytes: 4096 });
+  server = await startTestServer({ maxBodyBytes: 4096 }, { wrapStore: hooks.wrap });
   api = new Client(server.url);
 });
+afterEach(() => hooks.clear());
 afterAll(() => server.close());
 
 const expectError = (reply: { status: number; body: any }, status: number, code: string) => {
@@ -125,5 +130,48 @@ describe("access tokens", () => {
       .setExpirationTime("5m")
       .sign(key);
     expectError(await api.as(noJti).get("/v1/users/me"), 401, "unauthorized");
+  });
+});
+
+describe("unexpected failures", () => {
+  /** A plain Error, as a bug or a driver would throw it: a message with a path, and a stack. */
+  const bug = () => new Error("boom: cannot read /srv/chatd/src/store/sqlite/index.ts:42 (secret=hunter2)");
+  const leaks = (text: string) =>
+    ["boom", "hunter2", "/srv/", ".ts:", "    at ", "stack"].filter((part) => text.includes(part));
+
+  test("a 500 never carries a stack trace: the body is exactly the internal error", async () => {
+    const user = await newUser(server.url, "unlucky");
+    const room = (await user.api.post("/v1/rooms", { name: "doomed", type: "public" })).body.id;
+    hooks.set("getRoom", async () => {
+      throw bug();
+    });
+    const response = await fetch(`${server.url}/v1/rooms/${room}`, {
+      headers: { authorization: `Bearer ${user.api.token}` },
+    });
+    const text = await response.text();
+    expect(response.status).toBe(500);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    expect(JSON.parse(text)).toEqual({ error: { code: "internal", message: "internal server error" } });
+    expect(leaks(text)).toEqual([]);
+    hooks.clear();
+    expect((await user.api.get(`/v1/rooms/${room}`)).status).toBe(200); // the server goes on
+  });
+
+  test("over WebSocket, an unexpected failure is an `internal` error frame without details, and the connection stays", async () => {
+    const user = await newUser(server.url, "unlucky");
+    const room = (await user.api.post("/v1/rooms", { name: "doomed", type: "public" })).body.id;
+    const client = await WsClient.connect(server.url, user.api.token!);
+    try {
+      hooks.set("getRoom", async () => {
+        throw bug();
+      });
+      const reply = await client.request({ type: "subscribe", room_id: room });
+      expect(reply).toEqual({ type: "error", ref: expect.any(String), code: "internal", message: "internal error" });
+      expect(leaks(JSON.stringify(reply))).toEqual([]);
+      hooks.clear();
+      expect(await client.request({ type: "subscribe", room_id: room })).toMatchObject({ type: "subscribed" });
+    } finally {
+      await client.close();
+    }
   });
 });

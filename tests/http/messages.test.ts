@@ -1,18 +1,22 @@
 // Messages over real HTTP: sending rules, history cursors, edits, tombstones, reactions, read state,
 // the shared rate limit, and the events every change puts on the bus.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { isPositioned, type RoomEvent } from "../../src/domain/events";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
+import { StoreHooks } from "../support/store-hooks";
 
 let server: TestServer;
 let ana: TestUser;
 let bob: TestUser;
+/** A decorator around the server's real store, to land a change between two steps of a request. */
+const hooks = new StoreHooks();
 
 beforeAll(async () => {
-  server = await startTestServer({ maxMessageLength: 40, messagesPerMinute: 1000 });
+  server = await startTestServer({ maxMessageLength: 40, messagesPerMinute: 1000 }, { wrapStore: hooks.wrap });
   [ana, bob] = [await newUser(server.url, "ana"), await newUser(server.url, "bob")];
 });
+afterEach(() => hooks.clear());
 afterAll(() => server.close());
 
 async function sharedRoom() {
@@ -122,6 +126,18 @@ describe("history", () => {
     expect(forward.slice(11).length).toBe(late);
   });
 
+  test("has_more is false on the last page, also when that page is exactly full", async () => {
+    const room = await sharedRoom();
+    const sent: string[] = [];
+    for (let i = 0; i < 4; i++) sent.push((await send(ana, room, `m${i}`)).body.id);
+    const page = (query: string) => ana.api.get(`/v1/rooms/${room}/messages?${query}`);
+    expect((await page("limit=4")).body).toMatchObject({ has_more: false });
+    expect((await page("limit=3")).body).toMatchObject({ has_more: true });
+    expect((await page(`limit=3&after=${sent[0]}`)).body).toMatchObject({ has_more: false });
+    expect((await page(`limit=2&after=${sent[0]}`)).body).toMatchObject({ has_more: true });
+    expect((await page(`limit=3&before=${sent[3]}`)).body).toMatchObject({ has_more: false });
+  });
+
   test("limit is 1..200; before and after together are refused", async () => {
     const room = await sharedRoom();
     expect((await ana.api.get(`/v1/rooms/${room}/messages?limit=0`)).status).toBe(400);
@@ -152,6 +168,21 @@ describe("edits and deletes", () => {
     expect(history.body.messages[0]).toMatchObject({ id: message.id, deleted: true, content: "", reactions: [] });
     expect((await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "back" })).status).toBe(409);
     expect((await bob.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/👍`)).status).toBe(409);
+  });
+
+  test("an edit that races a delete answers 409 and leaves the tombstone", async () => {
+    const room = await sharedRoom();
+    const message = (await send(ana, room, "racing")).body;
+    // The delete lands after the edit has read the message and before it writes.
+    hooks.set("updateMessage", async (next, roomId, id, patch) => {
+      await server.backends.store.tombstoneMessage(roomId, id);
+      return next(roomId, id, patch);
+    });
+    const edit = await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "too late" });
+    expect(edit.status).toBe(409);
+    expect(edit.body.error.code).toBe("conflict");
+    const history = await ana.api.get(`/v1/rooms/${room}/messages`);
+    expect(history.body.messages[0]).toMatchObject({ id: message.id, deleted: true, content: "" });
   });
 
   test("a moderator deletes another's message and the audit log records it", async () => {
@@ -240,17 +271,22 @@ describe("events", () => {
       await carl.api.post(`/v1/rooms/${room}/join`);
       const message = (await send(ana, room, "hello")).body;
       await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "hello!" });
-      await bob.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/ok`);
-      await bob.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/ok`);
+      // Repeats change nothing and publish nothing: each of these appears once below.
+      const reaction = `/v1/rooms/${room}/messages/${message.id}/reactions/:ok:`;
+      for (let i = 0; i < 2; i++) await bob.api.request("PUT", reaction);
+      for (let i = 0; i < 2; i++) await bob.api.delete(reaction);
       await bob.api.post(`/v1/rooms/${room}/read`, { message_id: message.id });
-      await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
+      for (let i = 0; i < 2; i++) await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
       await carl.api.delete(`/v1/rooms/${room}/members/me`);
       await ana.api.post(`/v1/rooms/${room}/members`, { user_id: carl.id });
+      await ana.api.request("PUT", `/v1/rooms/${room}/members/${carl.id}/role`, { role: "admin" });
       await ana.api.delete(`/v1/rooms/${room}/members/${carl.id}`);
       await ana.api.post(`/v1/rooms/${room}/bans`, { user_id: carl.id });
       await ana.api.patch(`/v1/rooms/${room}`, { name: "renamed" });
       await ana.api.delete(`/v1/rooms/${room}`);
-      await Bun.sleep(20);
+      // The last change's event is the last to come: once it is here, every event before it is too.
+      const deadline = Date.now() + 5000;
+      while (!events.some((e) => e.type === "room.deleted") && Date.now() < deadline) await Bun.sleep(5);
       expect(events.map((e) => e.type)).toEqual([
         "member.joined",
         "message.created",
@@ -261,6 +297,7 @@ describe("events", () => {
         "message.deleted",
         "member.left",
         "member.joined",
+        "member.role_changed",
         "member.kicked",
         "member.banned",
         "room.updated",
@@ -276,9 +313,16 @@ describe("events", () => {
         type: "reaction.added",
         room_id: room,
         message_id: message.id,
-        emoji: "ok",
+        emoji: ":ok:",
         user_id: bob.id,
         seq: positions[3]!,
+      });
+      expect(events.find((e) => e.type === "member.role_changed")).toEqual({
+        type: "member.role_changed",
+        room_id: room,
+        user_id: carl.id,
+        role: "admin",
+        seq: positions[8]!,
       });
     } finally {
       sub.unsubscribe();
@@ -293,7 +337,12 @@ describe("rate limit", () => {
       const [carl, dora] = [await newUser(limited.url, "carl"), await newUser(limited.url, "dora")];
       const room = (await carl.api.post("/v1/rooms", { name: "fast", type: "public" })).body.id;
       await dora.api.post(`/v1/rooms/${room}/join`);
-      for (let i = 0; i < 3; i++) expect((await send(carl, room, `m${i}`)).status).toBe(201);
+      for (let i = 0; i < 3; i++)
+        expect((await send(carl, room, { content: `m${i}`, client_id: `c${i}` })).status).toBe(201);
+      // A retry of a sent message is answered, not refused: it is no new send.
+      const retry = await send(carl, room, { content: "m0", client_id: "c0" });
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get("idempotent-replayed")).toBe("true");
       const refused = await send(carl, room, "one too many");
       expect(refused.status).toBe(429);
       expect(refused.body.error.code).toBe("rate_limited");

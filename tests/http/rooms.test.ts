@@ -1,13 +1,16 @@
 // Rooms, membership, moderation and DMs over real HTTP.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
+import { TestClock } from "../support/clock";
 import { startTestServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let owner: TestUser;
+/** The server's clock: ban expiries are checked by moving it, not by waiting. */
+const clock = new TestClock();
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({}, { now: clock.now });
   owner = await newUser(server.url, "owner");
 });
 afterAll(() => server.close());
@@ -78,6 +81,20 @@ describe("rooms", () => {
 
     const privateOnly = await viewer.api.get(`/v1/rooms?type=private&q=${tag}`);
     expect(privateOnly.body.rooms.map((r: { id: string }) => r.id)).toEqual([mine.id]);
+  });
+
+  test("type=public lists only public rooms, also leaving out the caller's own private ones", async () => {
+    const viewer = await user("viewer");
+    const tag = crypto.randomUUID().slice(0, 8);
+    const theirs = await createRoom(owner, { name: `pub ${tag} a` });
+    const hidden = await createRoom(owner, { name: `priv ${tag}`, type: "private" });
+    const mine = await createRoom(viewer, { name: `pub ${tag} b` });
+    const minePrivate = await createRoom(viewer, { name: `mine ${tag}`, type: "private" });
+    const listed = await viewer.api.get(`/v1/rooms?type=public&q=${tag}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.rooms.map((r: { id: string }) => r.id)).toEqual([theirs.id, mine.id]);
+    expect(listed.body.rooms.every((r: { type: string }) => r.type === "public")).toBe(true);
+    expect([hidden.id, minePrivate.id].some((id) => listed.body.rooms.some((r: any) => r.id === id))).toBe(false);
   });
 
   test("owner and admins update a room; the change is in the audit log", async () => {
@@ -156,25 +173,69 @@ describe("membership", () => {
     expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(200);
   });
 
-  test("roles: the owner promotes and demotes; the owner's own role cannot change", async () => {
+  test("roles: the owner promotes and demotes, both visible and audited; the owner's own role cannot change", async () => {
     const member = await user();
     const room = await createRoom(owner);
     await member.api.post(`/v1/rooms/${room.id}/join`);
-    const promoted = await owner.api.request("PUT", `/v1/rooms/${room.id}/members/${member.id}/role`, {
-      role: "admin",
-    });
+    const roleOf = async (userId: string) =>
+      (await owner.api.get(`/v1/rooms/${room.id}/members`)).body.members.find((m: any) => m.user_id === userId)?.role;
+    const setRole = (userId: string, role: string) =>
+      owner.api.request("PUT", `/v1/rooms/${room.id}/members/${userId}/role`, { role });
+
+    const promoted = await setRole(member.id, "admin");
+    expect(promoted.status).toBe(200);
     expect(promoted.body).toMatchObject({ user_id: member.id, role: "admin" });
-    expect(
-      (await owner.api.request("PUT", `/v1/rooms/${room.id}/members/${owner.id}/role`, { role: "member" })).status,
-    ).toBe(403);
-    expect(
-      (await owner.api.request("PUT", `/v1/rooms/${room.id}/members/${member.id}/role`, { role: "owner" })).status,
-    ).toBe(400);
+    expect(await roleOf(member.id)).toBe("admin");
+    expect((await member.api.get(`/v1/rooms/${room.id}/audit`)).status).toBe(200); // admins read the audit log
+
+    const demoted = await setRole(member.id, "member");
+    expect(demoted.status).toBe(200);
+    expect(demoted.body).toMatchObject({ user_id: member.id, role: "member" });
+    expect(await roleOf(member.id)).toBe("member");
+    expect((await member.api.get(`/v1/rooms/${room.id}/audit`)).status).toBe(403); // and members no longer do
+
+    expect((await setRole(owner.id, "member")).status).toBe(403);
+    expect((await setRole(member.id, "owner")).status).toBe(400);
+    expect(await roleOf(owner.id)).toBe("owner");
     const audit = await owner.api.get(`/v1/rooms/${room.id}/audit`);
-    expect(audit.body.entries[0]).toMatchObject({
-      action: "member.role_changed",
-      details: { from: "member", to: "admin" },
-    });
+    expect(audit.body.entries.map((e: any) => [e.action, e.target_user_id, e.details])).toEqual([
+      ["member.role_changed", member.id, { from: "admin", to: "member" }],
+      ["member.role_changed", member.id, { from: "member", to: "admin" }],
+    ]);
+  });
+});
+
+describe("audit log", () => {
+  test("pages newest first with limit and cursor, without overlap or gap", async () => {
+    const room = await createRoom(owner);
+    const members = await Promise.all(Array.from({ length: 3 }, () => user("audited")));
+    for (const m of members) await m.api.post(`/v1/rooms/${room.id}/join`);
+    const [a, b, c] = members as [TestUser, TestUser, TestUser];
+    await owner.api.request("PUT", `/v1/rooms/${room.id}/members/${a.id}/role`, { role: "admin" });
+    await owner.api.delete(`/v1/rooms/${room.id}/members/${b.id}`);
+    await owner.api.post(`/v1/rooms/${room.id}/bans`, { user_id: c.id });
+    await owner.api.delete(`/v1/rooms/${room.id}/bans/${c.id}`);
+    await owner.api.patch(`/v1/rooms/${room.id}`, { name: "renamed" });
+    const expected = ["room.updated", "member.unbanned", "member.banned", "member.kicked", "member.role_changed"];
+
+    const all = await owner.api.get(`/v1/rooms/${room.id}/audit`);
+    expect(all.body.entries.map((e: any) => e.action)).toEqual(expected);
+    const paged: any[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page: { status: number; body: any } = await owner.api.get(
+        `/v1/rooms/${room.id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.entries.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.entries);
+      cursor = page.body.next_cursor;
+      if (cursor === null) break;
+    }
+    expect(cursor).toBeNull();
+    expect(paged).toEqual(all.body.entries);
+    for (const limit of ["0", "201", "x"])
+      expect((await owner.api.get(`/v1/rooms/${room.id}/audit?limit=${limit}`)).status).toBe(400);
   });
 });
 
@@ -198,16 +259,23 @@ describe("bans", () => {
     expect(actions.slice(0, 2)).toEqual(["member.unbanned", "member.banned"]);
   });
 
-  test("a ban with an expiry ends by itself", async () => {
+  test("a ban with an expiry ends by itself, at expires_at", async () => {
     const member = await user();
     const room = await createRoom(owner);
-    const expiresAt = new Date(Date.now() + 400).toISOString();
-    expect(
-      (await owner.api.post(`/v1/rooms/${room.id}/bans`, { user_id: member.id, expires_at: expiresAt })).status,
-    ).toBe(201);
-    expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(403);
-    await Bun.sleep(500);
-    expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(200);
+    await clock.frozen(async () => {
+      const expiresAt = new Date(clock.now() + 60_000);
+      const ban = await owner.api.post(`/v1/rooms/${room.id}/bans`, {
+        user_id: member.id,
+        expires_at: expiresAt.toISOString(),
+      });
+      expect(ban.status).toBe(201);
+      expect(ban.body.expires_at).toBe(expiresAt.toISOString());
+      expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(403);
+      clock.advance(59_999);
+      expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(403);
+      clock.advance(1);
+      expect((await member.api.post(`/v1/rooms/${room.id}/join`)).status).toBe(200);
+    });
   });
 
   test("an expiry in the past and an unknown user are refused", async () => {

@@ -4,11 +4,12 @@
 // a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
 // key prefix of its own. With CHATD_TEST_BUS=nats (or a NATS URL in the overrides) its bus is NATS
 // (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
-// close() deletes.
+// close() deletes. Seams (a store decorator, a clock) pass through to startServer; see
+// tests/support/store-hooks.ts and tests/support/clock.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningServer, startServer } from "../../src/app/server";
+import { type RunningServer, type ServerSeams, startServer } from "../../src/app/server";
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger, type Logger } from "../../src/log";
 import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
@@ -16,6 +17,12 @@ import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
+
+/**
+ * The timeout of a test that starts a server of its own: on Cassandra that creates a keyspace, seconds
+ * on a busy machine, past bun's 5 s default (bunfig.toml cannot raise it: bun does not read it there).
+ */
+export const OWN_SERVER_TIMEOUT_MS = 60_000;
 
 export type TestServer = RunningServer & { dataDir: string; config: Config; outbox: Outbox; close(): Promise<void> };
 
@@ -43,9 +50,11 @@ function busOverrides(overrides: Partial<Config>): Partial<Config> {
 }
 
 /** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
+export type TestServerOptions = ServerSeams & { log?: Logger };
+
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  options: { log?: Logger } = {},
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "chatd-test-"));
   const config = defaultConfig({
@@ -63,7 +72,7 @@ export async function startTestServer(
     ...overrides,
   });
   const log = options.log ?? createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent");
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { wrapStore: options.wrapStore, now: options.now });
   return {
     ...server,
     dataDir,

@@ -1,24 +1,34 @@
 // The WebSocket gateway with real clients against the real server: upgrade, subscriptions, recovery,
 // sending, every event type, membership changes and protocol errors.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
-import { startTestServer, type TestServer } from "../support/server";
-import { messagesIn, missedMessages, WsClient } from "../support/ws";
+import { TestClock } from "../support/clock";
+import { metricsWhen, moved, readMetrics, sample } from "../support/metrics";
+import { OWN_SERVER_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server";
+import { gateRecoveryRead, StoreHooks } from "../support/store-hooks";
+import { type Frame, messagesIn, missedMessages, WsClient } from "../support/ws";
 
 let server: TestServer;
 let ana: TestUser;
 let bob: TestUser;
 const sockets: WsClient[] = [];
+/** The server's clock (typing window, abuse rule) and a decorator around its store (recovery reads). */
+const clock = new TestClock();
+const hooks = new StoreHooks();
 
 beforeAll(async () => {
-  server = await startTestServer({
-    messagesPerMinute: 10_000,
-    maxMessageLength: 50,
-    wsRecoveryLimit: 5,
-    wsMaxPayloadBytes: 2048,
-  });
+  server = await startTestServer(
+    {
+      messagesPerMinute: 10_000,
+      maxMessageLength: 50,
+      wsRecoveryLimit: 5,
+      wsMaxPayloadBytes: 2048,
+    },
+    { now: clock.now, wrapStore: hooks.wrap },
+  );
   [ana, bob] = [await newUser(server.url, "ana"), await newUser(server.url, "bob")];
 });
+afterEach(() => hooks.clear());
 afterAll(async () => {
   for (const socket of sockets) socket.socket.close();
   await server.close();
@@ -109,70 +119,97 @@ describe("subscriptions", () => {
 });
 
 describe("recovery", () => {
-  test("a client that reconnects with `since` gets every message exactly once, in order, while sends go on", async () => {
-    const room = await sharedRoom();
-    const first = await connect(bob);
-    await first.subscribe(room);
-    await post(ana, room, "before-1");
-    await post(ana, room, "before-2");
-    const seen = await first.collect((f) => f.type === "message.created", 2);
-    await first.close();
+  /** The message.created frames of the room that arrived after `reply` (the subscribed frame). */
+  const liveAfter = (client: WsClient, reply: Frame, roomId: string) =>
+    client.frames
+      .slice(client.frames.indexOf(reply) + 1)
+      .filter((f) => f.type === "message.created" && f.room_id === roomId)
+      .map((f) => f.message.id as string);
 
-    await post(ana, room, "away-1");
-    await post(ana, room, "away-2");
-    // Keep sending while the client reconnects and recovers.
-    const sending = (async () => {
-      for (let i = 0; i < 15; i++) await post(ana, room, `during-${i}`);
-    })();
+  /** A room where bob saw two messages, disconnected, and missed `away` more: returns his last seen id. */
+  async function missedWhileAway(roomId: string, away: number) {
+    const first = await connect(bob);
+    await first.subscribe(roomId);
+    await post(ana, roomId, "seen-1");
+    await post(ana, roomId, "seen-2");
+    const seen = await first.collect((f) => f.type === "message.created" && f.room_id === roomId, 2);
+    await first.close();
+    for (let i = 1; i <= away; i++) await post(ana, roomId, `away-${i}`);
+    return seen.at(-1)!.message.id as string;
+  }
+
+  /** History after a message, oldest first, as REST gives it. */
+  const historyAfter = async (roomId: string, after: string): Promise<{ id: string; content: string }[]> =>
+    (await bob.api.get(`/v1/rooms/${roomId}/messages?limit=200&after=${after}`)).body.messages;
+  const ids = (messages: { id: string }[]) => messages.map((m) => m.id);
+  const contents = (messages: { content: string }[]) => messages.map((m) => m.content);
+
+  // The store's history read is held open by a gate while messages are sent, so they reach the hub
+  // during the recovery: either after the read took its snapshot, or before the read looks.
+  for (const readFirst of [true, false]) {
+    test(`messages sent while the recovery read is in flight follow \`missed\` once each, in order (${readFirst ? "read before they are sent" : "read after they are sent"})`, async () => {
+      const room = await sharedRoom();
+      const since = await missedWhileAway(room, 2);
+      const gate = gateRecoveryRead(hooks, room, readFirst);
+      const second = await connect(bob);
+      const replied = second.request({ type: "subscribe", room_id: room, since });
+      await gate.entered;
+      await post(ana, room, "during-1");
+      await post(ana, room, "during-2");
+      gate.open();
+      const reply = await replied;
+      await post(ana, room, "after");
+      await second.next((f) => f.type === "message.created" && f.message.content === "after");
+
+      expect(reply).toMatchObject({ type: "subscribed", room_id: room, recovered: true });
+      expect(contents(missedMessages(reply))).toEqual(
+        readFirst ? ["away-1", "away-2"] : ["away-1", "away-2", "during-1", "during-2"],
+      );
+      // Nothing of the room before the reply; after it, exactly the rest of history: no gap, no repeat.
+      expect(second.frames.slice(0, second.frames.indexOf(reply)).filter((f) => f.room_id === room)).toEqual([]);
+      const history = await historyAfter(room, since);
+      expect(contents(history)).toEqual(["away-1", "away-2", "during-1", "during-2", "after"]);
+      expect([...ids(missedMessages(reply)), ...liveAfter(second, reply, room)]).toEqual(ids(history));
+    });
+  }
+
+  test("past WS_RECOVERY_LIMIT, `missed` stops at the limit, live messages follow, and history after the last missed one holds the rest", async () => {
+    const room = await sharedRoom();
+    const since = await missedWhileAway(room, 7);
+    const gate = gateRecoveryRead(hooks, room, true);
     const second = await connect(bob);
-    const reply = await second.subscribe(room, seen.at(-1)!.message.id);
-    await sending;
+    const replied = second.request({ type: "subscribe", room_id: room, since });
+    await gate.entered;
+    await post(ana, room, "during-1");
+    gate.open();
+    const reply = await replied;
     await post(ana, room, "after");
     await second.next((f) => f.type === "message.created" && f.message.content === "after");
 
-    const received = [
-      ...seen.map((f) => f.message.id),
-      ...missedMessages(reply).map((m: any) => m.id),
-      ...messagesIn(second, room).map((m) => m.id),
-    ];
-    const history = (await ana.api.get(`/v1/rooms/${room}/messages?limit=200`)).body.messages
-      .map((m: any) => m.id)
-      .reverse();
-    if (reply.recovered) {
-      expect(received).toEqual(history);
-    } else {
-      // More than WS_RECOVERY_LIMIT were missed: the client fills the gap from REST after the last missed one.
-      const gap = (
-        await bob.api.get(`/v1/rooms/${room}/messages?limit=200&after=${missedMessages(reply).at(-1).id}`)
-      ).body.messages.map((m: any) => m.id);
-      const merged = [
-        ...new Set([
-          ...seen.map((f) => f.message.id),
-          ...missedMessages(reply).map((m: any) => m.id),
-          ...gap,
-          ...messagesIn(second, room).map((m) => m.id),
-        ]),
-      ];
-      expect(merged).toEqual(history);
-      expect(messagesIn(second, room).map((m) => m.id)).toEqual(
-        history.slice(history.length - messagesIn(second, room).length),
-      );
-    }
+    expect(reply.recovered).toBe(false);
+    expect(contents(missedMessages(reply))).toEqual(["away-1", "away-2", "away-3", "away-4", "away-5"]);
+    const rest = await historyAfter(room, missedMessages(reply).at(-1).id);
+    expect(contents(rest)).toEqual(["away-6", "away-7", "during-1", "after"]);
+    // What was stored before the subscribe and did not fit is the client's to page; what came since, came live.
+    expect(liveAfter(second, reply, room)).toEqual(ids(rest.slice(2)));
   });
 
-  test("recovered is true when everything missed fits, false past WS_RECOVERY_LIMIT", async () => {
+  test("recovered is true when everything missed fits, also exactly WS_RECOVERY_LIMIT, and false past it", async () => {
     const room = await sharedRoom();
     const since = (await post(ana, room, "mark")).id;
+    const recover = async () => (await connect(bob)).subscribe(room, since);
     for (let i = 0; i < 3; i++) await post(ana, room, `m${i}`);
-    const client = await connect(bob);
-    const small = await client.subscribe(room, since);
+    const small = await recover();
     expect(missedMessages(small).map((m: any) => m.content)).toEqual(["m0", "m1", "m2"]);
     expect(small.recovered).toBe(true);
-    for (let i = 3; i < 8; i++) await post(ana, room, `m${i}`);
-    const other = await connect(bob);
-    const big = await other.subscribe(room, since);
-    expect(missedMessages(big).map((m: any) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
-    expect(big.recovered).toBe(false);
+    for (let i = 3; i < 5; i++) await post(ana, room, `m${i}`);
+    const full = await recover();
+    expect(missedMessages(full).map((m: any) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(full.recovered).toBe(true);
+    await post(ana, room, "m5");
+    const over = await recover();
+    expect(missedMessages(over).map((m: any) => m.content)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(over.recovered).toBe(false);
   });
 });
 
@@ -227,6 +264,37 @@ describe("sending", () => {
     });
   });
 
+  test("message.send with reply_to answers a message of the room; one of another room is validation_failed", async () => {
+    const [room, other] = [await sharedRoom(), await sharedRoom()];
+    const parent = await post(bob, room, "parent");
+    const client = await connect(ana);
+    const ack = await client.request({ type: "message.send", room_id: room, content: "child", reply_to: parent.id });
+    expect(ack).toMatchObject({ type: "ack", message: { content: "child", reply_to: parent.id } });
+    expect((await ana.api.get(`/v1/rooms/${room}/messages?limit=1`)).body.messages[0]).toMatchObject({
+      id: ack.message.id,
+      reply_to: parent.id,
+    });
+    expect(
+      await client.request({ type: "message.send", room_id: other, content: "stray", reply_to: parent.id }),
+    ).toMatchObject({ type: "error", code: "validation_failed", message: expect.stringContaining("reply_to") });
+  });
+
+  test("a message the room does not have is not_found; a room that does not exist is not_member, as one the user cannot see", async () => {
+    const [room, other] = [await sharedRoom(), await sharedRoom()];
+    const foreign = await post(ana, other, "elsewhere");
+    const client = await connect(bob);
+    for (const messageId of [crypto.randomUUID(), foreign.id]) {
+      expect(await client.request({ type: "read", room_id: room, message_id: messageId })).toMatchObject({
+        type: "error",
+        code: "not_found",
+      });
+    }
+    expect(await client.request({ type: "subscribe", room_id: crypto.randomUUID() })).toMatchObject({
+      type: "error",
+      code: "not_member",
+    });
+  });
+
   test("the per-user rate limit is shared by REST and WebSocket", async () => {
     const limited = await startTestServer({ messagesPerMinute: 3 });
     try {
@@ -275,8 +343,8 @@ describe("events", () => {
     await watcher.subscribe(room);
     const message = await post(ana, room, "hello");
     await ana.api.patch(`/v1/rooms/${room}/messages/${message.id}`, { content: "hello!" });
-    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/wave`);
-    await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/wave`);
+    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${message.id}/reactions/:wave:`);
+    await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}/reactions/:wave:`);
     await ana.api.post(`/v1/rooms/${room}/read`, { message_id: message.id });
     await ana.api.delete(`/v1/rooms/${room}/messages/${message.id}`);
     const deleted = await watcher.next((f) => f.type === "message.deleted");
@@ -300,7 +368,7 @@ describe("events", () => {
       type: "reaction.added",
       room_id: room,
       message_id: message.id,
-      emoji: "wave",
+      emoji: ":wave:",
       user_id: ana.id,
       seq: message.seq + 2,
     });
@@ -327,43 +395,82 @@ describe("events", () => {
     expect((await bob.api.get("/v1/unread")).body.rooms.find((r: any) => r.room_id === room).unread).toBe(0);
   });
 
-  test("typing reaches others, not the typist, and is throttled", async () => {
+  test("typing reaches the others in the room, never the typist's connections, at most once per user and room per 3 s", async () => {
     const room = await sharedRoom();
     const [typist, typistOther, watcher] = [await connect(ana), await connect(ana), await connect(bob)];
     for (const c of [typist, typistOther, watcher]) await c.subscribe(room);
-    for (let i = 0; i < 5; i++) typist.send({ type: "typing", room_id: room });
-    const typing = await watcher.next((f) => f.type === "typing");
-    expect(typing).toEqual({ type: "typing", room_id: room, user_id: ana.id, username: ana.username });
-    await watcher.request({ type: "ping" });
-    await Bun.sleep(50);
-    expect(watcher.frames.filter((f) => f.type === "typing")).toHaveLength(1);
-    expect([...typist.frames, ...typistOther.frames].filter((f) => f.type === "typing")).toHaveLength(0);
+    const typingSeen = (client: WsClient) => client.frames.filter((f) => f.type === "typing" && f.room_id === room);
+    /** A message from the typist: it reaches everyone after any typing event the frames before it caused. */
+    const marker = async (content: string) => {
+      await typist.request({ type: "message.send", room_id: room, content });
+      for (const c of [typist, typistOther, watcher])
+        await c.next((f) => f.type === "message.created" && f.message.content === content);
+    };
+    await clock.frozen(async () => {
+      for (let i = 0; i < 5; i++) typist.send({ type: "typing", room_id: room });
+      expect(await watcher.next((f) => f.type === "typing")).toEqual({
+        type: "typing",
+        room_id: room,
+        user_id: ana.id,
+        username: ana.username,
+      });
+      clock.advance(2999);
+      typist.send({ type: "typing", room_id: room });
+      await marker("m1");
+      expect(typingSeen(watcher)).toHaveLength(1);
+      clock.advance(1);
+      typist.send({ type: "typing", room_id: room });
+      await watcher.collect((f) => f.type === "typing" && f.room_id === room, 2);
+      await marker("m2");
+      expect(typingSeen(watcher)).toHaveLength(2);
+      expect([...typingSeen(typist), ...typingSeen(typistOther)]).toEqual([]);
+    });
   });
 
-  test("presence: joined on a user's first connection, left on their last; the presence route lists who is online", async () => {
+  test("presence: joined with a user's first connection, left only when their last one leaves (by close or unsubscribe)", async () => {
     const room = await sharedRoom();
     const watcher = await connect(bob);
     await watcher.subscribe(room);
-    const [one, two] = [await connect(ana), await connect(ana)];
-    await one.subscribe(room);
-    await two.subscribe(room);
-    await watcher.next((f) => f.type === "presence" && f.user_id === ana.id);
-    const online = await bob.api.get(`/v1/rooms/${room}/presence`);
-    expect(online.body.online.map((u: any) => u.user_id).sort()).toEqual([ana.id, bob.id].sort());
+    const [one, two, three] = [await connect(ana), await connect(ana), await connect(ana)];
+    for (const c of [one, two, three]) await c.subscribe(room);
+    /** Ana's presence events as the watcher got them, once everything announced so far has reached it. */
+    const anaPresence = async () => {
+      await watcher.request({ type: "ping" });
+      return watcher.frames.filter((f) => f.type === "presence" && f.user_id === ana.id);
+    };
+    const online = async () =>
+      (await bob.api.get(`/v1/rooms/${room}/presence`)).body.online.map((u: any) => u.user_id).sort();
+    // Frames of one connection are handled in order: the ping's pong means the subscribe before it is done.
+    await three.request({ type: "ping" });
+    expect(await anaPresence()).toEqual([
+      { type: "presence", room_id: room, user_id: ana.id, username: ana.username, status: "joined" },
+    ]);
+    expect(await online()).toEqual([ana.id, bob.id].sort());
+
+    // The first of three leaves by closing: once the server has handled the close, still no `left`.
+    const open = sample(await readMetrics(server.url), "chatd_ws_connections");
     await one.close();
-    await watcher.request({ type: "ping" });
+    await metricsWhen(server.url, (m) => sample(m, "chatd_ws_connections") === open - 1);
+    expect((await anaPresence()).map((f) => f.status)).toEqual(["joined"]);
+    // The second leaves by unsubscribing: no `left` either.
     await two.request({ type: "unsubscribe", room_id: room });
-    await watcher.next((f) => f.type === "presence" && f.status === "left");
-    const anaPresence = watcher.frames.filter((f) => f.type === "presence" && f.user_id === ana.id);
-    expect(anaPresence.map((f) => f.status)).toEqual(["joined", "left"]);
-    expect(anaPresence[0]).toEqual({
+    await two.request({ type: "ping" });
+    expect((await anaPresence()).map((f) => f.status)).toEqual(["joined"]);
+    expect(await online()).toEqual([ana.id, bob.id].sort());
+
+    // The last one leaves: now `left`, once.
+    await three.request({ type: "unsubscribe", room_id: room });
+    await three.request({ type: "ping" });
+    const presence = await anaPresence();
+    expect(presence.map((f) => f.status)).toEqual(["joined", "left"]);
+    expect(presence[1]).toEqual({
       type: "presence",
       room_id: room,
       user_id: ana.id,
       username: ana.username,
-      status: "joined",
+      status: "left",
     });
-    expect((await bob.api.get(`/v1/rooms/${room}/presence`)).body.online.map((u: any) => u.user_id)).toEqual([bob.id]);
+    expect(await online()).toEqual([bob.id]);
   });
 });
 
@@ -434,10 +541,35 @@ describe("protocol errors", () => {
     expect(await client.request({ type: "ping" })).toEqual({ type: "pong", ref: expect.any(String) });
   });
 
-  test("repeated abuse closes the connection with 1008", async () => {
-    const client = await connect(ana);
-    for (let i = 0; i < 40; i++) client.send("garbage");
-    expect((await client.closed).code).toBe(1008);
+  const errorsOf = (client: WsClient) => client.frames.filter((f) => f.type === "error");
+
+  test("20 error frames in a burst leave the connection open; the 21st within 10 s closes it with 1008", async () => {
+    await clock.frozen(async () => {
+      const client = await connect(ana);
+      for (let i = 0; i < 20; i++) client.send("garbage");
+      await client.collect((f) => f.type === "error", 20);
+      expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+      // 499 ms later the window has not yet made room for one more. A ping after it: a pong would
+      // mean the connection stayed open.
+      clock.advance(499);
+      client.send("garbage");
+      client.send({ type: "ping", ref: "after" });
+      const pong = client.next((f) => f.ref === "after").then(() => "still open");
+      expect(await Promise.race([client.closed, pong])).toMatchObject({ code: 1008 });
+      expect(errorsOf(client)).toHaveLength(21);
+    });
+  });
+
+  test("errors at the rule's pace, 20 per 10 s, never close the connection", async () => {
+    await clock.frozen(async () => {
+      const client = await connect(ana);
+      for (let i = 1; i <= 60; i++) {
+        client.send("garbage");
+        await client.collect((f) => f.type === "error", i);
+        clock.advance(500);
+      }
+      expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+    });
   });
 
   test("a frame far past the limit closes the connection", async () => {
@@ -448,19 +580,92 @@ describe("protocol errors", () => {
 });
 
 describe("metrics", () => {
-  test("connections, frames, errors and fan-out time are exported", async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
-    for (const name of [
-      "chatd_ws_connections ",
-      "chatd_ws_connections_opened_total",
-      'chatd_ws_frames_in_total{type="message.send"}',
-      'chatd_ws_frames_out_total{type="message.created"}',
-      'chatd_ws_errors_total{code="not_member"}',
-      "chatd_ws_rate_limited_total",
-      "chatd_ws_fanout_seconds_bucket",
-      'chatd_ws_disconnects_total{reason="abuse"}',
-    ]) {
-      expect(text).toContain(name);
-    }
-  });
+  test(
+    "WebSocket metrics move with what happens on the server",
+    async () => {
+      // A server of its own: figures start at zero and the rate limit is within reach.
+      const own = await startTestServer({ messagesPerMinute: 2 });
+      try {
+        const [carl, dora] = [await newUser(own.url, "carl"), await newUser(own.url, "dora")];
+        const room = (await carl.api.post("/v1/rooms", { name: "metered", type: "public" })).body.id as string;
+        await dora.api.post(`/v1/rooms/${room}/join`);
+        const open = async (user: TestUser) => {
+          const client = await WsClient.connect(own.url, user.api.token!);
+          sockets.push(client);
+          return client;
+        };
+
+        const idle = await readMetrics(own.url);
+        const [a, b] = [await open(carl), await open(dora)];
+        await a.subscribe(room);
+        await b.subscribe(room);
+        await a.next((f) => f.type === "presence" && f.user_id === dora.id);
+        const connected = await readMetrics(own.url);
+        expect(moved(idle, connected, ["chatd_ws_connections_opened_total", "chatd_ws_connections"])).toEqual({
+          chatd_ws_connections_opened_total: 2,
+          chatd_ws_connections: 2,
+        });
+
+        for (const content of ["m1", "m2"])
+          expect(await a.request({ type: "message.send", room_id: room, content })).toMatchObject({ type: "ack" });
+        for (const c of [a, b]) await c.collect((f) => f.type === "message.created", 2);
+        const sent = await readMetrics(own.url);
+        expect(
+          moved(connected, sent, [
+            'chatd_ws_frames_in_total{type="message.send"}',
+            'chatd_ws_frames_out_total{type="ack"}',
+            'chatd_ws_frames_out_total{type="message.created"}',
+            "chatd_ws_fanout_seconds_count",
+          ]),
+        ).toEqual({
+          'chatd_ws_frames_in_total{type="message.send"}': 2,
+          'chatd_ws_frames_out_total{type="ack"}': 2,
+          'chatd_ws_frames_out_total{type="message.created"}': 4, // two messages, two subscribers
+          chatd_ws_fanout_seconds_count: 2, // one publish per message
+        });
+
+        expect(await a.request({ type: "message.send", room_id: room, content: "m3" })).toMatchObject({
+          code: "rate_limited",
+        });
+        const hidden = (await dora.api.post("/v1/rooms", { name: "hidden", type: "private" })).body.id;
+        expect(await a.request({ type: "subscribe", room_id: hidden })).toMatchObject({ code: "not_member" });
+        const refused = await readMetrics(own.url);
+        expect(
+          moved(sent, refused, [
+            "chatd_ws_rate_limited_total",
+            'chatd_ws_errors_total{code="rate_limited"}',
+            'chatd_ws_errors_total{code="not_member"}',
+            'chatd_ws_frames_out_total{type="error"}',
+          ]),
+        ).toEqual({
+          chatd_ws_rate_limited_total: 1,
+          'chatd_ws_errors_total{code="rate_limited"}': 1,
+          'chatd_ws_errors_total{code="not_member"}': 1,
+          'chatd_ws_frames_out_total{type="error"}': 2,
+        });
+
+        const abuser = await open(carl);
+        for (let i = 0; i < 40; i++) abuser.send("garbage");
+        expect((await abuser.closed).code).toBe(1008);
+        await b.close();
+        const keys = [
+          "chatd_ws_connections",
+          "chatd_ws_connections_opened_total",
+          'chatd_ws_disconnects_total{reason="abuse"}',
+          'chatd_ws_disconnects_total{reason="client"}',
+        ];
+        // The server counts a close when it has handled it, which may be just after the client saw it.
+        const closed = await metricsWhen(own.url, (m) => moved(refused, m, keys).chatd_ws_connections === -1);
+        expect(moved(refused, closed, keys)).toEqual({
+          chatd_ws_connections: -1, // the abuser came and went, dora left
+          chatd_ws_connections_opened_total: 1,
+          'chatd_ws_disconnects_total{reason="abuse"}': 1,
+          'chatd_ws_disconnects_total{reason="client"}': 1,
+        });
+      } finally {
+        await own.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeEvent } from "../../src/domain/events";
 import { newUser, type TestUser } from "../support/client";
+import { readMetrics, sample } from "../support/metrics";
+import { RawWsClient } from "../support/raw-ws";
 import { startTestServer, type TestServer } from "../support/server";
 import { WsClient } from "../support/ws";
 
@@ -17,64 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/**
- * A WebSocket client that speaks just the handshake over raw TCP and then answers nothing: no pongs,
- * and, once paused, reads nothing either. It reports the close frame the server sends, if any.
- */
-async function rawClient(token: string, target = server) {
-  let handshake = "";
-  let upgraded = false;
-  let closeCode: number | null = null;
-  let ended = false;
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port: target.port,
-    socket: {
-      data(_s, chunk) {
-        if (!upgraded) {
-          handshake += chunk.toString("latin1");
-          upgraded = handshake.includes("\r\n\r\n");
-          return;
-        }
-        // Server frames are unmasked; a close frame is 0x88, length, then the 2-byte code.
-        for (let i = 0; i + 3 < chunk.length; i++) {
-          if (chunk[i] === 0x88 && chunk[i + 1]! >= 2 && chunk[i + 1]! < 126) {
-            closeCode = (chunk[i + 2]! << 8) | chunk[i + 3]!;
-            break;
-          }
-        }
-      },
-      close() {
-        ended = true;
-      },
-    },
-  });
-  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
-  socket.write(
-    `GET /v1/ws?token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  const deadline = Date.now() + 3000;
-  while (!upgraded && Date.now() < deadline) await Bun.sleep(5);
-  if (!handshake.startsWith("HTTP/1.1 101")) throw new Error(`handshake failed: ${handshake}`);
-  return {
-    socket,
-    closeCode: () => closeCode,
-    ended: () => ended,
-    /** Sends a masked text frame (clients must mask). */
-    sendText(text: string) {
-      const payload = Buffer.from(text);
-      const mask = crypto.getRandomValues(new Uint8Array(4));
-      const masked = payload.map((byte, i) => byte ^ mask[i % 4]!);
-      socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
-    },
-  };
-}
-
-const metric = async (name: string, target = server) => {
-  const text = await (await fetch(`${target.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(name));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-};
+const metric = async (key: string, target = server) => sample(await readMetrics(target.url), key);
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -94,50 +39,64 @@ describe("heartbeat", () => {
   });
   afterAll(() => beat.close());
 
-  test("a connection that answers no pings is closed after two heartbeat intervals", async () => {
+  test("a connection that answers no pings is closed (1001) after two heartbeat intervals", async () => {
     const before = await metric('chatd_ws_disconnects_total{reason="heartbeat_timeout"}', beat);
-    const client = await rawClient(user.api.token!, beat);
+    // Taken before connecting: the server counts the silence from the open, which comes after this.
     const started = Date.now();
-    expect(await until(() => client.closeCode() !== null || client.ended(), 3000)).toBe(true);
+    const client = await RawWsClient.connect(beat.port, user.api.token!, { answerPings: false });
+    expect(await until(() => client.closeCode !== null || client.ended, 3000)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
-    expect(client.closeCode()).toBe(1001);
+    expect(client.closeCode).toBe(1001);
     expect(await metric('chatd_ws_disconnects_total{reason="heartbeat_timeout"}', beat)).toBe(before + 1);
   });
 
-  test("a client that answers pings stays connected", async () => {
-    const client = await WsClient.connect(beat.url, user.api.token!);
-    await Bun.sleep(1000); // five intervals; Bun's client answers pings by itself
-    expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
-    client.socket.close();
+  test("a client that only answers pings stays connected well past two heartbeat intervals", async () => {
+    const client = await RawWsClient.connect(beat.port, user.api.token!, { answerPings: true });
+    // Each ping comes after an interval of silence; without pongs counting, the server closes by the third.
+    await client.until(() => client.pings >= 5 || client.closeCode !== null, 5000, "five pings");
+    expect(client.closeCode).toBeNull();
+    client.sendText(JSON.stringify({ type: "ping", ref: "alive" }));
+    await client.until(() => client.frames.some((f) => f.ref === "alive"), 5000, "the pong");
+    expect(client.frames.find((f) => f.ref === "alive")).toEqual({ type: "pong", ref: "alive" });
+    client.end();
   });
 });
 
 describe("slow consumers", () => {
-  test("a client that stops reading is closed instead of growing server memory; others are unaffected", async () => {
+  test("a client that stops reading is closed with 1008 instead of growing server memory; others are unaffected", async () => {
     const room = (await owner.api.post("/v1/rooms", { name: "firehose", type: "public" })).body.id as string;
     const healthy = await WsClient.connect(server.url, owner.api.token!);
     await healthy.subscribe(room);
-    const slow = await rawClient(owner.api.token!);
-    slow.sendText(JSON.stringify({ type: "subscribe", room_id: room }));
-    await Bun.sleep(100);
-    slow.socket.pause();
+    const slow = await RawWsClient.connect(server.port, owner.api.token!, { answerPings: true });
+    slow.sendText(JSON.stringify({ type: "subscribe", room_id: room, ref: "sub" }));
+    await slow.until(() => slow.frames.some((f) => f.ref === "sub"), 5000, "subscribed");
+    expect(slow.frames.find((f) => f.ref === "sub")).toMatchObject({ type: "subscribed", room_id: room });
+    slow.pause();
 
     const before = await metric('chatd_ws_disconnects_total{reason="slow_consumer"}');
-    // 300 events of 32 KiB: far more than the socket buffers plus the 256 KiB bound.
+    // 300 events of 32 KiB: far more than the socket buffers plus the 256 KiB bound. The healthy client
+    // (in this process, so it reads only when the loop lets it) is let catch up every 128 KiB: it is
+    // never near the bound, while the paused one falls further behind with every event.
     const content = "x".repeat(32 * 1024);
+    const created = (f: { type: string }) => f.type === "message.created";
     for (let i = 0; i < 300; i++) {
-      const message = { id: crypto.randomUUID(), room_id: room, content, seq: i };
-      const { data, headers } = encodeEvent({ type: "message.created", room_id: room, message } as any);
+      const message = { id: crypto.randomUUID(), room_id: room, content, seq: i + 1 };
+      // Published as the room's next positions (the room's log is empty: nothing to repair, nothing held).
+      const { data, headers } = encodeEvent({ type: "message.created", room_id: room, message, seq: i + 1 } as any);
       await server.backends.bus.publish(`chat.room.${room}`, data, headers);
-      if (i % 20 === 0) await Bun.sleep(1);
+      if (i % 4 === 3) await healthy.collect(created, i + 1, 10_000);
     }
     expect(
       await until(async () => (await metric('chatd_ws_disconnects_total{reason="slow_consumer"}')) > before, 5000),
     ).toBe(true);
-    const got = await healthy.collect((f) => f.type === "message.created", 300, 10_000);
-    expect(got.map((f) => f.message.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    // Reading again, the client gets what was buffered for it, then the close frame.
+    slow.resume();
+    await slow.until(() => slow.closeCode !== null || slow.ended, 10_000, "close frame");
+    expect(slow.closeCode).toBe(1008);
+    const got = await healthy.collect(created, 300, 10_000);
+    expect(got.map((f) => f.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     healthy.socket.close();
-    slow.socket.end();
+    slow.end();
   });
 });
 

@@ -93,7 +93,7 @@ describe("positions", () => {
   test("`since` as a message id means after that message's position", async () => {
     const room = await newRoom();
     const mark = await send(room, "mark");
-    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${mark.id}/reactions/ok`);
+    await ana.api.request("PUT", `/v1/rooms/${room}/messages/${mark.id}/reactions/:ok:`);
     await send(room, "next");
     const client = await connect(bob);
     const byId = await client.subscribe(room, mark.id);

@@ -4,7 +4,7 @@ import type { Conversations } from "../../domain/conversations";
 import { roomView } from "../../domain/views";
 import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
-import { Message, Room, Uuid } from "../schemas-chat";
+import { DEFAULT_PAGE, Message, NextCursor, PageQuery, Room, Uuid } from "../schemas-chat";
 
 export const conversationRoutes = (conversations: Conversations, auth: Authenticator) =>
   new Elysia({ prefix: "/v1", tags: ["conversations"] })
@@ -25,16 +25,21 @@ export const conversationRoutes = (conversations: Conversations, auth: Authentic
     )
     .get(
       "/dms",
-      async ({ userId }) => ({
-        conversations: (await conversations.listDms(userId)).map((c) => ({
-          room: roomView(c.room),
-          other_user: c.other ? { id: c.other.id, username: c.other.username } : null,
-          last_message: c.lastMessage,
-          unread: c.unread,
-        })),
-      }),
+      async ({ userId, query }) => {
+        const page = await conversations.listDms(userId, { limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor });
+        return {
+          conversations: page.conversations.map((c) => ({
+            room: roomView(c.room),
+            other_user: c.other ? { id: c.other.id, username: c.other.username } : null,
+            last_message: c.lastMessage,
+            unread: c.unread,
+          })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
+        query: PageQuery,
         response: {
           200: t.Object({
             conversations: t.Array(
@@ -45,29 +50,35 @@ export const conversationRoutes = (conversations: Conversations, auth: Authentic
                 unread: t.Integer(),
               }),
             ),
+            next_cursor: NextCursor,
           }),
-          ...errors(401),
+          ...errors(400, 401),
         },
-        detail: { summary: "The caller's DMs, most recent activity first" },
+        detail: { summary: "The caller's DMs, most recent activity first, paged by cursor" },
       },
     )
     .get(
       "/unread",
-      async ({ userId }) => ({
-        rooms: (await conversations.unread(userId)).map((r) => ({
-          room_id: r.roomId,
-          unread: r.unread,
-          mention: r.mention,
-        })),
-      }),
+      async ({ userId, query }) => {
+        const page = await conversations.unread(userId, { limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor });
+        return {
+          rooms: page.rooms.map((r) => ({ room_id: r.roomId, unread: r.unread, mention: r.mention })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
+        query: PageQuery,
         response: {
-          200: t.Object({ rooms: t.Array(t.Object({ room_id: Uuid, unread: t.Integer(), mention: t.Boolean() })) }),
-          ...errors(401),
+          200: t.Object({
+            rooms: t.Array(t.Object({ room_id: Uuid, unread: t.Integer(), mention: t.Boolean() })),
+            next_cursor: NextCursor,
+          }),
+          ...errors(400, 401),
         },
         detail: {
-          summary: "Unread counts (up to 1000) of every room of the caller; mention: one of them @mentions the caller",
+          summary:
+            "Unread counts (up to 1000) of the caller's rooms in join order, paged by cursor; mention: one of them @mentions the caller",
         },
       },
     );

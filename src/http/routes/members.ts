@@ -4,34 +4,64 @@ import type { Rooms } from "../../domain/rooms";
 import { auditView, banView, memberView } from "../../domain/views";
 import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
-import { AuditEntry, Ban, Limit, Member, MemberParams, RoomParams, Uuid } from "../schemas-chat";
+import {
+  AuditEntry,
+  Ban,
+  DEFAULT_PAGE,
+  Limit,
+  MAX_PAGE,
+  Member,
+  MemberParams,
+  NextCursor,
+  PageQuery,
+  RoomParams,
+  Uuid,
+} from "../schemas-chat";
 
 export const memberRoutes = (rooms: Rooms, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms/:id", tags: ["members"] })
     .use(authGuard(auth))
     .get(
       "/members",
-      async ({ userId, params }) => ({ members: (await rooms.members(userId, params.id)).map(memberView) }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.members(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return { members: page.members.map(memberView), next_cursor: page.nextCursor };
+      },
       {
         auth: true,
         params: RoomParams,
-        response: { 200: t.Object({ members: t.Array(Member) }), ...errors(401, 404) },
-        detail: { summary: "Members of a room, oldest first" },
+        query: PageQuery,
+        response: { 200: t.Object({ members: t.Array(Member), next_cursor: NextCursor }), ...errors(400, 401, 404) },
+        detail: { summary: "Members of a room, oldest join first, paged by cursor" },
       },
     )
     .get(
       "/presence",
-      async ({ userId, params }) => ({
-        online: (await rooms.online(userId, params.id)).map((m) => ({ user_id: m.userId, username: m.username })),
-      }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.online(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return {
+          online: page.online.map((m) => ({ user_id: m.userId, username: m.username })),
+          next_cursor: page.nextCursor,
+        };
+      },
       {
         auth: true,
         params: RoomParams,
+        query: t.Object({ limit: Limit(MAX_PAGE), cursor: t.Optional(Uuid) }, { additionalProperties: false }),
         response: {
-          200: t.Object({ online: t.Array(t.Object({ user_id: Uuid, username: t.String() })) }),
-          ...errors(401, 404),
+          200: t.Object({
+            online: t.Array(t.Object({ user_id: Uuid, username: t.String() })),
+            next_cursor: t.Union([Uuid, t.Null()]),
+          }),
+          ...errors(400, 401, 404),
         },
-        detail: { summary: "Members connected to the room over WebSocket right now" },
+        detail: { summary: "Members connected to the room over WebSocket right now, by user id, paged by cursor" },
       },
     )
     .post(
@@ -101,7 +131,9 @@ export const memberRoutes = (rooms: Rooms, auth: Authenticator) =>
         params: RoomParams,
         ...jsonBody({
           user_id: Uuid,
-          reason: t.Optional(t.Union([t.String({ maxLength: 500 }), t.Null()])),
+          reason: t.Optional(
+            t.Union([t.String({ maxLength: 2000, description: "at most 500 characters after trimming" }), t.Null()]),
+          ),
           expires_at: t.Optional(t.Union([t.String({ format: "date-time" }), t.Null()])),
         }),
         response: { 201: Ban, ...errors(400, 401, 403, 404) },
@@ -123,16 +155,21 @@ export const memberRoutes = (rooms: Rooms, auth: Authenticator) =>
     )
     .get(
       "/audit",
-      async ({ userId, params, query }) => ({
-        entries: (await rooms.auditLog(userId, params.id, { limit: query.limit ?? 50, before: query.before })).map(
-          auditView,
-        ),
-      }),
+      async ({ userId, params, query }) => {
+        const page = await rooms.auditLog(userId, params.id, {
+          limit: query.limit ?? DEFAULT_PAGE,
+          cursor: query.cursor,
+        });
+        return { entries: page.entries.map(auditView), next_cursor: page.nextCursor };
+      },
       {
         auth: true,
         params: RoomParams,
-        query: t.Object({ limit: Limit(200), before: t.Optional(Uuid) }, { additionalProperties: false }),
-        response: { 200: t.Object({ entries: t.Array(AuditEntry) }), ...errors(400, 401, 403, 404) },
-        detail: { summary: "Moderation log, newest first (owner or admin)" },
+        query: t.Object({ limit: Limit(MAX_PAGE), cursor: t.Optional(Uuid) }, { additionalProperties: false }),
+        response: {
+          200: t.Object({ entries: t.Array(AuditEntry), next_cursor: t.Union([Uuid, t.Null()]) }),
+          ...errors(400, 401, 403, 404),
+        },
+        detail: { summary: "Moderation log, newest first (owner or admin), paged by cursor (an entry id)" },
       },
     );

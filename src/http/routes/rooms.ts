@@ -4,7 +4,17 @@ import type { Rooms } from "../../domain/rooms";
 import { roomView } from "../../domain/views";
 import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody } from "../schemas";
-import { Limit, MaxMembers, Room, RoomDescription, RoomName, RoomParams, Uuid } from "../schemas-chat";
+import {
+  DEFAULT_PAGE,
+  Limit,
+  MAX_PAGE,
+  MaxMembers,
+  Room,
+  RoomDescription,
+  RoomName,
+  RoomParams,
+  Uuid,
+} from "../schemas-chat";
 
 export const roomRoutes = (rooms: Rooms, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/rooms", tags: ["rooms"] })
@@ -37,7 +47,7 @@ export const roomRoutes = (rooms: Rooms, auth: Authenticator) =>
       "",
       async ({ userId, query }) => {
         const page = await rooms.list(userId, {
-          limit: query.limit ?? 50,
+          limit: query.limit ?? DEFAULT_PAGE,
           cursor: query.cursor,
           type: query.type,
           q: query.q,
@@ -48,7 +58,7 @@ export const roomRoutes = (rooms: Rooms, auth: Authenticator) =>
         auth: true,
         query: t.Object(
           {
-            limit: Limit(200),
+            limit: Limit(MAX_PAGE),
             cursor: t.Optional(Uuid),
             type: t.Optional(t.Union([t.Literal("public"), t.Literal("private"), t.Literal("dm")])),
             q: t.Optional(t.String({ maxLength: 100 })),

@@ -5,7 +5,10 @@ import { notFound } from "../../domain/errors";
 import { type Authenticator, authGuard } from "../auth";
 import { errors, jsonBody, PublicUser, publicUserView, User, userView } from "../schemas";
 
-const DisplayName = t.Union([t.String({ minLength: 1, maxLength: 64, pattern: "\\S" }), t.Null()]);
+const DisplayName = t.Union([
+  t.String({ minLength: 1, maxLength: 256, description: "at most 64 characters (code points) after trimming" }),
+  t.Null(),
+]);
 
 export const userRoutes = (accounts: Accounts, auth: Authenticator) =>
   new Elysia({ prefix: "/v1/users", tags: ["users"] })
@@ -22,8 +25,7 @@ export const userRoutes = (accounts: Accounts, auth: Authenticator) =>
     .patch(
       "/me",
       async ({ userId, body }) => {
-        const displayName = body.display_name === undefined ? undefined : (body.display_name?.trim() ?? null);
-        const user = await accounts.updateProfile(userId, { displayName });
+        const user = await accounts.updateProfile(userId, { displayName: body.display_name });
         if (!user) throw notFound("user");
         return userView(user);
       },

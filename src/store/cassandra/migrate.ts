@@ -55,6 +55,7 @@ export async function migrate(
         await renewLease(cql, owner);
       }
       await cql.awaitSchemaAgreement();
+      await migration.backfill?.(cql, () => renewLease(cql, owner));
       await cql.write("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [
         migration.version,
         new Date(),

@@ -1,5 +1,5 @@
 // The Cassandra side of room positions: appends as one lightweight transaction on the static `head`
-// of the block the position falls in (migrations/cassandra/0004_room_positions.cql), reads by
+// of the block the position falls in (migrations/cassandra/0005_room_positions.cql), reads by
 // position, and finds a room's head. Each process caches the heads it learnt; a stale cache only
 // costs a failed compare-and-set, never a wrong position.
 import { types } from "cassandra-driver";

@@ -1,6 +1,5 @@
 // Rows of the room tables ↔ records, and the statements that write a room, a member and a directory
 // entry — shared by rooms.ts, members.ts and listing.ts so each denormalised copy is written one way.
-import { compareMessageIds } from "../../domain/ids";
 import type { MemberRecord, NewRoom, RoomRecord } from "../../ports/rooms";
 import type { Row, Statement } from "./client";
 import { monthOfV7 } from "./keys";
@@ -30,10 +29,6 @@ export const toMember = (row: Row): MemberRecord => ({
   joinedAt: row.joined_at,
 });
 
-/** Members in join order: oldest first, equal times in the order they were added. */
-export const byJoin = (a: Row, b: Row) =>
-  a.joined_at.getTime() - b.joined_at.getTime() || compareMessageIds(String(a.join_order), String(b.join_order));
-
 export const roomInsert = (room: NewRoom, memberCount: number, dmPair: string | null = null): Statement => ({
   query: `INSERT INTO rooms (${ROOM_COLUMNS}, dm_pair) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   params: [
@@ -49,14 +44,26 @@ export const roomInsert = (room: NewRoom, memberCount: number, dmPair: string | 
   ],
 });
 
-/** The member row and its copy in the member's list of rooms. */
+/** The member row, its place in the member list and its copy in the member's list of rooms. */
 export const memberInserts = (member: MemberRecord, joinOrder: string): Statement[] => [
+  memberOrderInsert(member),
   {
     query: `INSERT INTO room_members (${MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
     params: [member.roomId, member.userId, member.username, member.role, member.joinedAt, joinOrder],
   },
   membershipInsert(member),
 ];
+
+/** The member's place in the room's member list (room_members_by_join). */
+export const memberOrderInsert = (member: Pick<MemberRecord, "roomId" | "userId" | "joinedAt">): Statement => ({
+  query: "INSERT INTO room_members_by_join (room_id, joined_at, user_id) VALUES (?, ?, ?)",
+  params: [member.roomId, member.joinedAt, member.userId],
+});
+
+export const memberOrderDelete = (member: Pick<MemberRecord, "roomId" | "userId" | "joinedAt">): Statement => ({
+  query: "DELETE FROM room_members_by_join WHERE room_id = ? AND joined_at = ? AND user_id = ?",
+  params: [member.roomId, member.joinedAt, member.userId],
+});
 
 /** The member's copy of a membership, in their list of rooms. */
 export const membershipInsert = (member: MemberRecord): Statement => ({

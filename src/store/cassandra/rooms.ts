@@ -90,6 +90,7 @@ export class CassandraRooms {
     const directory = directoryDelete(id);
     await Promise.all([
       this.cql.write("DELETE FROM room_members WHERE room_id = ?", [id]),
+      this.cql.write("DELETE FROM room_members_by_join WHERE room_id = ?", [id]),
       this.cql.write("DELETE FROM room_bans WHERE room_id = ?", [id]),
       this.cql.write("DELETE FROM room_audit WHERE room_id = ?", [id]),
       this.cql.write(directory.query, directory.params),

@@ -4,6 +4,7 @@ import { notFound } from "../../domain/errors";
 import type {
   AuditRecord,
   BanRecord,
+  MemberPosition,
   MemberRecord,
   MemberRole,
   Membership,
@@ -150,12 +151,15 @@ export class SqliteRooms implements RoomStore {
     return row ? toMember(row) : null;
   }
 
-  /** Oldest join first; equal join times in insertion order. */
-  async listMembers(roomId: string) {
+  /** Oldest join first, equal join times by user id: a keyset over the room_members_by_join index. */
+  async listMembers(roomId: string, page: { limit: number; after?: MemberPosition }) {
     const rows = this.#run((db) =>
       db
-        .query<MemberRow, [string]>(`SELECT ${MEMBER} FROM room_members WHERE room_id = ? ORDER BY joined_at, rowid`)
-        .all(roomId),
+        .query<MemberRow, [string, number, string, number]>(
+          `SELECT ${MEMBER} FROM room_members WHERE room_id = ?1 AND (joined_at, user_id) > (?2, ?3)
+           ORDER BY joined_at, user_id LIMIT ?4`,
+        )
+        .all(roomId, page.after?.joinedAt.getTime() ?? Number.MIN_SAFE_INTEGER, page.after?.userId ?? "", page.limit),
     );
     return rows.map(toMember);
   }
