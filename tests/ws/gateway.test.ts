@@ -407,6 +407,7 @@ describe("events", () => {
         await c.next((f) => f.type === "message.created" && f.message.content === content);
     };
     await clock.frozen(async () => {
+      const firstTyping = Date.now();
       for (let i = 0; i < 5; i++) typist.send({ type: "typing", room_id: room });
       expect(await watcher.next((f) => f.type === "typing")).toEqual({
         type: "typing",
@@ -419,6 +420,8 @@ describe("events", () => {
       await marker("m1");
       expect(typingSeen(watcher)).toHaveLength(1);
       clock.advance(1);
+      // Redis decides on its own clock, which the test cannot move: there the window passes for real.
+      if (server.config.redisUrl) await Bun.sleep(Math.max(0, firstTyping + 3000 - Date.now()));
       typist.send({ type: "typing", room_id: room });
       await watcher.collect((f) => f.type === "typing" && f.room_id === room, 2);
       await marker("m2");
@@ -433,9 +436,16 @@ describe("events", () => {
     await watcher.subscribe(room);
     const [one, two, three] = [await connect(ana), await connect(ana), await connect(ana)];
     for (const c of [one, two, three]) await c.subscribe(room);
-    /** Ana's presence events as the watcher got them, once everything announced so far has reached it. */
+    /**
+     * Ana's presence events as the watcher got them, once everything announced so far has reached it:
+     * a marker message published after them arrives after them (a ping's pong would not be enough
+     * when events travel over NATS).
+     */
+    let markers = 0;
     const anaPresence = async () => {
-      await watcher.request({ type: "ping" });
+      const content = `marker ${++markers}`;
+      await bob.api.post(`/v1/rooms/${room}/messages`, { content });
+      await watcher.next((f) => f.type === "message.created" && f.message.content === content);
       return watcher.frames.filter((f) => f.type === "presence" && f.user_id === ana.id);
     };
     const online = async () =>
