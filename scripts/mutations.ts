@@ -28,6 +28,7 @@ const feed = "src/ws/room-feed.ts";
 const timeline = "src/domain/timeline.ts";
 const sqliteMessages = "src/store/sqlite/messages.ts";
 const sqliteLog = "src/store/sqlite/room-log.ts";
+const text = "src/domain/text.ts";
 const ws = ["tests/ws"];
 
 export const mutations: Mutation[] = [
@@ -141,29 +142,29 @@ export const mutations: Mutation[] = [
   {
     name: "role-change-unpublished",
     file: rooms,
-    from: 'await this.#emit({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });',
+    from: 'await this.#record({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });',
     to: "",
     why: "every mutation is published (member.role_changed)",
   },
   {
     name: "update-by-member",
     file: rooms,
-    from: "    assertNotDm(room);\n    assertModerator(member);\n    const updated",
-    to: "    assertNotDm(room);\n    const updated",
+    from: "    assertNotDm(room);\n    assertModerator(member);\n    return this.deps.events.inOrder(roomId, async () => {\n      const updated",
+    to: "    assertNotDm(room);\n    return this.deps.events.inOrder(roomId, async () => {\n      const updated",
     why: "only the owner and admins change a room",
   },
   {
     name: "audit-for-members",
     file: rooms,
-    from: "    const { member } = await this.membership(userId, roomId);\n    assertModerator(member);\n    return this.deps.store.listAudit",
-    to: "    await this.membership(userId, roomId);\n    return this.deps.store.listAudit",
+    from: "    const { member } = await this.membership(userId, roomId);\n    assertModerator(member);\n    const entries = await this.deps.store.listAudit",
+    to: "    await this.membership(userId, roomId);\n    const entries = await this.deps.store.listAudit",
     why: "the audit log is for the owner and admins",
   },
   {
     name: "presence-of-hidden-room",
     file: rooms,
-    from: "    await this.access(userId, roomId);\n    const [online, members]",
-    to: "    const [online, members]",
+    from: "    await this.access(userId, roomId);\n    const after = page.cursor?.toLowerCase();",
+    to: "    const after = page.cursor?.toLowerCase();",
     why: "a private room's presence does not exist for a non-member",
   },
   {
@@ -205,7 +206,7 @@ export const mutations: Mutation[] = [
   {
     name: "edit-tombstone-after-write",
     file: messages,
-    from: 'if (!updated) throw notFound("message");\n    if (updated.deleted) throw conflict("the message was deleted");',
+    from: 'if (!updated) throw notFound("message");\n      if (updated.deleted) throw conflict("the message was deleted");',
     to: 'if (!updated) throw notFound("message");',
     why: "a tombstone cannot be edited (the check after the write, for an edit racing a delete)",
   },
@@ -226,22 +227,22 @@ export const mutations: Mutation[] = [
   {
     name: "delete-twice-publishes",
     file: messages,
-    from: "    if (message.deleted) return;\n",
+    from: "      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;\n",
     to: "",
     why: "deleting is idempotent (one tombstone, one event)",
   },
   {
     name: "react-to-tombstone",
     file: messages,
-    from: '    if (message.deleted) throw conflict("the message was deleted");\n    const reaction',
-    to: "    const reaction",
+    from: '    if (message.deleted) throw conflict("the message was deleted");\n    const emoji = canonicalEmoji(rawEmoji);',
+    to: "    const emoji = canonicalEmoji(rawEmoji);",
     why: "a tombstone cannot be reacted to",
   },
   {
     name: "reaction-event-always",
     file: messages,
-    from: "    if (changed) {\n",
-    to: "    if (changed || true) {\n",
+    from: "      if (!changed) return;\n",
+    to: "",
     why: "reactions are idempotent: an event only when something changed",
   },
   {
@@ -253,16 +254,16 @@ export const mutations: Mutation[] = [
   },
   {
     name: "content-untrimmed",
-    file: messages,
-    from: "const content = raw.trim();",
-    to: "const content = raw;",
+    file: text,
+    from: "  const text = trimInvisible(raw);\n  if (!HAS_VISIBLE.test(text))",
+    to: "  const text = raw;\n  if (!HAS_VISIBLE.test(text))",
     why: "content is trimmed",
   },
   {
     name: "max-length-off-by-one",
-    file: messages,
-    from: "codePoints(content) > max",
-    to: "codePoints(content) >= max",
+    file: text,
+    from: "text.length > rule.max && codePoints(text) > rule.max",
+    to: "text.length >= rule.max && codePoints(text) >= rule.max",
     why: "content may be exactly MAX_MESSAGE_LENGTH characters",
   },
   {
@@ -377,7 +378,7 @@ export const mutations: Mutation[] = [
   {
     name: "kicked-keeps-receiving",
     file: hub,
-    from: '"member.kicked": "kicked", ',
+    from: '  "member.kicked": "kicked",\n',
     to: "",
     why: "a kicked user's sockets stop receiving the room's events at once",
     tests: ws,

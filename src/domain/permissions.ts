@@ -7,7 +7,7 @@ const rank: Record<MemberRole, number> = { member: 1, admin: 2, owner: 3 };
 
 export const isModerator = (role: MemberRole) => role === "owner" || role === "admin";
 
-export const outranks = (actor: MemberRole, target: MemberRole) => rank[actor] >= rank[target];
+export const outranks = (actor: MemberRole, target: MemberRole) => rank[actor] > rank[target];
 
 /** A room the caller can see: public rooms, and rooms they belong to. Others do not exist for them. */
 export function assertVisible(room: RoomRecord | null, member: MemberRecord | null): asserts room is RoomRecord {

@@ -149,6 +149,47 @@ describe("history", () => {
 });
 
 describe("edits and deletes", () => {
+  test("two deletes of one message at once leave one tombstone and publish one event", async () => {
+    // The first delete's write waits until the second has read the message too: both pass the
+    // "already deleted?" check before either has written.
+    const hooks = new StoreHooks();
+    const racing = await startTestServer({}, { wrapStore: hooks.wrap });
+    try {
+      const carl = await newUser(racing.url, "carl");
+      const room = (await carl.api.post("/v1/rooms", { name: "race", type: "public" })).body.id as string;
+      const message = (await send(carl, room, "twice")).body;
+      let reads = 0;
+      let bothRead!: () => void;
+      const read = new Promise<void>((resolve) => {
+        bothRead = resolve;
+      });
+      hooks.set("getMessage", async (next, roomId, id) => {
+        if (id === message.id && ++reads >= 3) bothRead();
+        return next(roomId, id);
+      });
+      hooks.set("tombstoneMessage", async (next, roomId, id) => {
+        await read;
+        return next(roomId, id);
+      });
+      const events: string[] = [];
+      const sub = racing.backends.bus.subscribe(`chat.room.${room}`, (_s, data) =>
+        events.push(JSON.parse(new TextDecoder().decode(data)).type),
+      );
+      await sub.ready;
+      const replies = await Promise.all([0, 1].map(() => carl.api.delete(`/v1/rooms/${room}/messages/${message.id}`)));
+      expect(replies.map((r) => r.status)).toEqual([204, 204]);
+      hooks.clear();
+      // A message sent after both is published after any event they caused.
+      await send(carl, room, "marker");
+      const deadline = Date.now() + 5000;
+      while (!events.includes("message.created") && Date.now() < deadline) await Bun.sleep(5);
+      expect(events).toEqual(["message.deleted", "message.created"]);
+      sub.unsubscribe();
+    } finally {
+      await racing.close();
+    }
+  }, 30_000);
+
   test("the author edits; edited_at is set", async () => {
     const room = await sharedRoom();
     const message = (await send(ana, room, "draft")).body;
