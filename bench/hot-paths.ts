@@ -8,12 +8,14 @@ import { join } from "node:path";
 import type { ServerWebSocket } from "bun";
 import { createBackends, createServices } from "../src/app/wire";
 import { defaultConfig } from "../src/config";
-import { busSink, type RoomEvent } from "../src/domain/events";
+import { type RoomEvent, roomSubject } from "../src/domain/events";
 import { MessageIdGenerator } from "../src/domain/ids";
 import { messageView } from "../src/domain/views";
 import { createLogger } from "../src/log";
 import { createMetrics } from "../src/metrics";
-import { type Connection, Hub } from "../src/ws/hub";
+import { Connection } from "../src/ws/connection";
+import { Fanout } from "../src/ws/fanout";
+import { Hub } from "../src/ws/hub";
 import { parseArgs } from "./lib/args";
 
 const o = parseArgs("hot-paths", {
@@ -56,29 +58,23 @@ const room = await services.rooms.create(user.id, { name: "hot", type: "public" 
 const content = "bench|0|1|1795215727547.608|".padEnd(100, "x");
 
 // The hub with 100 subscribers behind a server whose publish does nothing: what chatd adds per event.
+const metrics = createMetrics();
+const fanout = new Fanout({ metrics, log, maxBufferedBytes: 1 << 20, onSlow: () => {} });
 const hub = new Hub({
   bus: backends.bus,
-  metrics: createMetrics(),
+  source: services.timeline,
+  fanout,
+  metrics,
   log,
-  maxBufferedBytes: 1 << 20,
-  onRemoved: () => {},
+  subjectOf: roomSubject,
+  onEvicted: () => {},
 });
 let published = 0;
-hub.attach({ publish: () => ++published, subscriberCount: () => 100 });
+fanout.attach({ publish: () => ++published, subscriberCount: () => 100 });
 for (let i = 0; i < 100; i++) {
   const ws = { subscribe() {}, unsubscribe() {}, send() {}, getBufferedAmount: () => 0 };
-  const connection: Connection = {
-    id: `c${i}`,
-    userId: user.id,
-    username: user.username,
-    ws: ws as unknown as ServerWebSocket<unknown>,
-    rooms: new Set(),
-    queue: Promise.resolve(),
-    pending: 0,
-    lastSeen: Date.now(),
-    closed: false,
-  };
-  hub.subscribe(connection, room.id);
+  const connection = new Connection(`c${i}`, user.id, user.username, ws as unknown as ServerWebSocket<unknown>);
+  await hub.join(connection, room.id, () => "{}");
 }
 
 process.stdout.write(`chatd hot paths (median of ${o.rounds} rounds)\n`);
@@ -86,12 +82,21 @@ await time("send a message (domain: checks, insert, event)", 2000, () =>
   services.messages.send(user.id, room.id, { content }),
 );
 const sample = (await backends.store.listMessages(room.id, { limit: 1 }))[0]!;
-const event: RoomEvent = { type: "message.created", room_id: room.id, message: messageView(sample) };
-const emit = busSink(backends.bus, log);
-await time("publish one event (encode, bus, hub, publish)", 20_000, () => emit(event));
+const event: RoomEvent = {
+  type: "message.created",
+  room_id: room.id,
+  message: messageView(sample),
+  seq: sample.seq,
+};
+// Consecutive positions, as the room feed expects them (it reads the log only on a gap).
+let position = sample.seq;
+await time("publish one event (encode, bus, feed, hub, publish)", 20_000, () =>
+  services.events.publish({ ...event, seq: ++position }),
+);
 const ids = new MessageIdGenerator();
-await time("insert a message (store)", 2000, () =>
-  backends.store.insertMessage({ ...sample, id: ids.next(), createdAt: new Date() }),
+const { id: _id, seq: _seq, ...draft } = sample;
+await time("append a message (store)", 2000, () =>
+  backends.store.appendMessage({ ...draft, createdAt: new Date() }, (after) => ids.nextAfter(after)),
 );
 
 for (let i = 0; i < o.messages; i++) await services.messages.send(user.id, room.id, { content });

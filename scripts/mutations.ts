@@ -23,6 +23,12 @@ const gateway = "src/ws/gateway.ts";
 const handlers = "src/ws/handlers.ts";
 const hub = "src/ws/hub.ts";
 const protocol = "src/ws/protocol.ts";
+const fanout = "src/ws/fanout.ts";
+const feed = "src/ws/room-feed.ts";
+const timeline = "src/domain/timeline.ts";
+const sqliteMessages = "src/store/sqlite/messages.ts";
+const sqliteLog = "src/store/sqlite/room-log.ts";
+const text = "src/domain/text.ts";
 const ws = ["tests/ws"];
 
 export const mutations: Mutation[] = [
@@ -136,29 +142,29 @@ export const mutations: Mutation[] = [
   {
     name: "role-change-unpublished",
     file: rooms,
-    from: 'await this.#emit({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });',
+    from: 'await this.#record({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });',
     to: "",
     why: "every mutation is published (member.role_changed)",
   },
   {
     name: "update-by-member",
     file: rooms,
-    from: "    assertNotDm(room);\n    assertModerator(member);\n    const updated",
-    to: "    assertNotDm(room);\n    const updated",
+    from: "    assertNotDm(room);\n    assertModerator(member);\n    return this.deps.events.inOrder(roomId, async () => {\n      const updated",
+    to: "    assertNotDm(room);\n    return this.deps.events.inOrder(roomId, async () => {\n      const updated",
     why: "only the owner and admins change a room",
   },
   {
     name: "audit-for-members",
     file: rooms,
-    from: "    const { member } = await this.membership(userId, roomId);\n    assertModerator(member);\n    return this.deps.store.listAudit",
-    to: "    await this.membership(userId, roomId);\n    return this.deps.store.listAudit",
+    from: "    const { member } = await this.membership(userId, roomId);\n    assertModerator(member);\n    const entries = await this.deps.store.listAudit",
+    to: "    await this.membership(userId, roomId);\n    const entries = await this.deps.store.listAudit",
     why: "the audit log is for the owner and admins",
   },
   {
     name: "presence-of-hidden-room",
     file: rooms,
-    from: "    await this.access(userId, roomId);\n    const [online, members]",
-    to: "    const [online, members]",
+    from: "    await this.access(userId, roomId);\n    const after = page.cursor?.toLowerCase();",
+    to: "    const after = page.cursor?.toLowerCase();",
     why: "a private room's presence does not exist for a non-member",
   },
   {
@@ -200,7 +206,7 @@ export const mutations: Mutation[] = [
   {
     name: "edit-tombstone-after-write",
     file: messages,
-    from: 'if (!updated) throw notFound("message");\n    if (updated.deleted) throw conflict("the message was deleted");',
+    from: 'if (!updated) throw notFound("message");\n      if (updated.deleted) throw conflict("the message was deleted");',
     to: 'if (!updated) throw notFound("message");',
     why: "a tombstone cannot be edited (the check after the write, for an edit racing a delete)",
   },
@@ -221,22 +227,22 @@ export const mutations: Mutation[] = [
   {
     name: "delete-twice-publishes",
     file: messages,
-    from: "    if (message.deleted) return;\n",
+    from: "      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;\n",
     to: "",
     why: "deleting is idempotent (one tombstone, one event)",
   },
   {
     name: "react-to-tombstone",
     file: messages,
-    from: '    if (message.deleted) throw conflict("the message was deleted");\n    const reaction',
-    to: "    const reaction",
+    from: '    if (message.deleted) throw conflict("the message was deleted");\n    const emoji = canonicalEmoji(rawEmoji);',
+    to: "    const emoji = canonicalEmoji(rawEmoji);",
     why: "a tombstone cannot be reacted to",
   },
   {
     name: "reaction-event-always",
     file: messages,
-    from: "    if (changed) {\n",
-    to: "    if (changed || true) {\n",
+    from: "      if (!changed) return;\n",
+    to: "",
     why: "reactions are idempotent: an event only when something changed",
   },
   {
@@ -248,16 +254,16 @@ export const mutations: Mutation[] = [
   },
   {
     name: "content-untrimmed",
-    file: messages,
-    from: "const content = raw.trim();",
-    to: "const content = raw;",
+    file: text,
+    from: "  const text = trimInvisible(raw);\n  if (!HAS_VISIBLE.test(text))",
+    to: "  const text = raw;\n  if (!HAS_VISIBLE.test(text))",
     why: "content is trimmed",
   },
   {
     name: "max-length-off-by-one",
-    file: messages,
-    from: "codePoints(content) > max",
-    to: "codePoints(content) >= max",
+    file: text,
+    from: "text.length > rule.max && codePoints(text) > rule.max",
+    to: "text.length >= rule.max && codePoints(text) >= rule.max",
     why: "content may be exactly MAX_MESSAGE_LENGTH characters",
   },
   {
@@ -300,8 +306,8 @@ export const mutations: Mutation[] = [
   {
     name: "subscribe-without-membership",
     file: handlers,
-    from: "    const { hub, rooms, store, settings } = this.deps;\n    await rooms.membership(connection.userId, roomId);\n",
-    to: "    const { hub, rooms, store, settings } = this.deps;\n    void rooms;\n",
+    from: "    const { hub, rooms, timeline, settings } = this.deps;\n    await rooms.membership(connection.userId, roomId);\n",
+    to: "    const { hub, rooms, timeline, settings } = this.deps;\n    void rooms;\n",
     why: "members only subscribe",
     tests: ws,
   },
@@ -316,8 +322,8 @@ export const mutations: Mutation[] = [
   {
     name: "typing-echoed",
     file: hub,
-    from: "connection.userId !== event.user_id",
-    to: "(connection.userId !== event.user_id || true)",
+    from: 'fanout.publishExcept(roomId, delivery.raw, delivery.type, delivery.user ?? "");',
+    to: "fanout.publish(roomId, delivery.raw, delivery.type);",
     why: "typing is never sent to the typist",
     tests: ws,
   },
@@ -340,7 +346,7 @@ export const mutations: Mutation[] = [
   {
     name: "recovery-drops-held-events",
     file: hub,
-    from: "      ws.send(raw);\n    }\n",
+    from: "      fanout.send(connection, delivery.raw, delivery.type);\n    }\n",
     to: "    }\n",
     why: "live events that arrive during a recovery follow missed",
     tests: ws,
@@ -348,31 +354,31 @@ export const mutations: Mutation[] = [
   {
     name: "recovery-repeats-missed",
     file: hub,
-    from: "compareMessageIds(event.message.id, lastMissedId) <= 0",
-    to: "compareMessageIds(event.message.id, lastMissedId) < 0",
+    from: "delivery.seq !== null && delivery.seq <= replay.through",
+    to: "delivery.seq !== null && delivery.seq < replay.through",
     why: "live events follow missed without duplicates",
     tests: ws,
   },
   {
     name: "recovery-held-events-first",
     file: hub,
-    from: "    ws.send(reply);\n    for (const { raw, event } of recovery.buffer) {",
-    to: "    queueMicrotask(() => ws.send(reply));\n    for (const { raw, event } of recovery.buffer) {",
+    from: '    fanout.send(connection, reply(replay), "subscribed");\n    for (const delivery of pending.buffer) {',
+    to: '    queueMicrotask(() => fanout.send(connection, reply(replay), "subscribed"));\n    for (const delivery of pending.buffer) {',
     why: "the subscribed reply comes before the live events",
     tests: ws,
   },
   {
     name: "recovered-off-by-one",
-    file: handlers,
-    from: "recovered: page.length <= settings.recoveryLimit,",
-    to: "recovered: page.length < settings.recoveryLimit,",
+    file: timeline,
+    from: "recovered: events.length <= limit,",
+    to: "recovered: events.length < limit,",
     why: "recovered is true when everything missed fits",
     tests: ws,
   },
   {
     name: "kicked-keeps-receiving",
     file: hub,
-    from: '      case "member.kicked":\n',
+    from: '  "member.kicked": "kicked",\n',
     to: "",
     why: "a kicked user's sockets stop receiving the room's events at once",
     tests: ws,
@@ -395,16 +401,16 @@ export const mutations: Mutation[] = [
   },
   {
     name: "slow-consumer-code-1000",
-    file: hub,
-    from: 'connection.ws.close(1008, "slow consumer");',
-    to: 'connection.ws.close(1000, "slow consumer");',
+    file: gateway,
+    from: 'this.#closeClient(connection, 1008, "slow consumer", "slow_consumer")',
+    to: 'this.#closeClient(connection, 1000, "slow consumer", "slow_consumer")',
     why: "a slow consumer is closed with 1008",
     tests: ws,
   },
   {
     name: "pongs-ignored",
     file: gateway,
-    from: "        if (ws.data.connection) ws.data.connection.lastSeen = Date.now();\n",
+    from: "        if (ws.data.client) ws.data.client.lastSeen = Date.now();\n",
     to: "",
     why: "a client that answers pings stays connected",
     tests: ws,
@@ -412,8 +418,8 @@ export const mutations: Mutation[] = [
   {
     name: "heartbeat-never-closes",
     file: gateway,
-    from: "if (silent > 2 * interval) {",
-    to: "if (silent > 200 * interval) {",
+    from: "if (silent > 2 * interval) this.#closeClient(",
+    to: "if (silent > 200 * interval) this.#closeClient(",
     why: "a connection that answers no pings is closed",
     tests: ws,
   },
@@ -451,10 +457,75 @@ export const mutations: Mutation[] = [
   },
   {
     name: "metric-fanout-not-observed",
-    file: hub,
-    from: "    this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);\n",
+    file: fanout,
+    from: "    metrics.ws.fanout.observe((performance.now() - started) / 1000);\n",
     to: "    void started;\n",
     why: "chatd_ws_fanout_seconds observes every fan-out",
+    tests: ws,
+  },
+  // Room positions: the feed's order, the log's density, recovery by position
+  {
+    name: "feed-out-of-order",
+    file: feed,
+    from: "    if (seq > this.#next) {",
+    to: "    if (seq > this.#next && false) {",
+    why: "a room's events reach subscribers in position order, a gap repaired from the log first",
+    tests: ["tests/unit/room-feed.test.ts", ...ws],
+  },
+  {
+    name: "feed-keeps-duplicates",
+    file: feed,
+    from: "    if (seq < this.#next) return;\n",
+    to: "",
+    why: "each durable event reaches a subscriber once",
+    tests: ["tests/unit/room-feed.test.ts", ...ws],
+  },
+  {
+    name: "feed-never-repairs",
+    file: feed,
+    from: "      this.#scheduleRepair(this.options.repairDelayMs ?? 50);\n      return;",
+    to: "      return;",
+    why: "a position the bus lost is read from the log",
+    tests: ["tests/unit/room-feed.test.ts"],
+  },
+  {
+    name: "feed-ignores-resume",
+    file: feed,
+    from: "  resume() {\n    if (this.#next === 0) return;",
+    to: "  resume() {\n    return;",
+    why: "after a bus outage the feed delivers what the bus lost",
+    tests: ["tests/unit/room-feed.test.ts"],
+  },
+  {
+    name: "position-gap-in-store",
+    file: sqliteMessages,
+    from: "seq: head.head + 1 };",
+    to: "seq: head.head + 2 };",
+    why: "positions increase by exactly one per event",
+    tests: ["tests/contract/store.test.ts"],
+  },
+  {
+    name: "event-takes-no-position",
+    file: sqliteLog,
+    from: '"UPDATE rooms SET head = head + 1 WHERE id = ? RETURNING head"',
+    to: '"UPDATE rooms SET head = head WHERE id = ? RETURNING head"',
+    why: "every durable event takes the room's next position",
+    tests: ["tests/contract/store.test.ts"],
+  },
+  {
+    name: "since-id-off-by-one",
+    file: timeline,
+    from: "return message && message.seq > 0 ? message.seq : null;",
+    to: "return message && message.seq > 0 ? message.seq - 1 : null;",
+    why: "since as a message id means after that message's position",
+    tests: ws,
+  },
+  {
+    name: "replay-without-reactions",
+    file: timeline,
+    from: "(await this.deps.messages.views(roomId, records, viewerId))",
+    to: "(await this.deps.messages.views(roomId, [], viewerId))",
+    why: "recovered messages look exactly like REST history",
     tests: ws,
   },
 ];

@@ -1,5 +1,6 @@
 // Starting and stopping a chatd server process for a role: backends, migrations, HTTP, graceful stop.
-import type { Config } from "../config";
+import type { Config, Role } from "../config";
+import { roomSubject } from "../domain/events";
 import { createHttpApp } from "../http/app";
 import { opsRoutes } from "../http/routes/ops";
 import type { Logger } from "../log";
@@ -9,7 +10,15 @@ import type { Store } from "../ports";
 import { VERSION } from "../version";
 import { Gateway } from "../ws/gateway";
 import { mountApi } from "./roles/api";
-import { type Backends, closeBackends, createBackends, createServices, probes, type Services } from "./wire";
+import {
+  type Backends,
+  busBackend,
+  closeBackends,
+  createBackends,
+  createServices,
+  probes,
+  type Services,
+} from "./wire";
 
 export type RunningServer = {
   port: number;
@@ -35,13 +44,35 @@ export type ServerSeams = {
   now?: () => number;
 };
 
-export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
-  if (config.role === "ws" || config.role === "indexer") {
-    // A separate ws or indexer process needs the shared bus (NATS), which is not built yet.
+/** What each role serves. `all` is one process; the others are parts of a split deployment. */
+const ROLES: Record<Role, { api: boolean; ws: boolean }> = {
+  all: { api: true, ws: true },
+  api: { api: true, ws: false },
+  ws: { api: false, ws: true },
+  indexer: { api: false, ws: false },
+};
+
+/**
+ * Refuses a role that cannot work with this configuration: a part of a split deployment on an
+ * in-process bus would not see the other parts' events.
+ */
+export function checkRole(config: Config) {
+  if (config.role === "indexer") {
     throw new RoleNotAvailable(
-      `role "${config.role}" is not available in chatd ${VERSION} yet; use --role all or --role api`,
+      `role "indexer" feeds the search index, which chatd ${VERSION} does not have yet; run --role all, or api and ws`,
     );
   }
+  if (config.role !== "all" && busBackend(config).kind === "memory") {
+    throw new RoleNotAvailable(
+      `role "${config.role}" is one part of a split deployment and needs the shared bus: set NATS_URL ` +
+        "(e.g. nats://127.0.0.1:4222, JetStream on) for every process, or run --role all",
+    );
+  }
+}
+
+export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
+  checkRole(config);
+  const role = ROLES[config.role];
   const backends = await createBackends(config, log, seams.now);
   if (seams.wrapStore) backends.store = seams.wrapStore(backends.store);
   const { applied } = await backends.store.migrate();
@@ -49,19 +80,16 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   const services = createServices(config, backends, log, seams.now);
   const metrics = createMetrics();
 
-  const gateway =
-    config.role === "all" ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
+  const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
 
-  const app = mountApi(
-    createHttpApp({
-      log,
-      metrics,
-      maxBodyBytes: config.maxBodyBytes,
-      version: VERSION,
-      corsOrigins: config.corsOrigins,
-    }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken })),
-    services,
-  );
+  const app = createHttpApp({
+    log,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    version: VERSION,
+    corsOrigins: config.corsOrigins,
+  }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken }));
+  if (role.api) mountApi(app, services);
   if (gateway) app.use(gateway.routes());
   app.listen({
     hostname: config.host,
@@ -111,14 +139,15 @@ function createGateway(
 ) {
   return new Gateway({
     bus: backends.bus,
-    users: backends.store,
-    store: backends.store,
+    subjectOf: roomSubject,
+    accounts: services.accounts,
     limiter: backends.limiter,
     presence: backends.presence,
     sessions: services.sessions,
     rooms: services.rooms,
     messages: services.messages,
-    emit: services.emit,
+    events: services.events,
+    timeline: services.timeline,
     metrics,
     now,
     log: log.child({ component: "ws" }),

@@ -6,12 +6,14 @@ import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
-import { busSink, type EventSink, STREAM_SUBJECTS } from "../domain/events";
+import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
+import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
 import { Sessions } from "../domain/sessions";
+import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
 import { RedisLimiter } from "../limits/redis/limiter";
@@ -41,7 +43,8 @@ export type Services = {
   sessions: Sessions;
   rooms: Rooms;
   messages: Messages;
-  emit: EventSink;
+  events: RoomEvents;
+  timeline: Timeline;
   conversations: Conversations;
 };
 
@@ -209,19 +212,20 @@ export function createServices(config: Config, backends: Backends, log: Logger, 
     log: log.child({ component: "accounts" }),
     now: clock,
   });
-  const emit = busSink(backends.bus, log.child({ component: "events" }));
-  const rooms = new Rooms({ store: backends.store, presence: backends.presence, emit, now: clock });
+  const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
+  const rooms = new Rooms({ store: backends.store, presence: backends.presence, events, now: clock });
   const messages = new Messages({
     store: backends.store,
     rooms,
     limiter: backends.limiter,
     ids: new MessageIdGenerator(),
-    emit,
+    events,
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
     now: clock,
   });
   const conversations = new Conversations({ store: backends.store, messages, now: clock });
-  return { accounts, accessTokens, sessions, rooms, messages, conversations, emit };
+  const timeline = new Timeline({ store: backends.store, rooms, messages });
+  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations };
 }
 
 export async function closeBackends(backends: Backends) {

@@ -31,8 +31,20 @@ export class MessageIdGenerator {
   }
 
   next(now: number = Date.now()): string {
+    return this.nextAfter(null, now);
+  }
+
+  /**
+   * An id that sorts after `after` (any v1 id, e.g. the last message of a room, possibly minted by
+   * another process whose clock runs ahead) and after every id this generator made before.
+   */
+  nextAfter(after: string | null, now: number = Date.now()): string {
     let timestamp = BigInt(now) * 10_000n + GREGORIAN_OFFSET;
     if (timestamp <= this.#last) timestamp = this.#last + 1n;
+    if (after !== null) {
+      const floor = BigInt(`0x${timestampHex(after)}`) + 1n;
+      if (timestamp < floor) timestamp = floor;
+    }
     this.#last = timestamp;
     const hex = timestamp.toString(16).padStart(15, "0");
     // time_low - time_mid - version+time_high

@@ -2,26 +2,26 @@
 // read markers and unread counts. REST and the WebSocket gateway both come through here.
 import type { Limiter } from "../ports/limiter";
 import type { MessageRecord, MessageStore, ReactionRecord } from "../ports/messages";
+import type { MessageDraft, RoomLogStore } from "../ports/room-log";
 import type { RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
 import { canonicalEmoji, MAX_DISTINCT_REACTIONS } from "./emoji";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
-import type { EventSink } from "./events";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
 import { isModerator, outranks } from "./permissions";
+import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
-import { KeyedSerializer } from "./serial";
 import { visibleText } from "./text";
 import { type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
 
 export type MessageDeps = {
-  store: MessageStore & AccountStore & Pick<RoomStore, "getMember">;
+  store: MessageStore & RoomLogStore & AccountStore & Pick<RoomStore, "getMember">;
   rooms: Rooms;
   limiter: Limiter;
   ids: MessageIdGenerator;
-  emit: EventSink;
+  events: RoomEvents;
   settings: MessageSettings;
   now?: () => Date;
 };
@@ -40,8 +40,6 @@ const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
 
 export class Messages {
   readonly #now: () => Date;
-  readonly #perRoom = new KeyedSerializer();
-  readonly #perMessage = new KeyedSerializer();
 
   constructor(private readonly deps: MessageDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -82,6 +80,7 @@ export class Messages {
       authorId: userId,
       authorUsername: member.username,
       content,
+      createdAt: this.#now(),
       editedAt: null,
       deleted: false,
       replyTo: input.replyTo ?? null,
@@ -89,22 +88,19 @@ export class Messages {
       mentions: await this.#mentions(content),
       attachmentIds: [],
     };
-    // Id, insert and publish happen one message at a time per room, so within this process the order
-    // subscribers see is the order of the ids (history order).
-    return this.#perRoom.run(roomId, () => this.#insert(draft));
+    return this.deps.events.inOrder(roomId, () => this.#append(draft));
   }
 
-  /** Stores the draft under a fresh id and publishes it; an idempotent replay publishes nothing. */
-  async #insert(draft: Omit<MessageRecord, "id" | "createdAt">) {
-    const now = this.#now();
-    const { message, created } = await this.deps.store.insertMessage({
-      ...draft,
-      id: this.deps.ids.next(now.getTime()),
-      createdAt: now,
-    });
+  /**
+   * Stores the draft at the room's next position, its id minted after the room's last message (so id
+   * order is position order), and publishes it; an idempotent replay publishes nothing.
+   */
+  async #append(draft: MessageDraft) {
+    const mint = (after: string | null) => this.deps.ids.nextAfter(after, draft.createdAt.getTime());
+    const { message, created } = await this.deps.store.appendMessage(draft, mint);
     if (!created) return { message: await this.#view(message, draft.authorId), created };
     const view = messageView(message);
-    await this.deps.emit({ type: "message.created", room_id: draft.roomId, message: view });
+    await this.deps.events.publish({ type: "message.created", room_id: draft.roomId, message: view, seq: message.seq });
     return { message: view, created };
   }
 
@@ -117,7 +113,7 @@ export class Messages {
       ]);
     const page = await this.deps.store.listMessages(roomId, { ...query, limit: query.limit + 1 });
     const messages = page.slice(0, query.limit);
-    return { messages: await this.#views(roomId, messages, userId), hasMore: page.length > query.limit };
+    return { messages: await this.views(roomId, messages, userId), hasMore: page.length > query.limit };
   }
 
   async edit(userId: string, roomId: string, messageId: string, rawContent: string): Promise<MessageView> {
@@ -126,20 +122,23 @@ export class Messages {
     if (message.authorId !== userId) throw forbidden("only the author can edit a message");
     if (message.deleted) throw conflict("the message was deleted");
     const content = this.#content(rawContent);
-    const updated = await this.deps.store.updateMessage(roomId, messageId, {
-      content,
-      editedAt: this.#now(),
-      mentions: await this.#mentions(content),
+    const mentions = await this.#mentions(content);
+    return this.deps.events.inOrder(roomId, async () => {
+      const updated = await this.deps.store.updateMessage(roomId, messageId, {
+        content,
+        editedAt: this.#now(),
+        mentions,
+      });
+      if (!updated) throw notFound("message");
+      if (updated.deleted) throw conflict("the message was deleted");
+      const reactions = await this.deps.store.listReactions(roomId, [messageId]);
+      await this.deps.events.record({
+        type: "message.updated",
+        room_id: roomId,
+        message: messageView(updated, reactionViews(reactions, null)),
+      });
+      return messageView(updated, reactionViews(reactions, userId));
     });
-    if (!updated) throw notFound("message");
-    if (updated.deleted) throw conflict("the message was deleted");
-    const reactions = await this.deps.store.listReactions(roomId, [messageId]);
-    await this.deps.emit({
-      type: "message.updated",
-      room_id: roomId,
-      message: messageView(updated, reactionViews(reactions, null)),
-    });
-    return messageView(updated, reactionViews(reactions, userId));
   }
 
   /**
@@ -158,14 +157,18 @@ export class Messages {
         throw forbidden("you can only delete messages of members ranked below you");
     }
     if (message.deleted) return;
-    await this.deps.store.tombstoneMessage(roomId, messageId);
-    if (byModerator) {
-      await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
-        targetUserId: message.authorId,
-        messageId,
-      });
-    }
-    await this.deps.emit({ type: "message.deleted", room_id: roomId, message_id: messageId });
+    await this.deps.events.inOrder(roomId, async () => {
+      // Again in order: of two deletes racing here, only the first records an event.
+      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;
+      await this.deps.store.tombstoneMessage(roomId, messageId);
+      if (byModerator) {
+        await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
+          targetUserId: message.authorId,
+          messageId,
+        });
+      }
+      await this.deps.events.record({ type: "message.deleted", room_id: roomId, message_id: messageId });
+    });
   }
 
   /**
@@ -187,18 +190,20 @@ export class Messages {
     }
     // Removal takes any text, so reactions stored before these rules can still be taken back.
     const reaction = { messageId, emoji: emoji ?? rawEmoji, userId };
-    const changed = add
-      ? await this.#perMessage.run(`${roomId}/${messageId}`, () => this.#addWithinLimit(roomId, reaction))
-      : await this.deps.store.removeReaction(roomId, reaction);
-    if (changed) {
-      await this.deps.emit({
+    // One change per room at a time in this process: the limit check and the add cannot interleave.
+    await this.deps.events.inOrder(roomId, async () => {
+      const changed = add
+        ? await this.#addWithinLimit(roomId, reaction)
+        : await this.deps.store.removeReaction(roomId, reaction);
+      if (!changed) return;
+      await this.deps.events.record({
         type: add ? "reaction.added" : "reaction.removed",
         room_id: roomId,
         message_id: messageId,
         emoji: reaction.emoji,
         user_id: userId,
       });
-    }
+    });
   }
 
   async #addWithinLimit(roomId: string, reaction: ReactionRecord): Promise<boolean> {
@@ -216,7 +221,7 @@ export class Messages {
     await this.deps.rooms.membership(userId, roomId);
     await this.#message(roomId, messageId);
     if (await this.deps.store.setReadMarker(roomId, userId, messageId)) {
-      await this.deps.emit({ type: "read", room_id: roomId, user_id: userId, message_id: messageId });
+      await this.deps.events.publish({ type: "read", room_id: roomId, user_id: userId, message_id: messageId });
       return messageId;
     }
     return (await this.deps.store.getReadMarker(roomId, userId)) ?? messageId;
@@ -251,10 +256,11 @@ export class Messages {
   }
 
   async #view(message: MessageRecord, viewerId: string): Promise<MessageView> {
-    return (await this.#views(message.roomId, [message], viewerId))[0] as MessageView;
+    return (await this.views(message.roomId, [message], viewerId))[0] as MessageView;
   }
 
-  async #views(roomId: string, messages: MessageRecord[], viewerId: string): Promise<MessageView[]> {
+  /** Messages as a viewer sees them: with reactions (`me` for the viewer; none when null). */
+  async views(roomId: string, messages: MessageRecord[], viewerId: string | null): Promise<MessageView[]> {
     const live = messages.filter((m) => !m.deleted).map((m) => m.id);
     const reactions = live.length ? await this.deps.store.listReactions(roomId, live) : [];
     return messages.map((m) =>

@@ -14,9 +14,10 @@ import type {
 import type { AccountStore } from "../ports/store";
 import { decodeMemberCursor, memberCursor } from "./cursors";
 import { conflict, forbidden, notFound, validationFailed } from "./errors";
-import type { EventSink, RoomEvent } from "./events";
+import type { DurableEvent } from "./events";
 import { newAuditId, newRoomId } from "./ids";
 import { assertMember, assertModerator, assertNotDm, assertOwner, assertVisible, outranks } from "./permissions";
+import type { RoomEvents } from "./room-events";
 import { optionalText, type TextRule, visibleText } from "./text";
 import { roomView } from "./views";
 
@@ -29,7 +30,7 @@ const ONLINE_LOOKUPS = 32;
 export type RoomDeps = {
   store: RoomStore & AccountStore;
   presence: Presence;
-  emit: EventSink;
+  events: RoomEvents;
   now?: () => Date;
 };
 
@@ -100,23 +101,28 @@ export class Rooms {
     const { room, member } = await this.membership(userId, roomId);
     assertNotDm(room);
     assertModerator(member);
-    const updated = await this.deps.store.updateRoom(roomId, {
-      ...patch,
-      ...(patch.name !== undefined ? { name: visibleText(patch.name, ROOM_NAME) } : {}),
-      ...(patch.description !== undefined ? { description: optionalText(patch.description, ROOM_DESCRIPTION) } : {}),
+    return this.deps.events.inOrder(roomId, async () => {
+      const updated = await this.deps.store.updateRoom(roomId, {
+        ...patch,
+        ...(patch.name !== undefined ? { name: visibleText(patch.name, ROOM_NAME) } : {}),
+        ...(patch.description !== undefined ? { description: optionalText(patch.description, ROOM_DESCRIPTION) } : {}),
+      });
+      if (!updated) throw notFound("room");
+      await this.#audit(room.id, userId, "room.updated", { details: { changes: Object.keys(patch) } });
+      await this.#record({ type: "room.updated", room_id: room.id, room: roomView(updated) });
+      return updated;
     });
-    if (!updated) throw notFound("room");
-    await this.#audit(room.id, userId, "room.updated", { details: { changes: Object.keys(patch) } });
-    await this.#emit({ type: "room.updated", room_id: room.id, room: roomView(updated) });
-    return updated;
   }
 
   async delete(userId: string, roomId: string) {
     const { room, member } = await this.membership(userId, roomId);
     assertNotDm(room);
     assertOwner(member);
-    await this.deps.store.deleteRoom(roomId);
-    await this.#emit({ type: "room.deleted", room_id: roomId });
+    // Recorded first: the room's log goes with the room, and subscribers still get the event.
+    await this.deps.events.inOrder(roomId, async () => {
+      await this.#record({ type: "room.deleted", room_id: roomId });
+      await this.deps.store.deleteRoom(roomId);
+    });
   }
 
   /** Joins a public room. Idempotent; 403 while banned, 409 when full. */
@@ -156,17 +162,20 @@ export class Rooms {
     const { room, member } = await this.membership(userId, roomId);
     assertNotDm(room);
     if (member.role === "owner") throw conflict("the owner cannot leave the room; delete it instead");
-    if (await this.deps.store.removeMember(roomId, userId))
-      await this.#emit({ type: "member.left", room_id: roomId, user_id: userId });
+    await this.deps.events.inOrder(roomId, async () => {
+      if (await this.deps.store.removeMember(roomId, userId))
+        await this.#record({ type: "member.left", room_id: roomId, user_id: userId });
+    });
   }
 
   async kick(actorId: string, roomId: string, targetId: string) {
     const { room, target } = await this.#moderate(actorId, roomId, targetId);
     if (!target) throw notFound("member");
-    if (await this.deps.store.removeMember(roomId, targetId)) {
+    await this.deps.events.inOrder(roomId, async () => {
+      if (!(await this.deps.store.removeMember(roomId, targetId))) return;
       await this.#audit(room.id, actorId, "member.kicked", { targetUserId: targetId });
-      await this.#emit({ type: "member.kicked", room_id: roomId, user_id: targetId });
-    }
+      await this.#record({ type: "member.kicked", room_id: roomId, user_id: targetId });
+    });
   }
 
   /** Bans a user (member or not) until `expiresAt` (null: until lifted) and removes them from the room. */
@@ -191,13 +200,15 @@ export class Rooms {
       expiresAt: input.expiresAt ?? null,
       createdAt: now,
     };
-    await this.deps.store.putBan(ban);
-    if (target) await this.deps.store.removeMember(roomId, targetId);
-    await this.#audit(room.id, actorId, "member.banned", {
-      targetUserId: targetId,
-      details: { reason: ban.reason, expires_at: ban.expiresAt?.toISOString() ?? null },
+    await this.deps.events.inOrder(roomId, async () => {
+      await this.deps.store.putBan(ban);
+      if (target) await this.deps.store.removeMember(roomId, targetId);
+      await this.#audit(room.id, actorId, "member.banned", {
+        targetUserId: targetId,
+        details: { reason: ban.reason, expires_at: ban.expiresAt?.toISOString() ?? null },
+      });
+      await this.#record({ type: "member.banned", room_id: roomId, user_id: targetId });
     });
-    await this.#emit({ type: "member.banned", room_id: roomId, user_id: targetId });
     return ban;
   }
 
@@ -217,12 +228,14 @@ export class Rooms {
     if (!target) throw notFound("member");
     if (target.role === "owner") throw forbidden("the owner's role cannot change");
     if (target.role !== role) {
-      await this.deps.store.setMemberRole(roomId, targetId, role);
-      await this.#audit(roomId, actorId, "member.role_changed", {
-        targetUserId: targetId,
-        details: { from: target.role, to: role },
+      await this.deps.events.inOrder(roomId, async () => {
+        await this.deps.store.setMemberRole(roomId, targetId, role);
+        await this.#audit(roomId, actorId, "member.role_changed", {
+          targetUserId: targetId,
+          details: { from: target.role, to: role },
+        });
+        await this.#record({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });
       });
-      await this.#emit({ type: "member.role_changed", room_id: roomId, user_id: targetId, role });
     }
     return { ...target, role };
   }
@@ -308,16 +321,18 @@ export class Rooms {
   }
 
   async #add(room: RoomRecord, member: MemberRecord) {
-    const result = await this.deps.store.addMember(member, room.maxMembers);
-    if (result === "full") throw conflict("the room is full");
-    if (result === "added")
-      await this.#emit({
-        type: "member.joined",
-        room_id: room.id,
-        user_id: member.userId,
-        username: member.username,
-        role: member.role,
-      });
+    await this.deps.events.inOrder(room.id, async () => {
+      const result = await this.deps.store.addMember(member, room.maxMembers);
+      if (result === "full") throw conflict("the room is full");
+      if (result === "added")
+        await this.#record({
+          type: "member.joined",
+          room_id: room.id,
+          user_id: member.userId,
+          username: member.username,
+          role: member.role,
+        });
+    });
   }
 
   async #activeBan(roomId: string, userId: string) {
@@ -335,7 +350,7 @@ export class Rooms {
     return user;
   }
 
-  #emit(event: RoomEvent) {
-    return this.deps.emit(event);
+  #record(event: DurableEvent) {
+    return this.deps.events.record(event);
   }
 }

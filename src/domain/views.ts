@@ -6,6 +6,8 @@ export type ReactionView = { emoji: string; count: number; me: boolean };
 
 export type MessageView = {
   id: string;
+  /** The room position of the message's creation. */
+  seq: number;
   room_id: string;
   author_id: string;
   author_username: string;
@@ -76,6 +78,7 @@ export function reactionViews(reactions: ReactionRecord[], viewerId: string | nu
 
 export const messageView = (message: MessageRecord, reactions: ReactionView[] = []): MessageView => ({
   id: message.id,
+  seq: message.seq,
   room_id: message.roomId,
   author_id: message.authorId,
   author_username: message.authorUsername,

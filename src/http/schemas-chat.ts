@@ -79,6 +79,7 @@ export const Message = component(
   "Message",
   t.Object({
     id: Uuid,
+    seq: t.Integer({ minimum: 0, description: "the room position of the message's creation" }),
     room_id: Uuid,
     author_id: Uuid,
     author_username: t.String(),

@@ -45,6 +45,13 @@ export interface Bus {
    * (a gap the caller repairs from storage, e.g. by room position).
    */
   subscribe(subject: string, handler: BusHandler): BusSubscription;
+  /**
+   * Calls `listener` each time the bus is back after an outage (for NATS: reconnected). Messages
+   * published meanwhile were lost to this process's subscriptions, so listeners look for what they
+   * missed (room feeds compare their position with storage). Returns a function that stops calling it.
+   * An in-process bus has no outages and never calls it.
+   */
+  onResume(listener: () => void): () => void;
   /** Resolves while the bus answers; rejects with `unavailable` while disconnected. */
   ping(): Promise<void>;
   /** Ends every subscription and the connection. Publishing afterwards rejects. */

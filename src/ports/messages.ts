@@ -1,8 +1,12 @@
 // The storage port for messages, reactions and read state. Messages live by room in id order: ids are
-// time-ordered UUIDv1 (Cassandra timeuuid), and `compareMessageIds` in domain/ids.ts is that order.
+// time-ordered UUIDv1 (Cassandra timeuuid), and `compareMessageIds` in domain/ids.ts is that order. New
+// messages are stored through RoomLogStore.appendMessage, which mints ids in position order, so id
+// order is also the order of the room's positions.
 
 export type MessageRecord = {
   id: string;
+  /** The room position of its creation (see room-log.ts); 0 for a message stored before positions existed. */
+  seq: number;
   roomId: string;
   authorId: string;
   /** Denormalised at send time; usernames do not change. */
@@ -37,11 +41,6 @@ export type UnreadCount = {
 };
 
 export interface MessageStore {
-  /**
-   * Stores a new message. With a clientId, at most one message exists per (room, author, clientId): a
-   * second insert, even a concurrent one, stores nothing and returns the first with created=false.
-   */
-  insertMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }>;
   getMessage(roomId: string, id: string): Promise<MessageRecord | null>;
   findMessageByClientId(roomId: string, authorId: string, clientId: string): Promise<MessageRecord | null>;
   /**

@@ -1,6 +1,7 @@
 // The storage port. Access paths are chosen so every call maps to one partition lookup on a
 // wide-column store (users by id / username / email, tokens by hash, families by id and by user).
 import type { MessageStore } from "./messages";
+import type { RoomLogStore } from "./room-log";
 import type { RoomStore } from "./rooms";
 
 export type UserRecord = {
@@ -81,7 +82,7 @@ export interface AccountStore {
   revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date): Promise<void>;
 }
 
-export interface Store extends AccountStore, RoomStore, MessageStore {
+export interface Store extends AccountStore, RoomStore, MessageStore, RoomLogStore {
   /** Applies pending migrations; idempotent and safe when several processes start at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** Resolves when the backend answers; throws `unavailable` otherwise. */

@@ -1,8 +1,9 @@
-// The WebSocket gateway on Bun's native server: authenticates the upgrade at /v1/ws, owns the socket
-// lifecycle (hello, heartbeat, slow consumers, abuse, the end of the login's session) and hands frames
-// to the handlers.
+// The WebSocket gateway on Bun's native server: authenticates the upgrade at /v1/ws, owns the sockets
+// and their lifecycle (hello, frame order, heartbeat, slow consumers, abuse, the end of the login's
+// session) and hands frames to the handlers. Rooms and fan-out are the hub's.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 import { Elysia, t } from "elysia";
+import type { Accounts } from "../domain/accounts";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
 import type { Sessions } from "../domain/sessions";
@@ -10,9 +11,10 @@ import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { Bus } from "../ports/bus";
-import type { AccountStore } from "../ports/store";
+import { Connection } from "./connection";
+import { Fanout, type TopicServer } from "./fanout";
 import { type FrameHandlerDeps, FrameHandlers } from "./handlers";
-import { type Connection, Hub } from "./hub";
+import { Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
@@ -27,7 +29,10 @@ export type GatewaySettings = {
 
 export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & {
   bus: Bus;
-  users: AccountStore;
+  /** The bus subject of a room's events. */
+  subjectOf(roomId: string): string;
+  /** Who a token's user is (the domain's answer, as REST gets it). */
+  accounts: Pick<Accounts, "getUser">;
   sessions: Pick<Sessions, "authenticate" | "isRevoked" | "onRevoked">;
   metrics: Metrics;
   log: Logger;
@@ -36,7 +41,23 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   now?: () => number;
 };
 
-type SocketData = { connection?: Connection; userId: string; username: string; session: SocketSession };
+/** Why the server closed a socket (a metric label); unset when the client did. */
+type CloseReason = "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
+
+/** The gateway's own state of a socket, beside its Connection. */
+type Client = {
+  connection: Connection;
+  /** Last time anything arrived from the client (frames or pongs), ms. */
+  lastSeen: number;
+  /** The frames being handled, in order, and how many are waiting. */
+  queue: Promise<void>;
+  pending: number;
+  /** GCRA state of the abuse limiter (error frames sent). */
+  errorTat?: number;
+  closeReason?: CloseReason;
+};
+
+type SocketData = { client?: Client; userId: string; username: string; session: SocketSession };
 
 /** Frames received but not yet handled, per connection, before it is closed (1008). */
 const MAX_PENDING = 256;
@@ -53,18 +74,28 @@ export const SESSION_ENDED = 4001;
 
 export class Gateway {
   readonly hub: Hub;
+  readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
+  readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
-    this.hub = new Hub({
-      bus: deps.bus,
+    this.#fanout = new Fanout({
       metrics: deps.metrics,
       log: deps.log,
       maxBufferedBytes: deps.settings.maxBufferedBytes,
-      onRemoved: (connection, roomId) => this.#handlers.leftRoom(connection, roomId),
+      onSlow: (connection) => this.#closeClient(connection, 1008, "slow consumer", "slow_consumer"),
+    });
+    this.hub = new Hub({
+      bus: deps.bus,
+      source: deps.timeline,
+      fanout: this.#fanout,
+      metrics: deps.metrics,
+      log: deps.log,
+      subjectOf: deps.subjectOf,
+      onEvicted: (connection, roomId) => this.#handlers.leftRoom(connection, roomId),
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
     this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
@@ -82,7 +113,7 @@ export class Gateway {
         const { token, protocol } = upgradeAuth(request, query.token);
         if (!token) throw unauthorized("missing access token");
         const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
-        const user = await this.deps.users.getUserById(userId);
+        const user = await this.deps.accounts.getUser(userId);
         if (!user) throw unauthorized("invalid access token");
         const session = { sessionId, issuedAt: issuedAt.getTime(), expiresAt: expiresAt.getTime() };
         const data: SocketData = { userId, username: user.username, session };
@@ -115,14 +146,14 @@ export class Gateway {
       open: (ws) => this.#open(ws),
       message: (ws, raw) => this.#message(ws, raw),
       pong: (ws) => {
-        if (ws.data.connection) ws.data.connection.lastSeen = Date.now();
+        if (ws.data.client) ws.data.client.lastSeen = Date.now();
       },
       close: (ws) => this.#close(ws),
     };
   }
 
-  attach(server: Bun.Server<unknown>) {
-    this.hub.attach(server);
+  attach(server: TopicServer) {
+    this.#fanout.attach(server);
     const interval = Math.max(50, Math.min(this.deps.settings.heartbeatIntervalMs / 2, 1000));
     this.#sweep = setInterval(() => this.#heartbeat(), interval);
   }
@@ -131,27 +162,21 @@ export class Gateway {
   close() {
     clearInterval(this.#sweep);
     this.#stopListening();
-    for (const connection of this.hub.connections.values()) {
-      connection.closeReason = "shutdown";
-      connection.ws.close(1001, "server shutting down");
-    }
+    for (const connection of this.#clients.keys())
+      this.#closeClient(connection, 1001, "server shutting down", "shutdown");
     this.hub.close();
   }
 
   #open(ws: ServerWebSocket<SocketData>) {
-    const connection: Connection = {
-      id: crypto.randomUUID(),
-      userId: ws.data.userId,
-      username: ws.data.username,
-      ws: ws as ServerWebSocket<unknown>,
-      rooms: new Set(),
-      lastSeen: Date.now(),
-      closed: false,
-      queue: Promise.resolve(),
-      pending: 0,
-    };
-    ws.data.connection = connection;
-    this.hub.connections.set(connection.id, connection);
+    const connection = new Connection(
+      crypto.randomUUID(),
+      ws.data.userId,
+      ws.data.username,
+      ws as ServerWebSocket<unknown>,
+    );
+    const client: Client = { connection, lastSeen: Date.now(), queue: Promise.resolve(), pending: 0 };
+    ws.data.client = client;
+    this.#clients.set(connection, client);
     this.#sessions.add(connection, ws.data.session);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
@@ -171,15 +196,14 @@ export class Gateway {
    * stored in the order it sent them. A client that piles up more than MAX_PENDING frames is closed.
    */
   #message(ws: ServerWebSocket<SocketData>, raw: string | Buffer) {
-    const connection = ws.data.connection;
-    if (!connection) return;
-    connection.lastSeen = Date.now();
-    if (++connection.pending > MAX_PENDING) {
-      connection.closeReason = "abuse";
-      connection.ws.close(1008, "too many frames in flight");
+    const client = ws.data.client;
+    if (!client) return;
+    client.lastSeen = Date.now();
+    if (++client.pending > MAX_PENDING) {
+      this.#closeClient(client.connection, 1008, "too many frames in flight", "abuse");
       return;
     }
-    connection.queue = connection.queue.then(() => this.#process(connection, raw)).finally(() => connection.pending--);
+    client.queue = client.queue.then(() => this.#process(client.connection, raw)).finally(() => client.pending--);
   }
 
   async #process(connection: Connection, raw: string | Buffer) {
@@ -215,24 +239,32 @@ export class Gateway {
     if (connection.closed) return;
     this.deps.metrics.ws.errors.inc({ code: frameError.code });
     if (frameError.code === "rate_limited") this.deps.metrics.ws.rateLimited.inc();
-    this.#sendRaw(connection, errorFrame(frameError), "error");
-    if (!clientFault) return;
-    const { decision, tat } = gcra(connection.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
-    connection.errorTat = tat;
-    if (!decision.allowed) {
-      connection.closeReason = "abuse";
-      connection.ws.close(1008, "too many invalid frames");
-    }
+    this.#fanout.send(connection, errorFrame(frameError), "error");
+    const client = this.#clients.get(connection);
+    if (!clientFault || !client) return;
+    const { decision, tat } = gcra(client.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
+    client.errorTat = tat;
+    if (!decision.allowed) this.#closeClient(connection, 1008, "too many invalid frames", "abuse");
   }
 
   #close(ws: ServerWebSocket<SocketData>) {
-    const connection = ws.data.connection;
-    if (!connection || connection.closed) return;
-    const rooms = this.hub.remove(connection);
+    const client = ws.data.client;
+    if (!client || !this.#clients.delete(client.connection)) return;
+    const { connection } = client;
+    connection.markClosed();
+    const rooms = this.hub.drop(connection);
     this.#sessions.remove(connection);
     this.deps.metrics.ws.connections.dec();
-    this.deps.metrics.ws.closed.inc({ reason: connection.closeReason ?? "client" });
-    for (const roomId of rooms) this.#handlers.leftRoom(connection, roomId);
+    this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });
+    for (const roomId of rooms) void this.#handlers.leftRoom(connection, roomId);
+  }
+
+  /** Closes the socket with a code, remembering why (the first reason wins). */
+  #closeClient(connection: Connection, code: number, message: string, reason: CloseReason) {
+    const client = this.#clients.get(connection);
+    if (!client || client.closeReason) return;
+    client.closeReason = reason;
+    connection.ws.close(code, message);
   }
 
   /** Closes the local sockets of sessions that ended. */
@@ -242,9 +274,9 @@ export class Gateway {
 
   /** Closes the socket with 4001 and the reason (see SESSION_ENDED); it receives nothing more. */
   #endSession(connection: Connection, reason: "token_expired" | "session_revoked") {
-    if (connection.closed || connection.closeReason) return;
-    connection.closeReason = reason;
-    connection.ws.close(SESSION_ENDED, reason);
+    // Nothing more reaches it, not even what is already queued for it.
+    for (const roomId of this.hub.drop(connection)) void this.#handlers.leftRoom(connection, roomId);
+    this.#closeClient(connection, SESSION_ENDED, reason, reason);
   }
 
   /**
@@ -255,25 +287,15 @@ export class Gateway {
     const now = Date.now();
     for (const connection of this.#sessions.expiredBy(now)) this.#endSession(connection, "token_expired");
     const interval = this.deps.settings.heartbeatIntervalMs;
-    for (const connection of this.hub.connections.values()) {
-      if (this.hub.closeIfSlow(connection)) continue;
-      const silent = now - connection.lastSeen;
-      if (silent > 2 * interval) {
-        connection.closeReason = "heartbeat_timeout";
-        connection.ws.close(1001, "heartbeat timeout");
-      } else if (silent > interval) {
-        connection.ws.ping();
-      }
+    for (const [connection, client] of this.#clients) {
+      if (this.#fanout.closeIfSlow(connection)) continue;
+      const silent = now - client.lastSeen;
+      if (silent > 2 * interval) this.#closeClient(connection, 1001, "heartbeat timeout", "heartbeat_timeout");
+      else if (silent > interval) connection.ws.ping();
     }
   }
 
   #send(connection: Connection, frame: { type: string } & Record<string, unknown>) {
-    this.#sendRaw(connection, JSON.stringify(frame), frame.type);
-  }
-
-  #sendRaw(connection: Connection, data: string, type: string) {
-    if (connection.closed) return;
-    connection.ws.send(data);
-    this.deps.metrics.ws.framesOut.inc({ type });
+    this.#fanout.send(connection, JSON.stringify(frame), frame.type);
   }
 }

@@ -1,25 +1,25 @@
 // What each client frame does: subscribe (with recovery), unsubscribe, message.send, typing, read, ping.
 // Sends and reads go through the same domain services as REST.
 import { AppError } from "../domain/errors";
-import type { EventSink } from "../domain/events";
 import type { Messages } from "../domain/messages";
+import type { RoomEvents } from "../domain/room-events";
 import type { Rooms } from "../domain/rooms";
-import { messageView } from "../domain/views";
+import type { Timeline } from "../domain/timeline";
 import type { Logger } from "../log";
 import type { Limiter } from "../ports/limiter";
-import type { MessageStore } from "../ports/messages";
 import type { Presence, PresenceChange } from "../ports/presence";
-import type { Connection, Hub } from "./hub";
+import type { Connection } from "./connection";
+import type { Hub } from "./hub";
 import { type ClientFrame, withRef } from "./protocol";
 
 export type FrameHandlerDeps = {
   hub: Hub;
   rooms: Rooms;
   messages: Messages;
-  store: MessageStore;
+  timeline: Timeline;
   limiter: Limiter;
   presence: Presence;
-  emit: EventSink;
+  events: RoomEvents;
   log: Logger;
   send(connection: Connection, frame: { type: string } & Record<string, unknown>): void;
   settings: { recoveryLimit: number };
@@ -49,53 +49,53 @@ export class FrameHandlers {
   }
 
   /**
-   * Members only. With `since`, live events are held back while the missed messages are read, then
-   * sent after them without duplicates (see Hub.finishRecovery): a reconnecting client loses nothing.
+   * Members only. Without `since`: live from the room's current position on (`seq` in the reply). With
+   * `since` (a position or a message id), the reply replays every durable event after it, and live
+   * events follow without a duplicate or a gap (Hub.recover): a reconnecting client loses nothing.
    */
-  async #subscribe(connection: Connection, roomId: string, since: string | undefined, ref: string | undefined) {
-    const { hub, rooms, store, settings } = this.deps;
+  async #subscribe(
+    connection: Connection,
+    roomId: string,
+    since: number | string | undefined,
+    ref: string | undefined,
+  ) {
+    const { hub, rooms, timeline, settings } = this.deps;
     await rooms.membership(connection.userId, roomId);
-    if (!since) {
-      const first = !hub.isSubscribed(connection, roomId);
-      // False: the socket left the room while the subscription was confirmed, and has been told why.
-      if (first && !(await hub.subscribe(connection, roomId))) return;
-      this.deps.send(connection, {
-        type: "subscribed",
-        ...withRef(ref),
-        room_id: roomId,
-        missed: [],
-        recovered: false,
-      });
-      if (first) await this.#entered(connection, roomId);
-      return;
-    }
-    // Both in one tick: from here on events are held for this socket and no longer sent live. Storage
-    // is read once the room's bus subscription is confirmed, so every later event is in the buffer.
-    const recovery = hub.startRecovery(connection, roomId);
-    const already = hub.unsubscribe(connection, roomId);
-    let page: Awaited<ReturnType<MessageStore["listMessages"]>>;
-    try {
-      await recovery.ready;
-      page = await store.listMessages(roomId, { after: since, limit: settings.recoveryLimit + 1 });
-    } catch (error) {
-      hub.abortRecovery(recovery, roomId);
-      if (already) await this.leftRoom(connection, roomId);
-      throw error;
-    }
-    const missed = page.slice(0, settings.recoveryLimit);
-    const reply = JSON.stringify({
+    const frame = (fields: { missed: unknown[]; recovered: boolean; seq: number }) => ({
       type: "subscribed",
       ...withRef(ref),
       room_id: roomId,
-      missed: missed.map((m) => messageView(m)),
-      recovered: page.length <= settings.recoveryLimit,
+      ...fields,
     });
-    if (hub.finishRecovery(recovery, roomId, reply, missed.at(-1)?.id ?? since) && !already)
-      await this.#entered(connection, roomId);
+    const subscribed = (fields: Parameters<typeof frame>[0]) => JSON.stringify(frame(fields));
+    const already = hub.isIn(connection, roomId);
+    if (since === undefined) {
+      if (already) {
+        this.deps.send(connection, frame({ missed: [], recovered: false, seq: hub.position(roomId) }));
+        return;
+      }
+      const joined = await hub.join(connection, roomId, (seq) => subscribed({ missed: [], recovered: false, seq }));
+      // False: the socket was taken out of the room meanwhile, and has been told why.
+      if (joined) await this.#entered(connection, roomId);
+      return;
+    }
+    let recovered: boolean;
+    try {
+      recovered = await hub.recover(
+        connection,
+        roomId,
+        () => timeline.recover(connection.userId, roomId, since, settings.recoveryLimit),
+        (replay) => subscribed({ missed: replay.events, recovered: replay.recovered, seq: replay.through }),
+      );
+    } catch (error) {
+      if (already) await this.leftRoom(connection, roomId);
+      throw error;
+    }
+    if (recovered && !already) await this.#entered(connection, roomId);
   }
 
   async #unsubscribe(connection: Connection, roomId: string, ref: string | undefined) {
-    const was = this.deps.hub.unsubscribe(connection, roomId);
+    const was = this.deps.hub.leave(connection, roomId);
     this.deps.send(connection, { type: "unsubscribed", ...withRef(ref), room_id: roomId });
     if (was) await this.leftRoom(connection, roomId);
   }
@@ -115,7 +115,7 @@ export class FrameHandlers {
     const key = `typing:${roomId}:${connection.userId}`;
     const decision = await this.deps.limiter.consume(key, { limit: 1, periodMs: TYPING_INTERVAL_MS });
     if (!decision.allowed) return;
-    await this.deps.emit({
+    await this.deps.events.publish({
       type: "typing",
       room_id: roomId,
       user_id: connection.userId,
@@ -130,7 +130,7 @@ export class FrameHandlers {
   /** Presence: the user's first connection in the room announces them. */
   async #entered(connection: Connection, roomId: string) {
     if ((await this.#presence("enter", connection, roomId)) === "joined") {
-      await this.deps.emit({
+      await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
         user_id: connection.userId,
@@ -146,7 +146,7 @@ export class FrameHandlers {
    */
   async leftRoom(connection: Connection, roomId: string) {
     if ((await this.#presence("leave", connection, roomId)) === "left") {
-      await this.deps.emit({
+      await this.deps.events.publish({
         type: "presence",
         room_id: roomId,
         user_id: connection.userId,

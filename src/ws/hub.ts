@@ -1,322 +1,235 @@
-// The hub: this process's WebSocket connections and the rooms they subscribe to. It holds one bus
-// subscription per room with local subscribers (taken with the first, dropped with the last) and
-// turns each bus event into one native topic publish, so a fan-out to N sockets costs one bus message
-// and one JSON encoding. A socket joins a room's topic, and a recovery reads storage, only once the
-// room's bus subscription is confirmed, so nothing published after that is missed.
-import type { ServerWebSocket } from "bun";
-import { CREATED_AT_HEADER, type RoomEvent, roomSubject } from "../domain/events";
-import { compareMessageIds } from "../domain/ids";
+// The hub: which of this process's sockets are in which room, one feed per room with local sockets
+// (taken with the first, dropped with the last), and what happens to each event the feed delivers in
+// position order: a topic publish, an eviction, a recovery's buffer. Joining a room and recovering
+// into it are single synchronous steps once storage has answered, so a socket gets every event once.
+import type { Recovery as Replay } from "../domain/timeline";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
-import type { Bus, BusHeaders, BusSubscription } from "../ports/bus";
-
-export type Connection = {
-  id: string;
-  userId: string;
-  username: string;
-  ws: ServerWebSocket<unknown>;
-  /** Rooms whose topic this socket is subscribed to. */
-  rooms: Set<string>;
-  /** Last time anything arrived from the client (frames or pongs), ms. */
-  lastSeen: number;
-  /** The frames being handled, in order (see Gateway), and how many are waiting. */
-  queue: Promise<void>;
-  pending: number;
-  /** GCRA state of the abuse limiter (error frames sent). */
-  errorTat?: number;
-  closed: boolean;
-  /** Why the server closed it (for metrics); unset when the client did. */
-  closeReason?: "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
-};
-
-/**
- * A subscribe with `since` between registering and replying: live events wait here. `ready` resolves
- * once the room's bus subscription is confirmed (read storage only after it) and rejects when the bus
- * could not confirm it.
- */
-export type Recovery = {
-  connection: Connection;
-  buffer: { raw: string; event: RoomEvent }[];
-  cancelled: boolean;
-  ready: Promise<void>;
-};
-
-type RoomState = {
-  /** Sockets in the room; those still waiting for `bus.ready` are not on the topic yet. */
-  subscribers: Set<Connection>;
-  recoveries: Set<Recovery>;
-  bus: BusSubscription;
-  lastSlowCheck: number;
-  /** Bytes published to the room since its subscribers' buffers were last checked. */
-  unchecked: number;
-};
-
-/** Event types the gateway forwards to clients as they are; the rest only steer the hub. */
-const FORWARDED = new Set([
-  "message.created",
-  "message.updated",
-  "message.deleted",
-  "reaction.added",
-  "reaction.removed",
-  "read",
-  "presence",
-]);
-
-/** What the hub needs of Bun's server: native topic publish. */
-export type TopicServer = { publish(topic: string, data: string): number; subscriberCount(topic: string): number };
-
-export const topicOf = (roomId: string) => `room:${roomId}`;
-
-/**
- * The type of an encoded event read from its start, where chatd's events carry it (`{"type":"...`),
- * or null when it is not there; the event must then be parsed.
- */
-const leadingType = (raw: string): string | null => {
-  if (!raw.startsWith('{"type":"')) return null;
-  const end = raw.indexOf('"', 9);
-  return end > 9 ? raw.slice(9, end) : null;
-};
+import type { Bus } from "../ports/bus";
+import type { Connection } from "./connection";
+import type { Fanout } from "./fanout";
+import { type Delivery, type FeedSource, RoomFeed } from "./room-feed";
 
 export type HubOptions = {
   bus: Bus;
+  source: FeedSource;
+  fanout: Fanout;
   metrics: Metrics;
   log: Logger;
-  maxBufferedBytes: number;
-  /** Called when a membership change takes a user's socket out of a room (presence bookkeeping). */
-  onRemoved(connection: Connection, roomId: string): void;
+  /** The bus subject of a room's events. */
+  subjectOf(roomId: string): string;
+  /** A socket taken out of a room by a membership change (presence bookkeeping). */
+  onEvicted(connection: Connection, roomId: string): void;
+};
+
+/** A subscribe with `since` between its start and its reply: what the feed delivers meanwhile. */
+type PendingRecovery = { connection: Connection; buffer: Delivery[]; cancelled: boolean };
+
+type Room = { feed: RoomFeed; sockets: Set<Connection>; recoveries: Set<PendingRecovery> };
+
+/** Why a socket was taken out of a room, as the `unsubscribed` frame says it. */
+const EVICTIONS: Record<string, string> = {
+  "member.left": "left",
+  "member.kicked": "kicked",
+  "member.banned": "banned",
 };
 
 export class Hub {
-  readonly connections = new Map<string, Connection>();
-  readonly #rooms = new Map<string, RoomState>();
-  #server: TopicServer | undefined;
+  readonly #rooms = new Map<string, Room>();
+  readonly #roomsOf = new Map<Connection, Set<string>>();
+  readonly #stopResume: () => void;
 
-  constructor(private readonly options: HubOptions) {}
-
-  attach(server: TopicServer) {
-    this.#server = server;
+  constructor(private readonly options: HubOptions) {
+    this.#stopResume = options.bus.onResume(() => {
+      for (const room of this.#rooms.values()) room.feed.resume();
+    });
   }
 
-  isSubscribed(connection: Connection, roomId: string) {
-    return connection.rooms.has(roomId);
+  isIn(connection: Connection, roomId: string): boolean {
+    return this.#roomsOf.get(connection)?.has(roomId) ?? false;
   }
 
-  /**
-   * Makes sure the room's bus subscription exists; events from when its `ready` resolves reach the
-   * room's subscribers and recoveries. When the bus cannot confirm it, the room is forgotten: the
-   * sockets waiting to join are out of it and their callers see the rejection.
-   */
-  #room(roomId: string): RoomState {
-    let state = this.#rooms.get(roomId);
-    if (!state) {
-      const bus = this.options.bus.subscribe(roomSubject(roomId), (_subject, data, headers) =>
-        this.#deliver(roomId, data, headers),
-      );
-      const created: RoomState = { subscribers: new Set(), recoveries: new Set(), bus, lastSlowCheck: 0, unchecked: 0 };
-      bus.ready.catch(() => {
-        if (this.#rooms.get(roomId) !== created) return;
-        this.#rooms.delete(roomId);
-        for (const connection of created.subscribers) connection.rooms.delete(roomId);
-        for (const recovery of created.recoveries) recovery.cancelled = true;
-      });
-      state = created;
-      this.#rooms.set(roomId, state);
-    }
-    return state;
-  }
-
-  #release(roomId: string) {
-    const state = this.#rooms.get(roomId);
-    if (state && state.subscribers.size === 0 && state.recoveries.size === 0) {
-      state.bus.unsubscribe();
-      this.#rooms.delete(roomId);
-    }
+  /** The room's last delivered position, as far as this process knows (0 when it has no feed). */
+  position(roomId: string): number {
+    return Math.max(0, this.#rooms.get(roomId)?.feed.position ?? 0);
   }
 
   /**
-   * Subscribes the socket to the room's topic once the room's bus subscription is confirmed: every
-   * event published after this resolves reaches it. The socket counts as in the room from the call on
-   * (a kick meanwhile removes it). Resolves false when it left the room while waiting (closed, kicked:
-   * it has been told); rejects with `unavailable` when the bus could not confirm.
+   * Puts the socket in the room live, from the feed's current position on: once the room's feed is
+   * ready, it sends `reply(position)` and joins the topic in one step. The socket counts as in the room
+   * from the call (a kick meanwhile takes it out). False when it was taken out while waiting; rejects
+   * (and leaves it out) when the feed could not start (bus or storage down).
    */
-  async subscribe(connection: Connection, roomId: string): Promise<boolean> {
-    const state = this.#room(roomId);
-    if (!state.subscribers.has(connection)) {
-      state.subscribers.add(connection);
-      if (state.subscribers.size === 1) this.options.metrics.ws.activeRooms.inc();
+  async join(connection: Connection, roomId: string, reply: (position: number) => string): Promise<boolean> {
+    const room = this.#room(roomId);
+    this.#enter(connection, roomId, room);
+    try {
+      await room.feed.ready;
+    } catch (error) {
+      this.leave(connection, roomId);
+      throw error;
     }
-    connection.rooms.add(roomId);
-    await state.bus.ready;
-    if (connection.closed || !connection.rooms.has(roomId)) return false;
-    connection.ws.subscribe(topicOf(roomId));
+    if (connection.closed || !this.isIn(connection, roomId)) return false;
+    this.options.fanout.send(connection, reply(room.feed.position), "subscribed");
+    this.options.fanout.join(connection, roomId);
     return true;
   }
 
-  /** Starts a recovery: from now on the room's events are kept for this socket until `finishRecovery`. */
-  startRecovery(connection: Connection, roomId: string): Recovery {
-    const state = this.#room(roomId);
-    const recovery: Recovery = { connection, buffer: [], cancelled: false, ready: state.bus.ready };
-    state.recoveries.add(recovery);
-    return recovery;
-  }
-
   /**
-   * Ends a recovery in one synchronous step: sends `reply` (the subscribed frame), then the events
-   * kept meanwhile, skipping messages already in `missed`, then subscribes the socket to the topic.
-   * Nothing can arrive between these steps, so the client gets every message once, in order.
+   * Recovery: takes the socket off the topic (events wait in a buffer from here on), reads what it
+   * missed once the feed is ready, waits until the feed has delivered at least that far, then in one
+   * step sends `reply(replay)`, the buffered events after the replay, and joins the topic. False when
+   * the socket was taken out meanwhile; rejects (the socket out of the room) when the read fails.
    */
-  finishRecovery(recovery: Recovery, roomId: string, reply: string, lastMissedId: string | undefined) {
-    const state = this.#rooms.get(roomId);
-    state?.recoveries.delete(recovery);
-    if (recovery.cancelled || recovery.connection.closed) {
+  async recover(
+    connection: Connection,
+    roomId: string,
+    read: () => Promise<Replay>,
+    reply: (replay: Replay) => string,
+  ): Promise<boolean> {
+    const room = this.#room(roomId);
+    const pending: PendingRecovery = { connection, buffer: [], cancelled: false };
+    room.recoveries.add(pending);
+    this.options.fanout.leave(connection, roomId);
+    this.#enter(connection, roomId, room);
+    let replay: Replay;
+    try {
+      await room.feed.ready;
+      replay = await read();
+      if (replay.recovered) await room.feed.through(replay.through);
+    } catch (error) {
+      room.recoveries.delete(pending);
+      this.leave(connection, roomId);
+      throw error;
+    }
+    room.recoveries.delete(pending);
+    if (pending.cancelled || connection.closed || !this.isIn(connection, roomId)) {
       this.#release(roomId);
       return false;
     }
-    const { ws } = recovery.connection;
-    ws.send(reply);
-    for (const { raw, event } of recovery.buffer) {
-      if (event.type === "message.created" && lastMissedId && compareMessageIds(event.message.id, lastMissedId) <= 0)
-        continue;
-      if (event.type === "typing" && event.user_id === recovery.connection.userId) continue;
-      ws.send(raw);
+    const { fanout } = this.options;
+    fanout.send(connection, reply(replay), "subscribed");
+    for (const delivery of pending.buffer) {
+      if (delivery.seq !== null && delivery.seq <= replay.through) continue;
+      if (delivery.type === "typing" && delivery.user === connection.userId) continue;
+      fanout.send(connection, delivery.raw, delivery.type);
     }
-    // The recovery waited for the room's bus subscription, so the socket joins the topic at once.
-    const room = this.#room(roomId);
-    room.subscribers.add(recovery.connection);
-    recovery.connection.rooms.add(roomId);
-    ws.subscribe(topicOf(roomId));
+    fanout.join(connection, roomId);
     return true;
   }
 
-  abortRecovery(recovery: Recovery, roomId: string) {
-    this.#rooms.get(roomId)?.recoveries.delete(recovery);
-    this.#release(roomId);
-  }
-
-  /** Takes the socket out of the room. True when it was subscribed. */
-  unsubscribe(connection: Connection, roomId: string): boolean {
-    if (!connection.rooms.delete(roomId)) return false;
-    if (!connection.closed) connection.ws.unsubscribe(topicOf(roomId));
-    const state = this.#rooms.get(roomId);
-    if (state?.subscribers.delete(connection) && state.subscribers.size === 0)
-      this.options.metrics.ws.activeRooms.dec();
+  /** Takes the socket out of the room. True when it was in. */
+  leave(connection: Connection, roomId: string): boolean {
+    const rooms = this.#roomsOf.get(connection);
+    if (!rooms?.delete(roomId)) return false;
+    if (rooms.size === 0) this.#roomsOf.delete(connection);
+    this.options.fanout.leave(connection, roomId);
+    const room = this.#rooms.get(roomId);
+    room?.sockets.delete(connection);
+    for (const pending of room?.recoveries ?? []) if (pending.connection === connection) pending.cancelled = true;
     this.#release(roomId);
     return true;
   }
 
-  /** Forgets a closed connection: its rooms and pending recoveries. Returns the rooms it was in. */
-  remove(connection: Connection): string[] {
-    connection.closed = true;
-    this.connections.delete(connection.id);
-    const rooms = [...connection.rooms];
-    for (const roomId of rooms) this.unsubscribe(connection, roomId);
-    for (const [roomId, state] of this.#rooms) {
-      for (const recovery of state.recoveries) if (recovery.connection === connection) recovery.cancelled = true;
-      this.#release(roomId);
-    }
+  /** Forgets a closed socket; returns the rooms it was in. */
+  drop(connection: Connection): string[] {
+    const rooms = [...(this.#roomsOf.get(connection) ?? [])];
+    for (const roomId of rooms) this.leave(connection, roomId);
     return rooms;
   }
 
-  /**
-   * A room event from the bus: forward it, or apply a membership change to local sockets. A forwarded
-   * event is published as the bus delivered it; it is parsed only when something reads more than its
-   * type (a recovery in progress keeps parsed events). A message's creation time comes from the bus
-   * headers, for the delivery-latency metric.
-   */
-  #deliver(roomId: string, data: Uint8Array, headers: BusHeaders | undefined) {
-    const state = this.#rooms.get(roomId);
-    const server = this.#server;
-    if (!state || !server) return;
-    const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
-    const type = leadingType(raw);
-    const createdAt = headers?.[CREATED_AT_HEADER];
-    const created = createdAt === undefined ? undefined : Number(createdAt);
-    if (type !== null && FORWARDED.has(type) && state.recoveries.size === 0) {
-      this.#publish(roomId, state, server, raw, type, created);
-      return;
-    }
-    const event = JSON.parse(raw) as RoomEvent;
-    for (const recovery of state.recoveries) recovery.buffer.push({ raw, event });
+  /** Drops every feed (shutdown). */
+  close() {
+    this.#stopResume();
+    for (const room of this.#rooms.values()) room.feed.close();
+    this.#rooms.clear();
+    this.#roomsOf.clear();
+    this.options.metrics.ws.activeRooms.set(0);
+  }
 
-    if (FORWARDED.has(event.type)) {
-      this.#publish(roomId, state, server, raw, event.type, created);
+  #enter(connection: Connection, roomId: string, room: Room) {
+    room.sockets.add(connection);
+    let rooms = this.#roomsOf.get(connection);
+    if (!rooms) {
+      rooms = new Set();
+      this.#roomsOf.set(connection, rooms);
+    }
+    rooms.add(roomId);
+  }
+
+  #room(roomId: string): Room {
+    let room = this.#rooms.get(roomId);
+    if (!room) {
+      const feed = new RoomFeed(roomId, {
+        bus: this.options.bus,
+        source: this.options.source,
+        log: this.options.log,
+        subject: this.options.subjectOf(roomId),
+        deliver: (delivery) => this.#deliver(roomId, delivery),
+      });
+      room = { feed, sockets: new Set(), recoveries: new Set() };
+      this.#rooms.set(roomId, room);
+      this.options.metrics.ws.activeRooms.set(this.#rooms.size);
+      // A feed that cannot start is dropped, so the next subscribe starts afresh.
+      const created = room;
+      feed.ready.catch(() => {
+        if (this.#rooms.get(roomId) !== created) return;
+        for (const connection of [...created.sockets]) this.leave(connection, roomId);
+        this.#drop(roomId, created);
+      });
+    }
+    return room;
+  }
+
+  #release(roomId: string) {
+    const room = this.#rooms.get(roomId);
+    if (room && room.sockets.size === 0 && room.recoveries.size === 0) this.#drop(roomId, room);
+  }
+
+  #drop(roomId: string, room: Room) {
+    room.feed.close();
+    this.#rooms.delete(roomId);
+    this.options.metrics.ws.activeRooms.set(this.#rooms.size);
+  }
+
+  /** An event in position order: to recoveries in progress, then to the sockets in the room. */
+  #deliver(roomId: string, delivery: Delivery) {
+    const room = this.#rooms.get(roomId);
+    if (!room) return;
+    for (const pending of room.recoveries) pending.buffer.push(delivery);
+    const { fanout } = this.options;
+    const eviction = EVICTIONS[delivery.type];
+    if (eviction && delivery.user) {
+      // The user's sockets are out first: a kicked user gets `unsubscribed`, not the event.
+      for (const connection of [...room.sockets])
+        if (connection.userId === delivery.user) this.#evict(connection, roomId, eviction);
+      fanout.publish(roomId, delivery.raw, delivery.type);
       return;
     }
-    switch (event.type) {
+    switch (delivery.type) {
       case "typing":
-        // Not echoed to the typist: the only event sent socket by socket (to those on the topic already).
-        for (const connection of state.subscribers) {
-          if (connection.userId !== event.user_id && connection.ws.isSubscribed(topicOf(roomId)))
-            connection.ws.send(raw);
-        }
-        this.options.metrics.ws.framesOut.inc({ type: "typing" }, state.subscribers.size);
-        return;
-      case "member.left":
-      case "member.kicked":
-      case "member.banned":
-        this.#removeUser(roomId, state, event.user_id, event.type.slice("member.".length));
+        fanout.publishExcept(roomId, delivery.raw, delivery.type, delivery.user ?? "");
         return;
       case "room.deleted":
-        for (const connection of [...state.subscribers]) this.#evict(connection, roomId, "room_deleted");
-        for (const recovery of state.recoveries) recovery.cancelled = true;
+        fanout.publish(roomId, delivery.raw, delivery.type);
+        for (const connection of [...room.sockets]) this.#evict(connection, roomId, "room_deleted");
+        for (const pending of room.recoveries) pending.cancelled = true;
         return;
+      case "message.created":
+        fanout.publish(roomId, delivery.raw, delivery.type, delivery.at);
+        return;
+      default:
+        fanout.publish(roomId, delivery.raw, delivery.type);
     }
-  }
-
-  /** One native topic publish: every subscribed socket gets the same bytes. */
-  #publish(roomId: string, state: RoomState, server: TopicServer, raw: string, type: string, createdAt?: number) {
-    const topic = topicOf(roomId);
-    if (createdAt !== undefined && Number.isFinite(createdAt))
-      this.options.metrics.ws.delivery.observe(Math.max(0, Date.now() - createdAt) / 1000);
-    const started = performance.now();
-    server.publish(topic, raw);
-    this.options.metrics.ws.fanout.observe((performance.now() - started) / 1000);
-    this.options.metrics.ws.framesOut.inc({ type }, server.subscriberCount(topic));
-    this.#checkSlowConsumers(state, raw.length);
-  }
-
-  /** A user who lost membership stops receiving the room's events at once, on every local socket. */
-  #removeUser(roomId: string, state: RoomState, userId: string, reason: string) {
-    for (const connection of [...state.subscribers])
-      if (connection.userId === userId) this.#evict(connection, roomId, reason);
-    for (const recovery of state.recoveries) if (recovery.connection.userId === userId) recovery.cancelled = true;
   }
 
   #evict(connection: Connection, roomId: string, reason: string) {
-    if (!this.unsubscribe(connection, roomId)) return;
-    connection.ws.send(JSON.stringify({ type: "unsubscribed", room_id: roomId, reason }));
-    this.options.onRemoved(connection, roomId);
-  }
-
-  /**
-   * Closes subscribers whose unsent data passed the bound. Checked every 100 ms, and whenever half the
-   * bound has been published since the last check, so no buffer passes 1.5x the bound unseen (Bun
-   * drops a socket outright at 2x).
-   */
-  #checkSlowConsumers(state: RoomState, bytes: number) {
-    const now = performance.now();
-    state.unchecked += bytes;
-    if (now - state.lastSlowCheck < 100 && state.unchecked < this.options.maxBufferedBytes / 2) return;
-    state.lastSlowCheck = now;
-    state.unchecked = 0;
-    for (const connection of state.subscribers) this.closeIfSlow(connection);
-  }
-
-  closeIfSlow(connection: Connection): boolean {
-    if (connection.closed || connection.ws.getBufferedAmount() <= this.options.maxBufferedBytes) return false;
-    this.options.log.warn("closing slow WebSocket consumer", {
-      connection_id: connection.id,
-      user_id: connection.userId,
-    });
-    connection.closeReason = "slow_consumer";
-    connection.ws.close(1008, "slow consumer");
-    return true;
-  }
-
-  /** Drops every bus subscription (shutdown). */
-  close() {
-    for (const state of this.#rooms.values()) state.bus.unsubscribe();
-    this.#rooms.clear();
-    this.options.metrics.ws.activeRooms.set(0);
+    if (!this.leave(connection, roomId)) return;
+    this.options.fanout.send(
+      connection,
+      JSON.stringify({ type: "unsubscribed", room_id: roomId, reason }),
+      "unsubscribed",
+    );
+    this.options.onEvicted(connection, roomId);
   }
 }

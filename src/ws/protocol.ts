@@ -12,7 +12,11 @@ const frame = <K extends string, T extends Parameters<typeof t.Object>[0]>(type:
   t.Object({ type: t.Literal(type), ref: Ref, ...fields }, { additionalProperties: false });
 
 const schemas = {
-  subscribe: frame("subscribe", { room_id: Id, since: t.Optional(Id) }),
+  subscribe: frame("subscribe", {
+    room_id: Id,
+    // The last room position the client saw, or a message id (after that message's position).
+    since: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Id])),
+  }),
   unsubscribe: frame("unsubscribe", { room_id: Id }),
   "message.send": frame("message.send", {
     room_id: Id,

@@ -1,7 +1,7 @@
 // Which login each local socket belongs to, so the gateway can close the sockets of a session that
 // ended (revocation) or whose access token expired. Owned by the Gateway; the Hub never sees it.
 import type { SessionRevoked } from "../domain/session-events";
-import type { Connection } from "./hub";
+import type { Connection } from "./connection";
 
 /** What a socket's access token said: its session and when it was issued and expires (epoch ms). */
 export type SocketSession = { sessionId: string; issuedAt: number; expiresAt: number };

@@ -39,9 +39,11 @@ export async function seedRoom(store: Store, over: Partial<NewRoom> = {}) {
   return { room: created, owner };
 }
 
+/** A message to append under `id` (seq is what the store assigns; 0 until then). */
 export function messageFixture(roomId: string, id: string, over: Partial<MessageRecord> = {}): MessageRecord {
   return {
     id,
+    seq: 0,
     roomId,
     authorId: newUserId(),
     authorUsername: "author",
@@ -57,11 +59,23 @@ export function messageFixture(roomId: string, id: string, over: Partial<Message
   };
 }
 
-/** A room holding `count` messages one minute apart (see idsOverTime), inserted in random order. */
+/**
+ * Appends a fixture message under its own id: the store's mint returns it. A test's ids must rise in
+ * the order it appends them (the store refuses an id that does not sort after the room's last one).
+ */
+export function appendAs(store: Store, message: MessageRecord) {
+  const { id, seq: _assigned, ...draft } = message;
+  return store.appendMessage(draft, () => id);
+}
+
+/** What the store returns for a fixture it stored at `seq`. */
+export const storedAt = (message: MessageRecord, seq: number): MessageRecord => ({ ...message, seq });
+
+/** A room holding `count` messages one minute apart (see idsOverTime), at positions 1..count. */
 export async function roomWithHistory(store: Store, count: number) {
   const { room } = await seedRoom(store);
   const history = idsOverTime(count);
-  for (const id of shuffled(history)) await store.insertMessage(messageFixture(room.id, id));
+  for (const id of history) await appendAs(store, messageFixture(room.id, id));
   return { room, history };
 }
 
@@ -78,7 +92,7 @@ export function idsOverTime(
   return Array.from({ length: count }, (_, i) => generators[i % generators.length]!.next(T0 + startMs + i * 60_000));
 }
 
-/** Fisher–Yates: insertion order must not matter to a store. */
+/** Fisher–Yates: where insertion order must not matter to a store. */
 export function shuffled<T>(items: T[]): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {

@@ -4,6 +4,7 @@ import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
 import type { MessageRecord } from "../../src/ports/messages";
 import type { Store } from "../../src/ports/store";
 import {
+  appendAs,
   at,
   byString,
   idsOverTime,
@@ -11,7 +12,7 @@ import {
   newUserId,
   roomWithHistory,
   seedRoom,
-  shuffled,
+  storedAt,
   T0,
 } from "./store-fixtures";
 
@@ -54,10 +55,10 @@ export function describeMessageStore(getStore: () => Store) {
         attachmentIds: [crypto.randomUUID()],
         content: "héllo ✓ @someone",
       });
-      expect(await store.insertMessage(first)).toEqual({ message: first, created: true });
-      expect(await store.insertMessage(reply)).toEqual({ message: reply, created: true });
-      expect(await store.getMessage(room.id, first.id)).toEqual(first);
-      expect(await store.getMessage(room.id, reply.id)).toEqual(reply);
+      expect(await appendAs(store, first)).toEqual({ message: storedAt(first, 1), created: true });
+      expect(await appendAs(store, reply)).toEqual({ message: storedAt(reply, 2), created: true });
+      expect(await store.getMessage(room.id, first.id)).toEqual(storedAt(first, 1));
+      expect(await store.getMessage(room.id, reply.id)).toEqual(storedAt(reply, 2));
       expect(await store.getMessage(other.id, reply.id)).toBeNull();
       expect(await store.getMessage(room.id, gen.next())).toBeNull();
       expect(await store.listMessages(other.id, { limit: 10 })).toEqual([]);
@@ -67,8 +68,10 @@ export function describeMessageStore(getStore: () => Store) {
       const store = getStore();
       const { room } = await seedRoom(store);
       const gen = new MessageIdGenerator();
-      const message = messageFixture(room.id, gen.next(), { mentions: [newUserId()], attachmentIds: ["a1"] });
-      await store.insertMessage(message);
+      const { message } = await appendAs(
+        store,
+        messageFixture(room.id, gen.next(), { mentions: [newUserId()], attachmentIds: ["a1"] }),
+      );
       const patch = { content: "edited", editedAt: at(50_001), mentions: [] };
       const edited = await store.updateMessage(room.id, message.id, patch);
       expect(edited).toEqual({ ...message, ...patch });
@@ -118,7 +121,7 @@ export function describeMessageStore(getStore: () => Store) {
       expect([...history].sort(byString)).not.toEqual(history); // the precondition the other tests rely on
       const store = getStore();
       const { room } = await seedRoom(store);
-      for (const id of shuffled(history)) await store.insertMessage(messageFixture(room.id, id));
+      for (const id of history) await appendAs(store, messageFixture(room.id, id));
       expect(ids(await store.listMessages(room.id, { limit: 50 }))).toEqual([...history].reverse());
     });
 
@@ -146,7 +149,7 @@ export function describeMessageStore(getStore: () => Store) {
       const arrived: string[] = [];
       const arrive = async () => {
         const id = late.next(T0 + 3_600_000 + arrived.length * 1_000);
-        await store.insertMessage(messageFixture(room.id, id));
+        await appendAs(store, messageFixture(room.id, id));
         arrived.push(id);
       };
 
@@ -186,12 +189,12 @@ export function describeMessageStore(getStore: () => Store) {
       const store = getStore();
       const { room } = await seedRoom(store);
       const gen = new MessageIdGenerator();
-      const first = messageFixture(room.id, gen.next(), { clientId: "retry-me" });
-      await store.insertMessage(first);
+      const { message: first } = await appendAs(store, messageFixture(room.id, gen.next(), { clientId: "retry-me" }));
       const retry = { ...first, id: gen.next(), content: "second attempt" };
-      expect(await store.insertMessage(retry)).toEqual({ message: first, created: false });
+      expect(await appendAs(store, retry)).toEqual({ message: first, created: false });
       expect(await store.getMessage(room.id, retry.id)).toBeNull();
       expect(ids(await store.listMessages(room.id, { limit: 10 }))).toEqual([first.id]);
+      expect(await store.headPosition(room.id)).toBe(1);
     });
 
     test("of concurrent sends with one client id exactly one is stored, and all return it", async () => {
@@ -202,11 +205,12 @@ export function describeMessageStore(getStore: () => Store) {
       const attempts = Array.from({ length: 10 }, () =>
         messageFixture(room.id, gen.next(), { authorId, clientId: "c" }),
       );
-      const results = await Promise.all(attempts.map((m) => store.insertMessage(m)));
+      const results = await Promise.all(attempts.map((m) => appendAs(store, m)));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       const stored = results.find((r) => r.created)!.message;
       for (const result of results) expect(result.message).toEqual(stored);
       expect(ids(await store.listMessages(room.id, { limit: 20 }))).toEqual([stored.id]);
+      expect(await store.headPosition(room.id)).toBe(1);
     });
 
     test("a client id belongs to its room and author; messages without one are never merged", async () => {
@@ -221,15 +225,17 @@ export function describeMessageStore(getStore: () => Store) {
         messageFixture(room.id, gen.next(), { authorId }),
         messageFixture(room.id, gen.next(), { authorId }),
       ];
-      for (const message of sends) expect(await store.insertMessage(message)).toEqual({ message, created: true });
+      for (const message of sends) expect((await appendAs(store, message)).created).toBe(true);
       expect(await store.listMessages(room.id, { limit: 10 })).toHaveLength(4);
     });
 
     test("a message is found by room, author and client id, and by nothing less", async () => {
       const store = getStore();
       const [{ room }, { room: other }] = [await seedRoom(store), await seedRoom(store)];
-      const message = messageFixture(room.id, new MessageIdGenerator().next(), { clientId: "find-me" });
-      await store.insertMessage(message);
+      const { message } = await appendAs(
+        store,
+        messageFixture(room.id, new MessageIdGenerator().next(), { clientId: "find-me" }),
+      );
       expect(await store.findMessageByClientId(room.id, message.authorId, "find-me")).toEqual(message);
       expect(await store.findMessageByClientId(room.id, newUserId(), "find-me")).toBeNull();
       expect(await store.findMessageByClientId(other.id, message.authorId, "find-me")).toBeNull();

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { MessageIdGenerator } from "../../src/domain/ids";
 import type { Store } from "../../src/ports/store";
-import { idsOverTime, messageFixture, newUserId, roomWithHistory, seedRoom, T0 } from "./store-fixtures";
+import { appendAs, idsOverTime, messageFixture, newUserId, roomWithHistory, seedRoom, T0 } from "./store-fixtures";
 
 /** Registers the reaction and read-state tests; `getStore` answers the suite's migrated store. */
 export function describeReactionAndReadStore(getStore: () => Store) {
@@ -102,7 +102,7 @@ export function describeReactionAndReadStore(getStore: () => Store) {
       const reader = newUserId();
       const history = idsOverTime(12);
       for (const [i, id] of history.entries())
-        await store.insertMessage(messageFixture(room.id, id, { authorId: i % 4 === 0 ? reader : newUserId() }));
+        await appendAs(store, messageFixture(room.id, id, { authorId: i % 4 === 0 ? reader : newUserId() }));
       await store.tombstoneMessage(room.id, history[5]!);
       // Others' live messages: 1, 2, 3, 6, 7, 9, 10, 11 (0, 4, 8 are the reader's; 5 is deleted).
       expect(await store.countUnread(room.id, reader, null, 100)).toEqual({ count: 8, mentioned: false });
@@ -121,15 +121,15 @@ export function describeReactionAndReadStore(getStore: () => Store) {
       const reader = newUserId();
       const [read, own, deleted, live] = idsOverTime(4);
       const mention = { mentions: [newUserId(), reader] };
-      await store.insertMessage(messageFixture(room.id, read!, mention));
-      await store.insertMessage(messageFixture(room.id, own!, { ...mention, authorId: reader }));
-      await store.insertMessage(messageFixture(room.id, deleted!, mention));
+      await appendAs(store, messageFixture(room.id, read!, mention));
+      await appendAs(store, messageFixture(room.id, own!, { ...mention, authorId: reader }));
+      await appendAs(store, messageFixture(room.id, deleted!, mention));
       await store.tombstoneMessage(room.id, deleted!);
-      await store.insertMessage(messageFixture(room.id, live!, { mentions: [newUserId()] }));
+      await appendAs(store, messageFixture(room.id, live!, { mentions: [newUserId()] }));
       expect(await store.countUnread(room.id, reader, read!, 100)).toEqual({ count: 1, mentioned: false });
       expect(await store.countUnread(room.id, reader, null, 100)).toEqual({ count: 2, mentioned: true });
       const later = idsOverTime(1, 10 * 60_000)[0]!;
-      await store.insertMessage(messageFixture(room.id, later, mention));
+      await appendAs(store, messageFixture(room.id, later, mention));
       expect(await store.countUnread(room.id, reader, live!, 100)).toEqual({ count: 1, mentioned: true });
       expect(await store.countUnread(room.id, newUserId(), read!, 100)).toEqual({ count: 3, mentioned: false });
     });

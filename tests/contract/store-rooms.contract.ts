@@ -4,6 +4,7 @@ import { MessageIdGenerator, newAuditId } from "../../src/domain/ids";
 import type { AuditRecord, MemberRecord } from "../../src/ports/rooms";
 import type { Store } from "../../src/ports/store";
 import {
+  appendAs,
   at,
   byString,
   memberFixture,
@@ -76,9 +77,11 @@ export function describeRoomStore(getStore: () => Store) {
           createdAt: at(2),
         };
         await store.appendAudit(audit);
-        const { message } = await store.insertMessage(
+        const { message } = await appendAs(
+          store,
           messageFixture(r.id, gen.next(), { authorId: userId, clientId: "c1" }),
         );
+        await store.appendEvent(r.id, "reaction.added", "{}");
         await store.addReaction(r.id, { messageId: message.id, emoji: "👍", userId });
         await store.setReadMarker(r.id, userId, message.id);
       }
@@ -95,6 +98,9 @@ export function describeRoomStore(getStore: () => Store) {
       expect(await store.findMessageByClientId(room.id, userId, "c1")).toBeNull();
       expect(await store.listMessages(room.id, { limit: 10 })).toEqual([]);
       expect(await store.latestMessage(room.id)).toBeNull();
+      expect(await store.headPosition(room.id)).toBe(0);
+      expect(await store.readLog(room.id, 0, 10)).toEqual([]);
+      expect(await store.headPosition(other.id)).toBe(2);
       expect(await store.listReactions(room.id, [message.id])).toEqual([]);
       expect(await store.getReadMarker(room.id, userId)).toBeNull();
       expect(await store.countUnread(room.id, otherOwner.userId, null, 10)).toEqual({ count: 0, mentioned: false });

@@ -2,11 +2,13 @@
 // in a keyspace of its own that is dropped afterwards. Message buckets are five minutes wide here, so
 // the contract's histories (minutes apart, with an hour-long gap) span and skip many partitions. Then
 // what only the Cassandra adapter has to prove: concurrent migrations, the fixed bucket width, and
-// message order on timestamp ties, where Cassandra's own timeuuid order differs from compareMessageIds.
+// message order on timestamp ties, where Cassandra's own timeuuid order differs from compareMessageIds,
+// and room positions across log blocks (small blocks here) and a writer that died between two writes.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Client } from "cassandra-driver";
 import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
 import { type CassandraOptions, CassandraStore } from "../../src/store/cassandra";
+import { sortKey } from "../../src/store/cassandra/keys";
 import {
   CASSANDRA_CONTACT_POINT,
   CASSANDRA_HOST,
@@ -16,7 +18,7 @@ import {
   uniqueKeyspace,
 } from "../support/services";
 import { runStoreContract } from "./store.contract";
-import { at, memberFixture, messageFixture, newUserId, seedRoom, shuffled, T0 } from "./store-fixtures";
+import { appendAs, at, memberFixture, messageFixture, newUserId, seedRoom, T0 } from "./store-fixtures";
 
 const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
 
@@ -106,8 +108,8 @@ cassandra.describe("Cassandra store", () => {
       new MessageIdGenerator().next(tick + 1),
     ];
     const reader = newUserId();
-    for (const id of shuffled(ids)) await store.insertMessage(messageFixture(room.id, id));
     const newestFirst = [...ids].sort((a, b) => compareMessageIds(b, a));
+    for (const id of [...newestFirst].reverse()) await appendAs(store, messageFixture(room.id, id));
     expect((await store.listMessages(room.id, { limit: 50 })).map((m) => m.id)).toEqual(newestFirst);
 
     const paged: string[] = [];
@@ -129,5 +131,74 @@ cassandra.describe("Cassandra store", () => {
     expect(await store.setReadMarker(room.id, reader, oldestFirst[9]!)).toBe(false);
     expect(await store.setReadMarker(room.id, reader, oldestFirst[11]!)).toBe(true);
     expect(await store.getReadMarker(room.id, reader)).toBe(oldestFirst[11]!);
+  });
+});
+
+cassandra.describe("Cassandra room positions", () => {
+  // Blocks of 4 positions: a few appends cross several partitions.
+  const keyspace = uniqueKeyspace("chatd_positions");
+  const stores: CassandraStore[] = [];
+  const open = () => {
+    const store = new CassandraStore(options(keyspace, { logBlockSize: 4 }));
+    stores.push(store);
+    return store;
+  };
+  beforeAll(() => open().migrate(), 120_000);
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await dropKeyspace(keyspace);
+  });
+  const gen = new MessageIdGenerator();
+  const mint = (after: string | null) => gen.nextAfter(after);
+  const draft = (roomId: string) => {
+    const { id: _id, seq: _seq, ...rest } = messageFixture(roomId, gen.next());
+    return rest;
+  };
+
+  test("positions run on across log blocks, from two processes at once, and read back in order", async () => {
+    const [a, b] = [stores[0]!, open()];
+    const { room } = await seedRoom(a);
+    const appends = Array.from({ length: 30 }, (_, i) =>
+      i % 2
+        ? b.appendEvent(room.id, "reaction.added", `{"i":${i}}`)
+        : a.appendMessage(draft(room.id), mint).then((r) => r.message.seq),
+    );
+    const positions = await Promise.all(appends);
+    expect([...positions].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // A fresh process finds the head from the block list, and reads across every block.
+    const fresh = open();
+    expect(await fresh.headPosition(room.id)).toBe(30);
+    expect((await fresh.readLog(room.id, 2, 100)).map((e) => e.position)).toEqual(
+      Array.from({ length: 28 }, (_, i) => i + 3),
+    );
+    expect((await fresh.readLog(room.id, 7, 5)).map((e) => e.position)).toEqual([8, 9, 10, 11, 12]);
+    expect((await fresh.appendMessage(draft(room.id), mint)).message.seq).toBe(31);
+    await fresh.deleteRoom(room.id);
+    expect(await open().headPosition(room.id)).toBe(0);
+  });
+
+  test("a message whose writer died between its log entry and its row is restored when the log is read", async () => {
+    const store = stores[0]!;
+    const { room } = await seedRoom(store);
+    const { message } = await store.appendMessage(draft(room.id), mint);
+    // What a writer that died after the log entry leaves: the entry without the message row.
+    const admin = new CassandraStore(options(keyspace, { logBlockSize: 4 }));
+    stores.push(admin);
+    const { Client } = await import("cassandra-driver");
+    const raw = new Client({ contactPoints: [CASSANDRA_CONTACT_POINT], localDataCenter: "datacenter1", keyspace });
+    try {
+      await raw.execute(
+        "DELETE FROM messages WHERE room_id = ? AND bucket = ? AND seq = ?",
+        [room.id, Math.floor(message.createdAt.getTime() / (5 * 60_000)), sortKey(message.id)],
+        { prepare: true },
+      );
+    } finally {
+      await raw.shutdown();
+    }
+    expect(await store.getMessage(room.id, message.id)).toBeNull();
+    const [entry] = await store.readLog(room.id, 0, 1);
+    expect(entry).toEqual({ position: 1, type: "message.created", payload: null, message });
+    expect(await store.getMessage(room.id, message.id)).toEqual(message);
+    expect((await store.listMessages(room.id, { limit: 5 })).map((m) => m.id)).toEqual([message.id]);
   });
 });

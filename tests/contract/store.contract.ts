@@ -6,6 +6,7 @@ import type { NewUser, Store } from "../../src/ports/store";
 import { describeMemberStore } from "./store-members.contract";
 import { describeMessageStore } from "./store-messages.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
+import { describeRoomLogStore } from "./store-room-log.contract";
 import { describeRoomStore } from "./store-rooms.contract";
 
 export function runStoreContract(
@@ -274,6 +275,7 @@ export function runStoreContract(
     describeMemberStore(() => store);
     describeMessageStore(() => store);
     describeReactionAndReadStore(() => store);
+    describeRoomLogStore(() => store, factory);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -1,6 +1,7 @@
 // A Cassandra outage, as users and operators see it: with a server on Cassandra, stopping Cassandra
 // turns storage routes into prompt 503 `unavailable` answers (never a hang, never a 500) and /readyz
-// into a 503 naming storage; once Cassandra is back the same server recovers by itself. Stops and
+// into a 503 naming storage; sends that failed publish nothing and take no position; once Cassandra
+// is back the same server recovers by itself. Stops and
 // starts the node of scripts/services/cassandra, and always leaves it running.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import {
   reachable,
   requireService,
 } from "../support/services";
+import { messagesIn, WsClient } from "../support/ws";
 
 const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
 const script = join(import.meta.dir, "..", "..", "scripts", "services", "cassandra");
@@ -84,8 +86,23 @@ cassandra.describe("a Cassandra outage", () => {
   test("storage routes answer 503 promptly while Cassandra is down, and the same server recovers when it returns", async () => {
     const anonymous = new Client(server.url);
     expect((await user.api.get("/v1/users/me")).status).toBe(200);
+    const room = (await user.api.post("/v1/rooms", { name: "outage", type: "public" })).body.id as string;
+    const watcher = await WsClient.connect(server.url, user.api.token!);
+    await watcher.subscribe(room);
+    const send = (content: string) => user.api.post(`/v1/rooms/${room}/messages`, { content });
+    for (const content of ["before 1", "before 2"]) expect((await send(content)).status).toBe(201);
 
     const stopped = await timed(() => stopCassandra());
+
+    // Sends while storage is down: 503 over REST, an `unavailable` error frame over the WebSocket.
+    for (let i = 0; i < 3; i++) {
+      const { reply, ms } = await timed(() => send(`lost ${i}`));
+      expect(reply.status).toBe(503);
+      expect(ms).toBeLessThan(3 * TIMEOUT_MS);
+    }
+    expect(
+      await watcher.request({ type: "message.send", room_id: room, content: "lost ws" }, 3 * TIMEOUT_MS),
+    ).toMatchObject({ type: "error", code: "unavailable" });
 
     // Reads and writes alike: a catalog 503, bounded by the timeout.
     for (const call of [
@@ -119,6 +136,17 @@ cassandra.describe("a Cassandra outage", () => {
     expect(recovered.reply.body).toMatchObject({ status: "ready" });
     expect(await user.api.get("/v1/users/me")).toMatchObject({ status: 200, body: { id: user.id } });
     expect((await anonymous.post("/v1/auth/signup", uniqueUser("back"))).status).toBe(201);
+
+    // Nothing that failed was published or took a position: the subscriber got exactly what is stored,
+    // the positions run on without a hole, and the next sends follow at once.
+    for (const content of ["after 1", "after 2"]) expect((await send(content)).status).toBe(201);
+    await watcher.next((f) => f.type === "message.created" && f.message.content === "after 2", 10_000);
+    const history = (await user.api.get(`/v1/rooms/${room}/messages?limit=50`)).body.messages.reverse();
+    expect(history.map((m: { content: string }) => m.content)).toEqual(["before 1", "before 2", "after 1", "after 2"]);
+    expect(messagesIn(watcher, room)).toEqual(history);
+    const positions = history.map((m: { seq: number }) => m.seq);
+    expect(positions).toEqual(positions.map((_: number, i: number) => positions[0] + i));
+    await watcher.close();
     console.log(
       `cassandra outage: stop took ${Math.round(stopped.ms)} ms, start ${Math.round(started.ms)} ms; ` +
         `chatd ready again ${Math.round(recoveryMs)} ms after the start returned`,

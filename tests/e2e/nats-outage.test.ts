@@ -8,7 +8,7 @@ import { Client, newUser, type TestUser } from "../support/client";
 import { OwnNatsServer } from "../support/nats";
 import { startTestServer, type TestServer } from "../support/server";
 import { requireCommand } from "../support/services";
-import { WsClient } from "../support/ws";
+import { missedMessages, WsClient } from "../support/ws";
 
 const natsServer = requireCommand("nats-server");
 
@@ -84,7 +84,7 @@ natsServer.describe("a NATS outage", () => {
       expect(socket.frames.some((f) => f.type === "message.created" && f.message.id === during.body.id)).toBe(false);
       // A client that notices the gap recovers what it missed.
       const recovered = await socket.subscribe(room, before);
-      expect(recovered.missed.map((m: { content: string }) => m.content)).toEqual(["during", "after"]);
+      expect(missedMessages(recovered).map((m: { content: string }) => m.content)).toEqual(["during", "after"]);
       // The event stream takes appends again.
       const appended = await server.backends.stream.append("chat.events.x", new TextEncoder().encode("{}"), {
         msgId: crypto.randomUUID(),

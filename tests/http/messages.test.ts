@@ -1,8 +1,7 @@
 // Messages over real HTTP: sending rules, history cursors, edits, tombstones, reactions, read state,
 // the shared rate limit, and the events every change puts on the bus.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import type { RoomEvent } from "../../src/domain/events";
-import { decodeEvent } from "../../src/domain/events";
+import { isPositioned, type RoomEvent } from "../../src/domain/events";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 import { StoreHooks } from "../support/store-hooks";
@@ -38,6 +37,7 @@ describe("sending", () => {
     expect(reply.status).toBe(201);
     expect(reply.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-/),
+      seq: expect.any(Number),
       room_id: room,
       author_id: ana.id,
       author_username: ana.username,
@@ -149,6 +149,47 @@ describe("history", () => {
 });
 
 describe("edits and deletes", () => {
+  test("two deletes of one message at once leave one tombstone and publish one event", async () => {
+    // The first delete's write waits until the second has read the message too: both pass the
+    // "already deleted?" check before either has written.
+    const hooks = new StoreHooks();
+    const racing = await startTestServer({}, { wrapStore: hooks.wrap });
+    try {
+      const carl = await newUser(racing.url, "carl");
+      const room = (await carl.api.post("/v1/rooms", { name: "race", type: "public" })).body.id as string;
+      const message = (await send(carl, room, "twice")).body;
+      let reads = 0;
+      let bothRead!: () => void;
+      const read = new Promise<void>((resolve) => {
+        bothRead = resolve;
+      });
+      hooks.set("getMessage", async (next, roomId, id) => {
+        if (id === message.id && ++reads >= 3) bothRead();
+        return next(roomId, id);
+      });
+      hooks.set("tombstoneMessage", async (next, roomId, id) => {
+        await read;
+        return next(roomId, id);
+      });
+      const events: string[] = [];
+      const sub = racing.backends.bus.subscribe(`chat.room.${room}`, (_s, data) =>
+        events.push(JSON.parse(new TextDecoder().decode(data)).type),
+      );
+      await sub.ready;
+      const replies = await Promise.all([0, 1].map(() => carl.api.delete(`/v1/rooms/${room}/messages/${message.id}`)));
+      expect(replies.map((r) => r.status)).toEqual([204, 204]);
+      hooks.clear();
+      // A message sent after both is published after any event they caused.
+      await send(carl, room, "marker");
+      const deadline = Date.now() + 5000;
+      while (!events.includes("message.created") && Date.now() < deadline) await Bun.sleep(5);
+      expect(events).toEqual(["message.deleted", "message.created"]);
+      sub.unsubscribe();
+    } finally {
+      await racing.close();
+    }
+  }, 30_000);
+
   test("the author edits; edited_at is set", async () => {
     const room = await sharedRoom();
     const message = (await send(ana, room, "draft")).body;
@@ -263,7 +304,9 @@ describe("events", () => {
   test("every mutation is published on the room's bus subject, in order", async () => {
     const room = await sharedRoom();
     const events: RoomEvent[] = [];
-    const sub = server.backends.bus.subscribe(`chat.room.${room}`, (_s, data) => events.push(decodeEvent(data)));
+    const sub = server.backends.bus.subscribe(`chat.room.${room}`, (_s, data) =>
+      events.push(JSON.parse(new TextDecoder().decode(data))),
+    );
     try {
       const carl = await newUser(server.url, "carl");
       await carl.api.post(`/v1/rooms/${room}/join`);
@@ -302,18 +345,25 @@ describe("events", () => {
         "room.deleted",
       ]);
       expect(events[1]).toMatchObject({ room_id: room, message: { id: message.id, content: "hello" } });
+      // Every durable event takes the room's next position; read receipts are ephemeral and take none.
+      const positions = events.filter(isPositioned).map((e) => e.seq);
+      expect(positions).toHaveLength(events.length - 1);
+      expect(positions).toEqual(positions.map((_, i) => positions[0]! + i));
+      expect(events.find((e) => e.type === "read")).not.toHaveProperty("seq");
       expect(events[3]).toEqual({
         type: "reaction.added",
         room_id: room,
         message_id: message.id,
         emoji: ":ok:",
         user_id: bob.id,
+        seq: positions[3]!,
       });
       expect(events.find((e) => e.type === "member.role_changed")).toEqual({
         type: "member.role_changed",
         room_id: room,
         user_id: carl.id,
         role: "admin",
+        seq: positions[8]!,
       });
     } finally {
       sub.unsubscribe();

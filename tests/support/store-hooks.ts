@@ -43,12 +43,12 @@ export class StoreHooks {
 }
 
 /**
- * A gate for the next listMessages call of a room: the call waits until `open()`. With `readFirst` the
- * real read runs first and `entered` resolves once it has answered (what the test adds next is not in
- * it); without, `entered` resolves when the call starts and the read runs after `open()` (it sees what
- * the test added meanwhile).
+ * A gate for the next read of a room's log (what a subscribe with `since` reads): the call waits until
+ * `open()`. With `readFirst` the real read runs first and `entered` resolves once it has answered
+ * (what the test adds next is not in it); without, `entered` resolves when the call starts and the
+ * read runs after `open()` (it sees what the test added meanwhile).
  */
-export function gateHistoryRead(hooks: StoreHooks, roomId: string, readFirst: boolean) {
+export function gateRecoveryRead(hooks: StoreHooks, roomId: string, readFirst: boolean) {
   let open!: () => void;
   let entered!: () => void;
   const opened = new Promise<void>((resolve) => {
@@ -57,18 +57,18 @@ export function gateHistoryRead(hooks: StoreHooks, roomId: string, readFirst: bo
   const started = new Promise<void>((resolve) => {
     entered = resolve;
   });
-  hooks.set("listMessages", async (next, room, query) => {
-    if (room !== roomId) return next(room, query);
-    hooks.delete("listMessages");
+  hooks.set("readLog", async (next, room, after, limit) => {
+    if (room !== roomId) return next(room, after, limit);
+    hooks.delete("readLog");
     if (readFirst) {
-      const page = await next(room, query);
+      const entries = await next(room, after, limit);
       entered();
       await opened;
-      return page;
+      return entries;
     }
     entered();
     await opened;
-    return next(room, query);
+    return next(room, after, limit);
   });
   return { entered: started, open };
 }

@@ -85,8 +85,8 @@ export class WsClient {
     return this.frames.filter(match);
   }
 
-  async subscribe(roomId: string, since?: string) {
-    const reply = await this.request({ type: "subscribe", room_id: roomId, ...(since ? { since } : {}) });
+  async subscribe(roomId: string, since?: number | string) {
+    const reply = await this.request({ type: "subscribe", room_id: roomId, ...(since !== undefined ? { since } : {}) });
     if (reply.type !== "subscribed") throw new Error(`subscribe failed: ${JSON.stringify(reply)}`);
     return reply;
   }
@@ -99,3 +99,7 @@ export class WsClient {
 
 export const messagesIn = (client: WsClient, roomId: string) =>
   client.frames.filter((f) => f.type === "message.created" && f.room_id === roomId).map((f) => f.message);
+
+/** The messages a `subscribed` reply replays (its `missed` holds room events in position order). */
+export const missedMessages = (reply: Frame) =>
+  (reply.missed as Frame[]).filter((e) => e.type === "message.created").map((e) => e.message);

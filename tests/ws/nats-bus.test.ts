@@ -38,12 +38,17 @@ nats.describe("gateway on NATS", () => {
     for (let i = 0; i < 8; i++) await server.backends.bus.publish(`load.${crypto.randomUUID()}`, bulk);
   };
 
-  const event = (roomId: string, n: number) =>
-    encodeEvent({
-      type: "message.deleted",
+  /** What another process does: store an event at the room's next position, then publish it. */
+  const publishElsewhere = async (roomId: string, n: number) => {
+    const bare = {
+      type: "message.deleted" as const,
       room_id: roomId,
       message_id: `00000000-0000-1000-8000-${String(n).padStart(12, "0")}`,
-    });
+    };
+    const seq = await server.backends.store.appendEvent(roomId, bare.type, JSON.stringify(bare));
+    const { data, headers } = encodeEvent({ ...bare, seq });
+    await other.publish(roomSubject(roomId), data, headers);
+  };
 
   test("an event another process publishes right after `subscribed` reaches the socket", async () => {
     const client = await WsClient.connect(server.url, user.api.token!);
@@ -53,7 +58,7 @@ nats.describe("gateway on NATS", () => {
         const room = (await user.api.post("/v1/rooms", { name: `nats${i}`, type: "public" })).body.id as string;
         await busy();
         await client.subscribe(room);
-        await other.publish(roomSubject(room), event(room, i));
+        await publishElsewhere(room, i);
         rooms.push(room);
       }
       for (const room of rooms) await client.next((f) => f.type === "message.deleted" && f.room_id === room);
@@ -72,7 +77,7 @@ nats.describe("gateway on NATS", () => {
         await busy();
         const reply = await client.subscribe(room, first);
         expect(reply).toMatchObject({ recovered: true, missed: [] });
-        await other.publish(roomSubject(room), event(room, i));
+        await publishElsewhere(room, i);
         rooms.push(room);
       }
       for (const room of rooms) await client.next((f) => f.type === "message.deleted" && f.room_id === room);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, uniqueUser } from "../support/client";
 import { tokenIn } from "../support/outbox";
 import { startTestServer, type TestServer } from "../support/server";
-import { messagesIn, WsClient } from "../support/ws";
+import { messagesIn, missedMessages, WsClient } from "../support/ws";
 
 let server: TestServer;
 const sockets: WsClient[] = [];
@@ -160,6 +160,7 @@ describe("token_expired", () => {
     });
     const lastSeen = messagesIn(socket, room).at(-1).id;
     const resumed = await again.subscribe(room, lastSeen);
-    expect(resumed.missed.map((m: { id: string }) => m.id)).toEqual([missed.body.id]);
+    expect(resumed.missed.map((e: { type: string }) => e.type)).toEqual(["member.joined", "message.created"]);
+    expect(missedMessages(resumed).map((m) => m.id)).toEqual([missed.body.id]);
   }, 30_000);
 });

@@ -43,6 +43,11 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /** In process, nothing is ever missed: the listener is never called. */
+  onResume(_listener: () => void): () => void {
+    return () => {};
+  }
+
   async ping() {
     if (this.#closed) throw unavailable("bus", new Error("bus closed"));
   }

@@ -104,6 +104,10 @@ export class NatsBus implements Bus {
     };
   }
 
+  onResume(listener: () => void): () => void {
+    return this.link.onResume(listener);
+  }
+
   async ping() {
     await this.link.roundTrip(this.#timeoutMs);
   }

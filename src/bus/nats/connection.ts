@@ -41,6 +41,7 @@ export function parseNatsUrls(urls: string[]): ServerList {
 
 export class NatsLink {
   #up = true;
+  readonly #resumed = new Set<() => void>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -103,6 +104,12 @@ export class NatsLink {
     }
   }
 
+  /** Calls `listener` after every reconnect (the subscriptions are re-established by then). */
+  onResume(listener: () => void): () => void {
+    this.#resumed.add(listener);
+    return () => this.#resumed.delete(listener);
+  }
+
   /** Flushes what was published and closes; a connection that is down is closed at once. */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
@@ -120,6 +127,7 @@ export class NatsLink {
         case "reconnect":
           this.#up = true;
           this.log.info("reconnected to NATS", { server: status.server });
+          for (const listener of this.#resumed) listener();
           break;
         case "error":
           this.log.error("NATS error", { error: status.error });

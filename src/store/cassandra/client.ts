@@ -45,6 +45,8 @@ export type CassandraOptions = {
    * its first migration; a process configured differently refuses to start.
    */
   messageBucketMs?: number;
+  /** Room positions per room-log partition (default 4096); fixed for a keyspace like the bucket width. */
+  logBlockSize?: number;
 };
 
 export type Row = types.Row;

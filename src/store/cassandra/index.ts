@@ -14,6 +14,7 @@ import { CassandraMessages } from "./messages";
 import { BUCKET_SETTING, migrate } from "./migrate";
 import { CassandraModeration } from "./moderation";
 import { CassandraReactions } from "./reactions";
+import { CassandraRoomLog, DEFAULT_LOG_BLOCK } from "./room-log";
 import { CassandraRooms } from "./rooms";
 
 export type { CassandraOptions, Replication } from "./client";
@@ -37,14 +38,15 @@ export class CassandraStore implements Store {
     const order = new MessageIdGenerator();
     const next = () => order.next();
     this.#accounts = new CassandraAccounts(this.#cql);
-    this.#messages = new CassandraMessages(this.#cql, buckets, async (id) => (await this.getRoom(id)) !== null);
+    const log = new CassandraRoomLog(this.#cql, options.logBlockSize ?? DEFAULT_LOG_BLOCK);
+    this.#messages = new CassandraMessages(this.#cql, buckets, log, async (id) => (await this.getRoom(id)) !== null);
     this.#rooms = new CassandraRooms(this.#cql, next, (id) => this.#messages.purge(id));
     this.#members = new CassandraMembers(this.#cql, next);
     this.#moderation = new CassandraModeration(this.#cql);
     this.#reactions = new CassandraReactions(this.#cql, buckets, next);
   }
 
-  // AccountStore, RoomStore and MessageStore, delegated (bound arrow properties, so they may be passed around).
+  // AccountStore, RoomStore, MessageStore and RoomLogStore, delegated (bound arrow properties, so they may be passed around).
   createUser: Store["createUser"] = (...args) => this.#accounts.createUser(...args);
   getUserById: Store["getUserById"] = (...args) => this.#accounts.getUserById(...args);
   getUserByUsername: Store["getUserByUsername"] = (...args) => this.#accounts.getUserByUsername(...args);
@@ -79,7 +81,10 @@ export class CassandraStore implements Store {
   appendAudit: Store["appendAudit"] = (...args) => this.#moderation.appendAudit(...args);
   listAudit: Store["listAudit"] = (...args) => this.#moderation.listAudit(...args);
 
-  insertMessage: Store["insertMessage"] = (...args) => this.#messages.insertMessage(...args);
+  appendMessage: Store["appendMessage"] = (...args) => this.#messages.appendMessage(...args);
+  appendEvent: Store["appendEvent"] = (...args) => this.#messages.appendEvent(...args);
+  readLog: Store["readLog"] = (...args) => this.#messages.readLog(...args);
+  headPosition: Store["headPosition"] = (...args) => this.#messages.headPosition(...args);
   getMessage: Store["getMessage"] = (...args) => this.#messages.getMessage(...args);
   findMessageByClientId: Store["findMessageByClientId"] = (...args) => this.#messages.findMessageByClientId(...args);
   listMessages: Store["listMessages"] = (...args) => this.#messages.listMessages(...args);
@@ -98,6 +103,7 @@ export class CassandraStore implements Store {
     const applied = await migrate(this.#cql, {
       replication: this.#options.replication,
       messageBucketMs: this.#options.messageBucketMs ?? DEFAULT_BUCKET_MS,
+      logBlockSize: this.#options.logBlockSize ?? DEFAULT_LOG_BLOCK,
     });
     return { applied };
   }

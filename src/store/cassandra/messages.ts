@@ -1,19 +1,29 @@
-// The Cassandra side of messages: rows in (room, bucket) partitions ordered by sort key (keys.ts),
-// history paged across buckets (buckets.ts), idempotent sends claimed by LWT on (room, author,
-// client id), edits and tombstones as compare-and-set so an edit never revives a deleted message.
-import { notFound } from "../../domain/errors";
+// The Cassandra side of messages: appended at the room's next position (room-log.ts), then stored in
+// (room, bucket) partitions ordered by sort key (keys.ts), history paged across buckets (buckets.ts),
+// idempotent sends claimed by LWT on (room, author, client id), edits and tombstones as compare-and-set
+// so an edit never revives a deleted message.
+import { conflict, notFound } from "../../domain/errors";
 import { isUuid } from "../../domain/ids";
 import type { HistoryQuery, MessageRecord } from "../../ports/messages";
+import type { LogEntry, MessageDraft, MintMessageId } from "../../ports/room-log";
+import { mintedAfter } from "../shared";
 import type { MessageBuckets } from "./buckets";
 import type { Cql, Row } from "./client";
 import { compareKeys, MAX_BUCKET, MIN_BUCKET, sortKey } from "./keys";
 import { mapLimit } from "./parallel";
+import { type CassandraRoomLog, toEntry } from "./room-log";
+
+/** A client-id claim waits this long for its message before a retry may claim it again. */
+const PENDING_CLAIM_TTL_SECONDS = 600;
+/** How long a repeated send waits for the first one, still being stored, before answering `conflict`. */
+const CLAIM_WAIT_MS = 3000;
 
 const COLUMNS =
-  "id, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
+  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
 
 const toMessage = (row: Row): MessageRecord => ({
   id: row.id.toString(),
+  seq: Number(row.position ?? 0),
   roomId: row.room_id.toString(),
   authorId: row.author_id.toString(),
   authorUsername: row.author_username,
@@ -31,42 +41,113 @@ const toMessage = (row: Row): MessageRecord => ({
 const encode = (message: MessageRecord) => JSON.stringify(message);
 const decode = (json: string): MessageRecord => {
   const m = JSON.parse(json);
-  return { ...m, createdAt: new Date(m.createdAt), editedAt: m.editedAt === null ? null : new Date(m.editedAt) };
+  return {
+    ...m,
+    seq: m.seq ?? 0,
+    createdAt: new Date(m.createdAt),
+    editedAt: m.editedAt === null ? null : new Date(m.editedAt),
+  };
 };
 
 export class CassandraMessages {
   constructor(
     private readonly cql: Cql,
     private readonly buckets: MessageBuckets,
+    private readonly log: CassandraRoomLog,
     private readonly roomExists: (roomId: string) => Promise<boolean>,
   ) {}
 
   /**
-   * Without a client id: the bucket row, then the message. With one: first the claim on (room, author,
-   * client id) by `INSERT ... IF NOT EXISTS` (LOCAL_SERIAL), which also stores the message; the winner
-   * then writes it. A loser returns the claimed message: as stored, or — when the winner has not written
-   * it yet, or died first — as claimed, after writing it itself with `IF NOT EXISTS`, so it never
-   * overwrites the winner's row nor an edit or delete that came after it.
+   * Without a client id: the log entry (which takes the position and mints the id), then the bucket row
+   * and the message row. With one: first a pending claim on (room, author, client id) by `INSERT ... IF
+   * NOT EXISTS USING TTL` (LOCAL_SERIAL); the winner appends, then records the message in the claim. A
+   * loser returns the claimed message once the claim names it, waiting up to CLAIM_WAIT_MS for that,
+   * else `conflict` (retry). A pending claim whose winner died expires, and the next retry claims again.
    * Throws `not_found` when the claim belongs to a room that has been deleted.
    */
-  async insertMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }> {
-    if (message.clientId === null) {
-      await this.#write(message, "plain");
-      return { message, created: true };
+  async appendMessage(
+    draft: MessageDraft,
+    mintId: MintMessageId,
+  ): Promise<{ message: MessageRecord; created: boolean }> {
+    if (draft.clientId === null) return { message: await this.#append(draft, mintId), created: true };
+    const claimKey = [draft.roomId, draft.authorId, draft.clientId];
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const { applied, row } = await this.cql.lwt(
+        `INSERT INTO message_client_ids (room_id, author_id, client_id) VALUES (?, ?, ?)
+         IF NOT EXISTS USING TTL ${PENDING_CLAIM_TTL_SECONDS}`,
+        claimKey,
+        "room",
+      );
+      if (applied) {
+        const message = await this.#append(draft, mintId);
+        await this.cql.lwt(
+          "UPDATE message_client_ids SET message_id = ?, message = ? WHERE room_id = ? AND author_id = ? AND client_id = ? IF EXISTS",
+          [message.id, encode(message), ...claimKey],
+          "room",
+        );
+        return { message, created: true };
+      }
+      if (row?.message_id) {
+        const first = await this.#claimed(row);
+        if (!first) throw notFound("room");
+        return { message: first, created: false };
+      }
+      if (Date.now() > deadline) throw conflict("a message with this client_id is still being stored; retry");
+      await Bun.sleep(50);
     }
-    const { applied, row } = await this.cql.lwt(
-      `INSERT INTO message_client_ids (room_id, author_id, client_id, message_id, message)
-       VALUES (?, ?, ?, ?, ?) IF NOT EXISTS`,
-      [message.roomId, message.authorId, message.clientId, message.id, encode(message)],
-      "room",
-    );
-    if (applied) {
-      await this.#write(message, "plain");
-      return { message, created: true };
-    }
-    const first = await this.#claimed(row!);
-    if (!first) throw notFound("room");
-    return { message: first, created: false };
+  }
+
+  /** Takes the room's next position and mints the id, then stores the message there. */
+  async #append(draft: MessageDraft, mintId: MintMessageId): Promise<MessageRecord> {
+    let message: MessageRecord | undefined;
+    await this.log.append(draft.roomId, (head) => {
+      const id = mintedAfter(mintId, head.lastMessageId);
+      message = { ...draft, id, seq: head.position + 1 };
+      return { type: "message.created", messageId: id, payload: encode(message), lastMessageId: id };
+    });
+    await this.#write(message!, "plain");
+    return message!;
+  }
+
+  /** Appends an event that is not a message; the room's last message id carries over. */
+  async appendEvent(roomId: string, type: string, payload: string): Promise<number> {
+    const { position } = await this.log.append(roomId, (head) => ({
+      type,
+      messageId: null,
+      payload,
+      lastMessageId: head.lastMessageId,
+    }));
+    return position;
+  }
+
+  /**
+   * Entries after `after` by position. A message.created entry whose message row is missing (its writer
+   * died between the two writes) is restored from the entry, with `IF NOT EXISTS`.
+   */
+  async readLog(roomId: string, after: number, limit: number): Promise<LogEntry[]> {
+    if (!isUuid(roomId) || limit <= 0) return [];
+    const rows = await this.log.read(roomId, after, limit);
+    return mapLimit(rows, 16, async (row) => {
+      const { messageId, ...entry } = toEntry(row);
+      if (entry.type !== "message.created" || messageId === null) return { ...entry, message: null };
+      return { ...entry, message: await this.#restored(roomId, messageId, row.payload) };
+    });
+  }
+
+  async headPosition(roomId: string): Promise<number> {
+    if (!isUuid(roomId)) return 0;
+    return (await this.log.findHead(roomId)).position;
+  }
+
+  /** The message of a log entry; restored from the entry when its row was never written. */
+  async #restored(roomId: string, messageId: string, snapshot: string | null): Promise<MessageRecord | null> {
+    const stored = await this.getMessage(roomId, messageId);
+    if (stored) return stored;
+    if (!snapshot) return null;
+    const message = decode(snapshot);
+    await this.#write(message, "if-absent");
+    return (await this.getMessage(roomId, messageId)) ?? message;
   }
 
   /** The message a client-id claim names; null when its room is gone. */
@@ -85,14 +166,15 @@ export class CassandraMessages {
     const key = sortKey(message.id);
     const bucket = this.buckets.of(key);
     await this.buckets.record(message.roomId, bucket);
-    const insert = `INSERT INTO messages (room_id, bucket, seq, id, author_id, author_username, content, created_at,
-                                          edited_at, deleted, reply_to, client_id, mentions, attachment_ids)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    const insert = `INSERT INTO messages (room_id, bucket, seq, id, position, author_id, author_username, content,
+                                          created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     const values = [
       message.roomId,
       bucket,
       key,
       message.id,
+      message.seq,
       message.authorId,
       message.authorUsername,
       message.content,
@@ -120,13 +202,14 @@ export class CassandraMessages {
     return row && row.id.toString() === id.toLowerCase() ? toMessage(row) : null;
   }
 
+  /** Null also while the first send with this client id is still being stored (its claim is pending). */
   async findMessageByClientId(roomId: string, authorId: string, clientId: string): Promise<MessageRecord | null> {
     if (!isUuid(roomId) || !isUuid(authorId)) return null;
     const claim = await this.cql.one(
       "SELECT room_id, message_id, message FROM message_client_ids WHERE room_id = ? AND author_id = ? AND client_id = ?",
       [roomId, authorId, clientId],
     );
-    return claim ? this.#claimed(claim) : null;
+    return claim?.message_id ? this.#claimed(claim) : null;
   }
 
   /**
@@ -219,6 +302,7 @@ export class CassandraMessages {
       ]),
     );
     await this.buckets.purge(roomId);
+    await this.log.purge(roomId);
     await this.cql.write("DELETE FROM read_markers WHERE room_id = ?", [roomId]);
   }
 }

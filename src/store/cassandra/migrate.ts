@@ -13,6 +13,8 @@ const LEASE_TTL_SECONDS = 60;
 const LEASE_WAIT_MS = 5 * 60_000;
 /** The store_settings row holding the keyspace's message bucket width. */
 export const BUCKET_SETTING = "message_bucket_ms";
+/** The store_settings row holding the keyspace's room-log block size (positions per partition). */
+const LOG_BLOCK_SETTING = "room_log_block";
 
 /** The replication map of CREATE KEYSPACE. */
 export function replicationCql(replication: Replication): string {
@@ -26,12 +28,12 @@ export function replicationCql(replication: Replication): string {
 
 /**
  * Creates the keyspace if missing and applies the pending migrations; returns the versions applied by
- * this call. Also fixes the keyspace's message bucket width on first use, and refuses to go on when
- * the keyspace was created with another one.
+ * this call. Also fixes the keyspace's message bucket width and room-log block size on first use, and
+ * refuses to go on when the keyspace was created with others.
  */
 export async function migrate(
   cql: Cql,
-  options: { replication: Replication; messageBucketMs: number },
+  options: { replication: Replication; messageBucketMs: number; logBlockSize: number },
 ): Promise<string[]> {
   await createKeyspace(cql, options.replication);
   await cql.useKeyspace();
@@ -46,10 +48,10 @@ export async function migrate(
     const applied: string[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
-      // Every statement is CREATE ... IF NOT EXISTS, so a file half applied by a runner that died is
-      // simply applied again.
+      // Every statement is CREATE ... IF NOT EXISTS or an ALTER TABLE ... ADD that tolerates its column
+      // being there, so a file half applied by a runner that died is simply applied again.
       for (const statement of statementsOf(migration.cql)) {
-        await cql.ddl(statement);
+        await applyStatement(cql, statement);
         await renewLease(cql, owner);
       }
       await cql.awaitSchemaAgreement();
@@ -60,7 +62,8 @@ export async function migrate(
       ]);
       applied.push(migration.version);
     }
-    await fixBucketWidth(cql, options.messageBucketMs);
+    await fixSetting(cql, BUCKET_SETTING, options.messageBucketMs, "partitions messages in buckets of", "ms");
+    await fixSetting(cql, LOG_BLOCK_SETTING, options.logBlockSize, "keeps room positions in blocks of", "positions");
     return applied;
   } finally {
     await releaseLease(cql, owner).catch(() => {}); // it expires by itself otherwise
@@ -89,6 +92,16 @@ async function createKeyspace(cql: Cql, replication: Replication) {
     }
   }
   await cql.awaitSchemaAgreement();
+}
+
+/** One DDL statement; `ALTER TABLE ... ADD` of a column that exists already counts as done. */
+async function applyStatement(cql: Cql, statement: string) {
+  try {
+    await cql.ddl(statement);
+  } catch (error) {
+    const adding = /^ALTER\s+TABLE\s+\S+\s+ADD\b/i.test(statement);
+    if (!(adding && error instanceof errors.ResponseError && /already exist/i.test(error.message))) throw error;
+  }
 }
 
 async function acquireLease(cql: Cql, owner: string) {
@@ -123,16 +136,17 @@ async function releaseLease(cql: Cql, owner: string) {
   await cql.lwt("DELETE FROM schema_lock WHERE name = ? IF owner = ?", [LEASE, owner], "global");
 }
 
-async function fixBucketWidth(cql: Cql, bucketMs: number) {
+/** Records a layout setting on first use; a process set up for another value refuses the keyspace. */
+async function fixSetting(cql: Cql, name: string, value: number, what: string, unit: string) {
   const { applied, row } = await cql.lwt(
     "INSERT INTO store_settings (name, value) VALUES (?, ?) IF NOT EXISTS",
-    [BUCKET_SETTING, String(bucketMs)],
+    [name, String(value)],
     "global",
   );
-  if (!applied && row?.value !== String(bucketMs)) {
+  if (!applied && row?.value !== String(value)) {
     throw new Error(
-      `keyspace "${cql.keyspace}" partitions messages in buckets of ${row?.value} ms, this process is set up ` +
-        `for ${bucketMs} ms; the width of a keyspace cannot change`,
+      `keyspace "${cql.keyspace}" ${what} ${row?.value} ${unit}, this process is set up for ${value} ${unit}; ` +
+        "the layout of a keyspace cannot change",
     );
   }
 }

@@ -3,6 +3,7 @@ import accounts from "../../../migrations/cassandra/0001_accounts.cql" with { ty
 import roomsMessages from "../../../migrations/cassandra/0002_rooms_messages.cql" with { type: "text" };
 import actionTokensByUser from "../../../migrations/cassandra/0003_action_tokens_by_user.cql" with { type: "text" };
 import memberPages from "../../../migrations/cassandra/0004_member_pages.cql" with { type: "text" };
+import roomPositions from "../../../migrations/cassandra/0005_room_positions.cql" with { type: "text" };
 import type { Cql } from "./client";
 import { backfillMemberOrder } from "./members";
 
@@ -22,6 +23,7 @@ export const migrations: Migration[] = [
   { version: "0002_rooms_messages", cql: roomsMessages },
   { version: "0003_action_tokens_by_user", cql: actionTokensByUser },
   { version: "0004_member_pages", cql: memberPages, backfill: backfillMemberOrder },
+  { version: "0005_room_positions", cql: roomPositions },
 ];
 
 /** The statements of a migration file: split on `;` at line ends, comment lines dropped. */

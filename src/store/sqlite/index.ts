@@ -14,6 +14,7 @@ import type {
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqliteRoomLog } from "./room-log";
 import { SqliteRooms } from "./rooms";
 
 type UserRow = {
@@ -42,6 +43,7 @@ export class SqliteStore implements Store {
   readonly #db: Database;
   readonly #rooms: SqliteRooms;
   readonly #messages: SqliteMessages;
+  readonly #log: SqliteRoomLog;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
     const run = <T>(work: (db: Database) => T): T => this.#run(work);
     this.#rooms = new SqliteRooms(this.#db, run);
     this.#messages = new SqliteMessages(this.#db, run);
+    this.#log = new SqliteRoomLog(this.#db, run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -62,7 +65,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  // RoomStore and MessageStore, delegated (bound arrow properties, so they may be passed around).
+  // RoomStore, MessageStore and RoomLogStore, delegated (bound arrow properties, so they may be passed around).
   createRoom: Store["createRoom"] = (...args) => this.#rooms.createRoom(...args);
   getRoom: Store["getRoom"] = (...args) => this.#rooms.getRoom(...args);
   updateRoom: Store["updateRoom"] = (...args) => this.#rooms.updateRoom(...args);
@@ -81,7 +84,10 @@ export class SqliteStore implements Store {
   listAudit: Store["listAudit"] = (...args) => this.#rooms.listAudit(...args);
   getOrCreateDm: Store["getOrCreateDm"] = (...args) => this.#rooms.getOrCreateDm(...args);
 
-  insertMessage: Store["insertMessage"] = (...args) => this.#messages.insertMessage(...args);
+  appendMessage: Store["appendMessage"] = (...args) => this.#messages.appendMessage(...args);
+  appendEvent: Store["appendEvent"] = (...args) => this.#log.appendEvent(...args);
+  readLog: Store["readLog"] = (...args) => this.#log.readLog(...args);
+  headPosition: Store["headPosition"] = (...args) => this.#log.headPosition(...args);
   getMessage: Store["getMessage"] = (...args) => this.#messages.getMessage(...args);
   findMessageByClientId: Store["findMessageByClientId"] = (...args) => this.#messages.findMessageByClientId(...args);
   listMessages: Store["listMessages"] = (...args) => this.#messages.listMessages(...args);

@@ -1,13 +1,17 @@
 // The SQLite side of MessageStore: messages in `seq` (= messageSortKey) order, reactions, read markers.
 import type { Database } from "bun:sqlite";
+import { notFound } from "../../domain/errors";
 import { messageSortKey } from "../../domain/ids";
 import type { HistoryQuery, MessageRecord, MessageStore, ReactionRecord, UnreadCount } from "../../ports/messages";
+import type { MessageDraft, MintMessageId } from "../../ports/room-log";
+import { mintedAfter } from "../shared";
 
 /** Runs a statement with the adapter's error translation. */
 type Run = <T>(work: (db: Database) => T) => T;
 
-type MessageRow = {
+export type MessageRow = {
   id: string;
+  position: number;
   room_id: string;
   author_id: string;
   author_username: string;
@@ -21,8 +25,9 @@ type MessageRow = {
   attachment_ids: string;
 };
 
-const toMessage = (row: MessageRow): MessageRecord => ({
+export const toMessage = (row: MessageRow): MessageRecord => ({
   id: row.id,
+  seq: row.position,
   roomId: row.room_id,
   authorId: row.author_id,
   authorUsername: row.author_username,
@@ -36,30 +41,30 @@ const toMessage = (row: MessageRow): MessageRecord => ({
   attachmentIds: JSON.parse(row.attachment_ids),
 });
 
-const COLUMNS =
-  "id, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
+export const COLUMNS =
+  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
 
 type Inserted = { message: MessageRecord; created: boolean };
 
 export class SqliteMessages implements MessageStore {
   readonly #db: Database;
   readonly #run: Run;
-  /** insertMessage's transaction, made once: bun:sqlite builds several wrapper functions per `transaction()`. */
-  readonly #insert: { immediate(message: MessageRecord): Inserted };
+  /** appendMessage's transaction, made once: bun:sqlite builds several wrapper functions per `transaction()`. */
+  readonly #append: { immediate(draft: MessageDraft, mintId: MintMessageId): Inserted };
 
   constructor(db: Database, run: Run) {
     this.#db = db;
     this.#run = run;
-    this.#insert = db.transaction((message: MessageRecord) => this.#insertOrFind(message));
+    this.#append = db.transaction((draft: MessageDraft, mintId: MintMessageId) => this.#appendOrFind(draft, mintId));
   }
 
   /**
-   * Idempotent on (room, author, clientId) through a unique partial index: a conflicting insert stores
-   * nothing and the first message is read back, in one IMMEDIATE transaction so the read sees it. A
-   * reused message id is a `conflict` error.
+   * One IMMEDIATE transaction (so one writer at a time, across processes too): a message with the same
+   * (room, author, clientId) is returned as it is; otherwise the room's head moves to the next position
+   * and the message, its id minted after the room's last message id, is stored there with its log row.
    */
-  async insertMessage(message: MessageRecord) {
-    return this.#run(() => this.#insert.immediate(message));
+  async appendMessage(draft: MessageDraft, mintId: MintMessageId) {
+    return this.#run(() => this.#append.immediate(draft, mintId));
   }
 
   async getMessage(roomId: string, id: string) {
@@ -228,16 +233,27 @@ export class SqliteMessages implements MessageStore {
     return { count: row?.count ?? 0, mentioned: row?.mentioned === 1 };
   }
 
-  #insertOrFind(message: MessageRecord): Inserted {
-    const { changes } = this.#db
+  #appendOrFind(draft: MessageDraft, mintId: MintMessageId): Inserted {
+    if (draft.clientId !== null) {
+      const first = this.#byClientId(draft.roomId, draft.authorId, draft.clientId);
+      if (first) return { message: first, created: false };
+    }
+    const head = this.#db
+      .query<{ head: number; last_message_id: string | null }, [string]>(
+        "SELECT head, last_message_id FROM rooms WHERE id = ?",
+      )
+      .get(draft.roomId);
+    if (!head) throw notFound("room");
+    const message: MessageRecord = { ...draft, id: mintedAfter(mintId, head.last_message_id), seq: head.head + 1 };
+    this.#db
       .query(
         `INSERT INTO messages (${COLUMNS}, seq)
-         VALUES ($id, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
-                 $replyTo, $clientId, $mentions, $attachmentIds, $seq)
-         ON CONFLICT (room_id, author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
+         VALUES ($id, $position, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
+                 $replyTo, $clientId, $mentions, $attachmentIds, $seq)`,
       )
       .run({
         id: message.id,
+        position: message.seq,
         roomId: message.roomId,
         authorId: message.authorId,
         authorUsername: message.authorUsername,
@@ -251,9 +267,13 @@ export class SqliteMessages implements MessageStore {
         attachmentIds: JSON.stringify(message.attachmentIds),
         seq: messageSortKey(message.id),
       });
-    if (changes === 1) return { message, created: true };
-    const first = this.#byClientId(message.roomId, message.authorId, message.clientId!);
-    return { message: first!, created: false };
+    this.#db
+      .query("UPDATE rooms SET head = ?, last_message_id = ? WHERE id = ?")
+      .run(message.seq, message.id, message.roomId);
+    this.#db
+      .query("INSERT INTO room_log (room_id, position, type, message_id) VALUES (?, ?, 'message.created', ?)")
+      .run(message.roomId, message.seq, message.id);
+    return { message, created: true };
   }
 
   #byClientId(roomId: string, authorId: string, clientId: string) {

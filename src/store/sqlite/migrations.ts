@@ -3,6 +3,7 @@ import accounts from "../../../migrations/sqlite/0001_accounts.sql" with { type:
 import roomsMessages from "../../../migrations/sqlite/0002_rooms_messages.sql" with { type: "text" };
 import actionTokensByUser from "../../../migrations/sqlite/0003_action_tokens_by_user.sql" with { type: "text" };
 import memberPages from "../../../migrations/sqlite/0004_member_pages.sql" with { type: "text" };
+import roomPositions from "../../../migrations/sqlite/0005_room_positions.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
 
@@ -11,4 +12,5 @@ export const migrations: Migration[] = [
   { version: "0002_rooms_messages", sql: roomsMessages },
   { version: "0003_action_tokens_by_user", sql: actionTokensByUser },
   { version: "0004_member_pages", sql: memberPages },
+  { version: "0005_room_positions", sql: roomPositions },
 ];

@@ -1,0 +1,136 @@
+// The storage contract for room positions: dense per-room positions assigned once, also under
+// concurrent appends from two processes (two store instances on one database), message ids minted in
+// position order, and the log read back by position.
+import { describe, expect, test } from "bun:test";
+import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
+import type { MessageRecord } from "../../src/ports/messages";
+import type { MessageDraft } from "../../src/ports/room-log";
+import type { Store } from "../../src/ports/store";
+import { messageFixture, newUserId, seedRoom } from "./store-fixtures";
+
+const draftOf = (roomId: string, over: Partial<MessageRecord> = {}): MessageDraft => {
+  const { id: _id, seq: _seq, ...draft } = messageFixture(roomId, new MessageIdGenerator().next(), over);
+  return draft;
+};
+
+/** Registers the room-log tests; `openAnother` opens a second store on the same database (a second process). */
+export function describeRoomLogStore(getStore: () => Store, openAnother: () => Promise<Store>) {
+  describe("room positions", () => {
+    test("messages and events take positions 1, 2, 3, ... of their room; the log reads them back in order", async () => {
+      const store = getStore();
+      const [{ room }, { room: other }] = [await seedRoom(store), await seedRoom(store)];
+      expect(await store.headPosition(room.id)).toBe(0);
+      const ids = new MessageIdGenerator();
+      const mint = (after: string | null) => ids.nextAfter(after);
+      const first = await store.appendMessage(draftOf(room.id, { content: "one" }), mint);
+      const event = await store.appendEvent(room.id, "reaction.added", '{"emoji":"ok"}');
+      const second = await store.appendMessage(draftOf(room.id, { content: "two" }), mint);
+      expect(await store.appendEvent(other.id, "member.left", "{}")).toBe(1);
+      expect([first.message.seq, event, second.message.seq]).toEqual([1, 2, 3]);
+      expect(await store.getMessage(room.id, first.message.id)).toEqual(first.message);
+      expect(await store.headPosition(room.id)).toBe(3);
+
+      await store.updateMessage(room.id, first.message.id, {
+        content: "one, edited",
+        editedAt: new Date(),
+        mentions: [],
+      });
+      await store.tombstoneMessage(room.id, second.message.id);
+      const log = await store.readLog(room.id, 0, 10);
+      expect(log).toEqual([
+        {
+          position: 1,
+          type: "message.created",
+          payload: null,
+          message: await store.getMessage(room.id, first.message.id),
+        },
+        { position: 2, type: "reaction.added", payload: '{"emoji":"ok"}', message: null },
+        {
+          position: 3,
+          type: "message.created",
+          payload: null,
+          message: await store.getMessage(room.id, second.message.id),
+        },
+      ]);
+      expect(log[0]!.message!.content).toBe("one, edited");
+      expect(log[2]!.message!.deleted).toBe(true);
+      expect(await store.readLog(room.id, 1, 1)).toEqual([log[1]!]);
+      expect(await store.readLog(room.id, 3, 10)).toEqual([]);
+      expect(await store.readLog(room.id, 99, 10)).toEqual([]);
+      expect(await store.readLog(crypto.randomUUID(), 0, 10)).toEqual([]);
+      expect(await store.headPosition(crypto.randomUUID())).toBe(0);
+    });
+
+    test("a message id is minted after the room's last message id, so ids sort in position order", async () => {
+      const store = getStore();
+      const { room } = await seedRoom(store);
+      // A generator whose clock runs an hour ahead (another process), then one on time.
+      const [ahead, onTime] = [new MessageIdGenerator(), new MessageIdGenerator()];
+      const seen: (string | null)[] = [];
+      const a = await store.appendMessage(draftOf(room.id), (after) => {
+        seen.push(after);
+        return ahead.nextAfter(after, Date.now() + 3_600_000);
+      });
+      await store.appendEvent(room.id, "member.joined", "{}");
+      const b = await store.appendMessage(draftOf(room.id), (after) => {
+        seen.push(after);
+        return onTime.nextAfter(after);
+      });
+      expect(seen).toEqual([null, a.message.id]);
+      expect(compareMessageIds(b.message.id, a.message.id)).toBe(1);
+      expect((await store.listMessages(room.id, { limit: 5 })).map((m) => m.seq)).toEqual([3, 1]);
+    });
+
+    test("an id that does not sort after the room's last message is refused and nothing is stored", async () => {
+      const store = getStore();
+      const { room } = await seedRoom(store);
+      const gen = new MessageIdGenerator();
+      const older = gen.next(Date.now() - 60_000);
+      await store.appendMessage(draftOf(room.id), () => gen.next());
+      await expect(store.appendMessage(draftOf(room.id), () => older)).rejects.toThrow(/does not sort after/);
+      expect(await store.headPosition(room.id)).toBe(1);
+      expect(await store.getMessage(room.id, older)).toBeNull();
+    });
+
+    test("concurrent appends from two processes get distinct, gapless positions", async () => {
+      const [mine, theirs] = [getStore(), await openAnother()];
+      try {
+        const { room } = await seedRoom(mine);
+        const [g1, g2] = [new MessageIdGenerator(), new MessageIdGenerator()];
+        const authorId = newUserId();
+        const appends = Array.from({ length: 24 }, (_, i) => {
+          const store = i % 2 ? theirs : mine;
+          const gen = i % 2 ? g2 : g1;
+          if (i % 3 === 0) return store.appendEvent(room.id, "reaction.added", `{"i":${i}}`);
+          return store
+            .appendMessage(draftOf(room.id, { authorId, content: `m${i}` }), (after) => gen.nextAfter(after))
+            .then((r) => r.message.seq);
+        });
+        const positions = await Promise.all(appends);
+        expect([...positions].sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+        const log = await mine.readLog(room.id, 0, 100);
+        expect(log.map((e) => e.position)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+        const messages = log.flatMap((e) => (e.message ? [e.message] : []));
+        expect(messages).toHaveLength(16);
+        // Position order is id order: history and the log agree.
+        const history = (await mine.listMessages(room.id, { limit: 50 })).reverse();
+        expect(history.map((m) => m.id)).toEqual(messages.map((m) => m.id));
+        expect(history.map((m) => m.seq)).toEqual(messages.map((m) => m.seq));
+      } finally {
+        await theirs.close();
+      }
+    });
+
+    test("a repeated client id takes no position", async () => {
+      const store = getStore();
+      const { room } = await seedRoom(store);
+      const gen = new MessageIdGenerator();
+      const draft = draftOf(room.id, { clientId: "once" });
+      const first = await store.appendMessage(draft, (after) => gen.nextAfter(after));
+      const again = await store.appendMessage({ ...draft, content: "retry" }, (after) => gen.nextAfter(after));
+      expect(again).toEqual({ message: first.message, created: false });
+      expect(await store.headPosition(room.id)).toBe(1);
+      expect(await store.readLog(room.id, 0, 10)).toHaveLength(1);
+    });
+  });
+}
