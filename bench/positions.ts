@@ -40,9 +40,9 @@ const storesOf = (o: PositionsOptions): Kind[] => {
   throw new UsageError(`--store: cassandra, sqlite or both, got "${o.store}"`);
 };
 
-/** Setup, four latency paths (30 ms a write at worst), 2 × writers runs with their checks, per store. */
+/** Setup, four latency paths (30 ms a write at worst), 3 × writers runs with their checks, per store. */
 const perStoreSeconds = (o: PositionsOptions) =>
-  150 + 4 * (o.samples + o.warmupSamples) * 0.03 + 2 * o.writers * (o.warmup + o.duration + 30);
+  150 + 4 * (o.samples + o.warmupSamples) * 0.03 + 3 * o.writers * (o.warmup + o.duration + 30);
 export const timeBound = (o: PositionsOptions) => (storesOf(o).length * perStoreSeconds(o) + 60) * 1000;
 
 const THRESHOLDS = (o: PositionsOptions): Thresholds => ({
@@ -102,7 +102,9 @@ async function latencyPaths(backend: Backend, writers: Writer[], o: PositionsOpt
   const hot = await backend.newRoom("positions-contended");
   const contender = second.call<RunResult>({
     op: "run",
+    path: "append",
     roomIds: [hot],
+    positionBase: 0,
     startAt: Date.now(),
     warmupMs: 0,
     durationMs: 600_000,
@@ -126,14 +128,25 @@ async function latencyPaths(backend: Backend, writers: Writer[], o: PositionsOpt
 
 /**
  * `k` writers appending for warm-up + duration: all to the one room when `roomCount` is 1 (contention),
- * else each to its own share of the rooms (writer w to rooms w, w + k, …: no contention).
+ * else each to its own share of the rooms (writer w to rooms w, w + k, …: no contention). Path `lwt`:
+ * the raw linearizable write instead, all writers on one key at positions of their own (contention on
+ * the partition or the file only, no chatd); nothing to check then.
  */
-async function throughput(backend: Backend, writers: Writer[], o: PositionsOptions, k: number, roomCount: number) {
-  const roomIds = await mapLimit(
-    Array.from({ length: roomCount }, (_, i) => i),
-    8,
-    (i) => backend.newRoom(`positions-${roomCount}-${k}-${i}`),
-  );
+async function throughput(
+  backend: Backend,
+  writers: Writer[],
+  o: PositionsOptions,
+  run: { k: number; roomCount: number; path: "append" | "lwt" },
+) {
+  const { k, roomCount, path } = run;
+  const roomIds =
+    path === "lwt"
+      ? [await backend.newRawKey()]
+      : await mapLimit(
+          Array.from({ length: roomCount }, (_, i) => i),
+          8,
+          (i) => backend.newRoom(`positions-${roomCount}-${k}-${i}`),
+        );
   const shares = Array.from({ length: k }, (_, w) =>
     roomCount === 1 ? roomIds : roomIds.filter((_, i) => i % k === w),
   );
@@ -149,7 +162,9 @@ async function throughput(backend: Backend, writers: Writer[], o: PositionsOptio
     writers.slice(0, k).map((writer, w) =>
       writer.call<RunResult>({
         op: "run",
+        path,
         roomIds: shares[w]!,
+        positionBase: w * 1_000_000_000,
         startAt,
         warmupMs: o.warmup * 1000,
         durationMs: o.duration * 1000,
@@ -164,14 +179,18 @@ async function throughput(backend: Backend, writers: Writer[], o: PositionsOptio
     const indexes = shares[w]!.map((roomId) => roomIds.indexOf(roomId));
     for (const [room, position, id] of r.appended) acked[indexes[room]!]!.push([position, id]);
   });
-  const check = await checkRooms(backend, roomIds, acked);
+  const check = path === "lwt" ? null : await checkRooms(backend, roomIds, acked);
   const latency = new Histogram();
   for (const r of results) latency.merge(r.latency);
   const statements: Record<string, number> = {};
   for (const r of results)
     for (const [kind, n] of Object.entries(r.statements)) statements[kind] = (statements[kind] ?? 0) + n;
+  const writersLabel = `${k} writer${k === 1 ? "" : "s"}`;
   const figures: RunFigures = {
-    label: `${roomCount === 1 ? "1 room" : `${roomCount} rooms`}, ${k} writer${k === 1 ? "" : "s"}`,
+    label:
+      path === "lwt"
+        ? `raw (ii) on 1 key, ${writersLabel}`
+        : `${roomCount === 1 ? "1 room" : `${roomCount} rooms`}, ${writersLabel}`,
     rate: results.reduce((a, r) => a + r.measured / r.measuredSeconds, 0),
     latency,
     appended: results.reduce((a, r) => a + r.appended.length, 0),
@@ -208,16 +227,22 @@ async function measureStore(kind: Kind, o: PositionsOptions, resources: Resource
   const runs: RunFigures[] = [];
   let errors = latency.errors;
   const errorSamples = [...latency.errorSamples];
-  for (const roomCount of [1, o.rooms]) {
+  const plan = [
+    ...[1, o.rooms].map((roomCount) => ({ roomCount, path: "append" as const })),
+    { roomCount: 1, path: "lwt" as const },
+  ];
+  for (const { roomCount, path } of plan) {
     for (let k = 1; k <= o.writers; k++) {
-      log(`${kind}: ${k} writer process${k === 1 ? "" : "es"} on ${roomCount} room${roomCount === 1 ? "" : "s"}`);
-      const run = await throughput(backend, pool.writers, o, k, roomCount);
+      const what =
+        path === "lwt" ? "the raw linearizable write on 1 key" : `${roomCount} room${roomCount === 1 ? "" : "s"}`;
+      log(`${kind}: ${k} writer process${k === 1 ? "" : "es"} on ${what}`);
+      const run = await throughput(backend, pool.writers, o, { k, roomCount, path });
       runs.push(run.figures);
       errors += run.errors;
       errorSamples.push(...run.errorSamples);
     }
   }
-  const check = sumChecks([...latency.checks, ...runs.map((r) => r.check)]);
+  const check = sumChecks([...latency.checks, ...runs.flatMap((r) => (r.check ? [r.check] : []))]);
   recordChecks(metrics, check, errors);
   runs.forEach((r, i) => {
     metrics.counter(`appends_run${i + 1}`, Math.round(r.rate), 1, "1/s");

@@ -21,10 +21,20 @@ export type WriterCommand =
   /** `warmup` unmeasured calls, then `samples` timed ones, into `roomId` (a raw path's key for plain/lwt). */
   | { op: "latency"; path: WritePath; roomId: string; warmup: number; samples: number; chars: number }
   /**
-   * `store.appendMessage` as fast as one sequential caller can, round-robin over `roomIds`, from
+   * `store.appendMessage` (path `append`) or the raw linearizable write (path `lwt`, at positions
+   * `positionBase` + 1, + 2, …) as fast as one sequential caller can, round-robin over `roomIds`, from
    * `startAt` (epoch ms) for `warmupMs` unmeasured then `durationMs` measured, or until `stop`.
    */
-  | { op: "run"; roomIds: string[]; startAt: number; warmupMs: number; durationMs: number; chars: number }
+  | {
+      op: "run";
+      path: "append" | "lwt";
+      roomIds: string[];
+      positionBase: number;
+      startAt: number;
+      warmupMs: number;
+      durationMs: number;
+      chars: number;
+    }
   | { op: "stop" }
   | { op: "exit" };
 
@@ -36,7 +46,7 @@ export type RunResult = {
   measured: number;
   measuredSeconds: number;
   latency: HistogramData;
-  /** Every acknowledged append of the run, warm-up included. */
+  /** Every acknowledged append of the run, warm-up included (none for the raw path). */
   appended: Appended[];
   errors: number;
   errorSamples: string[];

@@ -68,7 +68,8 @@ export type RunFigures = {
   /** The database server's CPU (Cassandra's JVM), cores, when it runs here. */
   serverCores: number | null;
   machineBusy: number | null;
-  check: LogCheck;
+  /** The logs read back; null for a raw run (no log). */
+  check: LogCheck | null;
 };
 
 export const RUN_HEADER: Record<Kind, string[]> = {
@@ -99,6 +100,6 @@ export function runRow(r: RunFigures): string[] {
     share(r.busiestWriter),
     r.serverCores === null ? "" : `${r.serverCores.toFixed(2)} cores`,
     share(r.machineBusy),
-    describeCheck(r.check),
+    r.check ? describeCheck(r.check) : "—",
   ];
 }

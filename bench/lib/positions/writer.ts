@@ -196,13 +196,17 @@ async function run(cmd: Extract<WriterCommand, { op: "run" }>): Promise<RunResul
   const wallStart = performance.now();
   const measureFrom = cmd.startAt + cmd.warmupMs;
   const end = measureFrom + cmd.durationMs;
+  const payload = JSON.stringify({ ...draft(cmd.roomIds[0]!, cmd.chars), id: ids.next(), seq: 1 });
   for (let i = 0; !stopped && Date.now() < end; i++) {
     const room = i % cmd.roomIds.length;
     const began = Date.now();
     const started = performance.now();
     try {
-      const message = await append(cmd.roomIds[room]!, cmd.chars);
-      appended.push([room, message.seq, message.id]);
+      if (cmd.path === "lwt") await raw!.lwt(cmd.roomIds[room]!, cmd.positionBase + i + 1, payload);
+      else {
+        const message = await append(cmd.roomIds[room]!, cmd.chars);
+        appended.push([room, message.seq, message.id]);
+      }
       if (began >= measureFrom) {
         histogram.record(performance.now() - started);
         measured++;
