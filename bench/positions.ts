@@ -17,7 +17,7 @@ import { busyWarning, cpuMeter, machineBusy, machineInfo } from "./lib/proc";
 import { writeJson } from "./lib/report";
 import { checkThresholds, Metrics, type Thresholds } from "./lib/runner";
 import { log, type Outcome, printOutcome, type Resources, runMain } from "./lib/scenario";
-import { Histogram } from "./lib/stats";
+import { Histogram, summarize } from "./lib/stats";
 
 export const options = {
   store: { default: "both", help: "cassandra, sqlite or both" },
@@ -183,8 +183,12 @@ async function throughput(
   const latency = new Histogram();
   for (const r of results) latency.merge(r.latency);
   const statements: Record<string, number> = {};
-  for (const r of results)
+  const statementLatency: Record<string, Histogram> = {};
+  for (const r of results) {
     for (const [kind, n] of Object.entries(r.statements)) statements[kind] = (statements[kind] ?? 0) + n;
+    for (const [kind, h] of Object.entries(r.statementLatency))
+      statementLatency[kind] = (statementLatency[kind] ?? new Histogram()).merge(h);
+  }
   const writersLabel = `${k} writer${k === 1 ? "" : "s"}`;
   const figures: RunFigures = {
     label:
@@ -195,6 +199,7 @@ async function throughput(
     latency,
     appended: results.reduce((a, r) => a + r.appended.length, 0),
     statements,
+    statementLatency,
     busiestWriter: Math.max(...results.map((r) => r.cpu.share)),
     serverCores: backend.serverPids.length > 0 && server ? server.cores : null,
     machineBusy: server?.machineBusy ?? null,
@@ -283,7 +288,12 @@ async function positions(o: PositionsOptions, resources: Resources): Promise<Out
           load_average: s.loadAverage,
           metrics: s.metrics.toJSON(),
           latency_table: s.latencyTable,
-          runs: s.runs.map((r, i) => ({ ...r, latency: r.latency.toJSON(), row: s.runTable[i] })),
+          runs: s.runs.map((r, i) => ({
+            ...r,
+            latency: summarize(r.latency),
+            statementLatency: Object.fromEntries(Object.entries(r.statementLatency).map(([k, h]) => [k, summarize(h)])),
+            row: s.runTable[i],
+          })),
           check: s.check,
           contender: s.contender,
           thresholds: s.thresholds,

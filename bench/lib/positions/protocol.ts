@@ -52,6 +52,8 @@ export type RunResult = {
   errorSamples: string[];
   /** CQL statements the store issued during the run, by kind (Cassandra only; empty on SQLite). */
   statements: Record<string, number>;
+  /** How long each kind of statement took (Cassandra only), warm-up included. */
+  statementLatency: Record<string, HistogramData>;
   cpu: { seconds: number; wallSeconds: number; share: number };
 };
 

@@ -63,6 +63,8 @@ export type RunFigures = {
   appended: number;
   /** CQL statements by kind over the run (Cassandra). */
   statements: Record<string, number>;
+  /** How long Cassandra took for each kind of statement (Cassandra). */
+  statementLatency: Record<string, Histogram>;
   /** The busiest writer process's CPU, as a share of one core. */
   busiestWriter: number;
   /** The database server's CPU (Cassandra's JVM), cores, when it runs here. */
@@ -78,12 +80,13 @@ export const RUN_HEADER: Record<Kind, string[]> = {
     "appends/s",
     "p50 / p95",
     "per append: CAS lost, reads, writes",
+    "CAS p50 / p95",
     "busiest writer",
     "Cassandra",
     "machine",
     "log read back",
   ],
-  sqlite: ["", "appends/s", "p50 / p95", "", "busiest writer", "", "machine", "log read back"],
+  sqlite: ["", "appends/s", "p50 / p95", "", "", "busiest writer", "", "machine", "log read back"],
 };
 
 const share = (v: number | null) => (v === null ? "—" : `${Math.round(v * 100)} %`);
@@ -92,11 +95,13 @@ export function runRow(r: RunFigures): string[] {
   const per = (kind: string) => ((r.statements[kind] ?? 0) / Math.max(1, r.appended)).toFixed(2);
   const statements =
     Object.keys(r.statements).length === 0 ? "" : `${per("lwt not applied")}, ${per("read")}, ${per("write")}`;
+  const cas = r.statementLatency["lwt applied"];
   return [
     r.label,
     formatValue(r.rate, "rate"),
     `${triple([r.latency.percentile(50), r.latency.percentile(95)], ms)} ms`,
     statements,
+    cas ? `${triple([cas.percentile(50), cas.percentile(95)], ms)} ms` : "",
     share(r.busiestWriter),
     r.serverCores === null ? "" : `${r.serverCores.toFixed(2)} cores`,
     share(r.machineBusy),

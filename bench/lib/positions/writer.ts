@@ -14,24 +14,33 @@ import { openDatabase } from "../../../src/store/sqlite/database";
 import { Histogram } from "../stats";
 import type { Appended, LatencyResult, RunResult, StoreSpec, WritePath, WriterCommand, WriterReply } from "./protocol";
 
-// Counts the statements chatd's Cassandra session issues (instrumentation only: same calls, same
-// results), so a run can say how many reads, writes and compare-and-sets one append costs.
+// Counts and times the statements chatd's Cassandra session issues (instrumentation only: same
+// calls, same results), so a run can say how many reads, writes and compare-and-sets one append
+// costs, and how long Cassandra took for each kind.
 const statements: Record<string, number> = {};
-const count = (kind: string) => {
+let statementTimes: Record<string, Histogram> = {};
+const count = (kind: string, started: number) => {
   statements[kind] = (statements[kind] ?? 0) + 1;
+  const times = statementTimes[kind] ?? new Histogram();
+  statementTimes[kind] = times;
+  times.record(performance.now() - started);
 };
 const original = { read: Cql.prototype.read, write: Cql.prototype.write, lwt: Cql.prototype.lwt };
-Cql.prototype.read = function (...args) {
-  count("read");
-  return original.read.apply(this, args);
+Cql.prototype.read = async function (...args) {
+  const started = performance.now();
+  const result = await original.read.apply(this, args);
+  count("read", started);
+  return result;
 };
-Cql.prototype.write = function (...args) {
-  count("write");
-  return original.write.apply(this, args);
+Cql.prototype.write = async function (...args) {
+  const started = performance.now();
+  await original.write.apply(this, args);
+  count("write", started);
 };
 Cql.prototype.lwt = async function (...args) {
+  const started = performance.now();
   const result = await original.lwt.apply(this, args);
-  count(result.applied ? "lwt applied" : "lwt not applied");
+  count(result.applied ? "lwt applied" : "lwt not applied", started);
   return result;
 };
 
@@ -192,6 +201,7 @@ async function run(cmd: Extract<WriterCommand, { op: "run" }>): Promise<RunResul
   let measured = 0;
   await Bun.sleep(Math.max(0, cmd.startAt - Date.now()));
   for (const key of Object.keys(statements)) delete statements[key];
+  statementTimes = {};
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
   const measureFrom = cmd.startAt + cmd.warmupMs;
@@ -228,6 +238,7 @@ async function run(cmd: Extract<WriterCommand, { op: "run" }>): Promise<RunResul
     errors,
     errorSamples,
     statements: { ...statements },
+    statementLatency: Object.fromEntries(Object.entries(statementTimes).map(([kind, h]) => [kind, h.toJSON()])),
     cpu: { seconds, wallSeconds, share: seconds / wallSeconds },
   };
 }
