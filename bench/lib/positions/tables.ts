@@ -30,7 +30,8 @@ const PERCENTILES = ["p(50)", "p(95)", "p(99)"] as const;
 
 const triple = (values: number[], format: (v: number) => string) => values.map(format).join(" / ");
 const times = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(1)}×` : "—");
-const ms = (v: number) => formatValue(v, "ms").replace(" ms", "");
+/** Milliseconds, or microseconds below one (SQLite's writes take tens of them). */
+const ms = (v: number) => (v < 1 ? `${Math.round(v * 1000)} µs` : formatValue(v, "ms"));
 
 /** One line per path: p50/p95/p99 in ms, and each divided by the plain and the linearizable write's. */
 export function latencyRows(kind: Kind, metrics: Metrics): string[][] {
@@ -40,7 +41,7 @@ export function latencyRows(kind: Kind, metrics: Metrics): string[][] {
     const values = of(path);
     return [
       PATH_LABELS[kind][path],
-      `${triple(values, ms)} ms`,
+      triple(values, ms),
       triple(
         values.map((v, i) => v / plain[i]!),
         times,
@@ -99,9 +100,9 @@ export function runRow(r: RunFigures): string[] {
   return [
     r.label,
     formatValue(r.rate, "rate"),
-    `${triple([r.latency.percentile(50), r.latency.percentile(95)], ms)} ms`,
+    triple([r.latency.percentile(50), r.latency.percentile(95)], ms),
     statements,
-    cas ? `${triple([cas.percentile(50), cas.percentile(95)], ms)} ms` : "",
+    cas ? triple([cas.percentile(50), cas.percentile(95)], ms) : "",
     share(r.busiestWriter),
     r.serverCores === null ? "" : `${r.serverCores.toFixed(2)} cores`,
     share(r.machineBusy),
