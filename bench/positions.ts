@@ -329,6 +329,12 @@ async function positions(o: PositionsOptions, resources: Resources): Promise<Out
 
 if (import.meta.main) {
   const o = parseCommandLine("positions", options);
+  try {
+    storesOf(o);
+  } catch (error) {
+    process.stderr.write(`bench/positions: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
   await runMain(timeBound(o), async (resources) => {
     const outcomes = await positions(o, resources);
     for (const outcome of outcomes) printOutcome(outcome);
