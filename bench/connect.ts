@@ -4,14 +4,22 @@
 // connection and how many idle connections fit in a memory budget. `bun run bench:connect`.
 import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { Report } from "./lib/commands";
-import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
+import {
+  finishScenario,
+  runTargets,
+  type TargetRun,
+  targetOptions,
+  targetRun,
+  topologyAllowanceMs,
+  topologyTitle,
+} from "./lib/compare";
 import { openConnections, planRooms, rampStages } from "./lib/plan";
 import { type LoadPool, loadgenCpu, round } from "./lib/pool";
 import { cpuMeter, settledRss } from "./lib/proc";
-import type { Row } from "./lib/report";
+import { processRows, type Row, recordPerProcess } from "./lib/report";
 import { Metrics, type Stage, type Thresholds } from "./lib/runner";
 import { log, main, type Outcome, type Resources } from "./lib/scenario";
-import type { Target } from "./lib/target";
+import { pidsOf, type Target } from "./lib/target";
 
 export const options = {
   connections: { default: 5000, min: 1, max: 20_000, help: "clients to connect" },
@@ -42,16 +50,24 @@ export const ROWS: Row[] = [
   { label: "load gen busiest worker (core)", metric: "loadgen_max_core_share", stat: "value", format: "share" },
 ];
 
+/** What a split deployment reports per process too (after the summed figures). */
+const PROCESS_ROWS: Row[] = [
+  { label: "server CPU while connecting", metric: "server_cpu_cores", stat: "value", format: "share" },
+  { label: "server RSS idle connected", metric: "server_rss_idle", stat: "value", format: "bytes" },
+];
+
 const THRESHOLDS: Thresholds = { connect_errors: ["count==0"], closed_while_idle: ["count==0"] };
 
-export const timeBound = (o: ConnectOptions) => (2 * (90 + o.hold + o.connections / 200) + 60) * 1000;
+export const timeBound = (o: ConnectOptions) =>
+  (2 * (90 + o.hold + o.connections / 200) + 60) * 1000 + topologyAllowanceMs(o);
 
 async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stages: Stage[]): Promise<TargetRun> {
   const plan = await planRooms(target, o);
   log(`${target.kind}: ${plan.receivers.length} clients in ${o.rooms} rooms`);
-  const before = await settledRss(target.pid);
+  const pids = pidsOf(target);
+  const before = await settledRss(pids);
   await pool.all({ op: "measure" });
-  const serverCpu = cpuMeter(target.pid);
+  const serverCpu = cpuMeter(pids);
   const opened = await openConnections(pool, target, plan.receivers, {
     on: pool.workers.map((_, i) => i),
     role: "receiver",
@@ -62,7 +78,7 @@ async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stag
   const reports = await pool.all<Report>({ op: "report" });
   log(`${target.kind}: ${opened.opened} subscribed in ${opened.seconds.toFixed(2)} s; idle for ${o.hold} s`);
   await Bun.sleep(o.hold * 1000);
-  const idle = await settledRss(target.pid);
+  const idle = await settledRss(pids);
   const closedWhileIdle = (await pool.all<Report>({ op: "report" })).reduce((a, r) => a + r.closedUnexpectedly, 0);
   await pool.all({ op: "close" });
   const exitCode = await target.stop();
@@ -77,6 +93,8 @@ async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stag
   metrics.gauge("server_cpu_us_per_connection", (server.cpuSeconds * 1e6) / Math.max(1, opened.opened));
   metrics.gauge("server_rss_before", before.bytes, "bytes");
   metrics.gauge("server_rss_idle", idle.bytes, "bytes");
+  recordPerProcess(metrics, target.processes, "server_cpu_cores", server.perProcess);
+  recordPerProcess(metrics, target.processes, "server_rss_idle", idle.perProcess, "bytes");
   metrics.gauge("bytes_per_idle_connection", perConnection, "bytes");
   metrics.gauge("connections_in_budget", perConnection > 0 ? Math.floor((budget - before.bytes) / perConnection) : NaN);
   const cpu = loadgenCpu(reports.map((r) => ({ ...r.cpu, role: "client" })));
@@ -86,7 +104,13 @@ async function runTarget(target: Target, pool: LoadPool, o: ConnectOptions, stag
     exitCode,
     warnings: [(!before.stable || !idle.stable) && "server RSS did not settle; memory is rough"],
     server: {
-      pid: target.pid,
+      topology: target.topology,
+      processes: target.processes.map((p, i) => ({
+        ...p,
+        cpu_cores_while_connecting: round(server.perProcess[i]!, 3),
+        rss_before: before.perProcess[i],
+        rss_idle: idle.perProcess[i],
+      })),
       open_files_limit: target.openFiles,
       exit_code: exitCode,
       cpu_while_connecting: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
@@ -115,9 +139,9 @@ export async function connectScenario(o: ConnectOptions, resources: Resources): 
   );
   return finishScenario({
     scenario: "connect",
-    title: `connect: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s`,
+    title: `connect${topologyTitle(compared)}: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s`,
     options: o,
-    rows: ROWS,
+    rows: [...ROWS, ...processRows(compared.runs.chatd?.metrics, PROCESS_ROWS)],
     thresholds: THRESHOLDS,
     compared,
   });

@@ -3,15 +3,23 @@
 // The baseline answers the same requests with a JSON echo. `bun run bench:http [--concurrency 64] ...`
 import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { HttpResult } from "./lib/commands";
-import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
+import {
+  finishScenario,
+  runTargets,
+  type TargetRun,
+  targetOptions,
+  targetRun,
+  topologyAllowanceMs,
+  topologyTitle,
+} from "./lib/compare";
 import { createRoom, createUsers, joinRoom, mapLimit, runPrefix } from "./lib/fixtures";
 import { type LoadPool, loadgenCpu, round } from "./lib/pool";
-import { cpuMeter, rssBytes } from "./lib/proc";
-import type { Row } from "./lib/report";
+import { cpuMeter, groupRss } from "./lib/proc";
+import { processRows, type Row, recordPerProcess } from "./lib/report";
 import { Metrics, type Thresholds } from "./lib/runner";
 import { log, main, type Outcome, type Resources } from "./lib/scenario";
 import { Histogram } from "./lib/stats";
-import type { Target } from "./lib/target";
+import { pidsOf, type Target } from "./lib/target";
 
 export const options = {
   concurrency: { default: 32, min: 1, max: 1000, help: "virtual users, each one request at a time" },
@@ -47,7 +55,7 @@ export const ROWS: Row[] = [
 
 const THRESHOLDS: Thresholds = { http_errors: ["count==0"] };
 
-export const timeBound = (o: HttpOptions) => (2 * (60 + o.warmup + o.duration) + 60) * 1000;
+export const timeBound = (o: HttpOptions) => (2 * (60 + o.warmup + o.duration) + 60) * 1000 + topologyAllowanceMs(o);
 
 type Vu = { roomId: string; token?: string };
 
@@ -81,7 +89,7 @@ async function runTarget(target: Target, pool: LoadPool, o: HttpOptions): Promis
   let meter: ReturnType<typeof cpuMeter> | undefined;
   // The server's CPU is measured over the measured window only, after the warm-up.
   const startMeter = setTimeout(() => {
-    meter = cpuMeter(target.pid);
+    meter = cpuMeter(pidsOf(target));
   }, o.warmup * 1000);
   const results = await pool.all<HttpResult>((w) => ({
     op: "http",
@@ -95,7 +103,7 @@ async function runTarget(target: Target, pool: LoadPool, o: HttpOptions): Promis
   }));
   clearTimeout(startMeter);
   const server = meter?.();
-  const rssEnd = rssBytes(target.pid);
+  const rssEnd = groupRss(pidsOf(target));
   const exitCode = await target.stop();
 
   const metrics = new Metrics();
@@ -114,14 +122,20 @@ async function runTarget(target: Target, pool: LoadPool, o: HttpOptions): Promis
   metrics.counter("http_errors", errors, o.duration);
   metrics.gauge("server_cpu_cores", server?.cores ?? Number.NaN);
   metrics.gauge("server_cpu_us_per_request", server ? (server.cpuSeconds * 1e6) / Math.max(1, all.count) : Number.NaN);
-  metrics.gauge("server_rss_end", rssEnd, "bytes");
+  metrics.gauge("server_rss_end", rssEnd.bytes, "bytes");
+  if (server) recordPerProcess(metrics, target.processes, "server_cpu_cores", server.perProcess);
   const cpu = loadgenCpu(results.map((r) => ({ ...r.cpu, role: "http" })));
   return targetRun(target, metrics, {
     loadgen: cpu,
     machineBusy: server?.machineBusy,
     exitCode,
     server: {
-      pid: target.pid,
+      topology: target.topology,
+      processes: target.processes.map((p, i) => ({
+        ...p,
+        cpu_cores: server && round(server.perProcess[i]!, 3),
+        rss_end: rssEnd.perProcess[i],
+      })),
       exit_code: exitCode,
       cpu: server && { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
       machine_busy: server && round(server.machineBusy, 3),
@@ -139,9 +153,14 @@ export async function httpScenario(o: HttpOptions, resources: Resources): Promis
   );
   return finishScenario({
     scenario: "http",
-    title: `http: ${o.concurrency} virtual users, POST message + GET ${o.historyLimit}-message page, ${o.duration} s`,
+    title: `http${topologyTitle(compared)}: ${o.concurrency} virtual users, POST message + GET ${o.historyLimit}-message page, ${o.duration} s`,
     options: o,
-    rows: ROWS,
+    rows: [
+      ...ROWS,
+      ...processRows(compared.runs.chatd?.metrics, [
+        { label: "server CPU (cores)", metric: "server_cpu_cores", stat: "value", format: "share" },
+      ]),
+    ],
     thresholds: THRESHOLDS,
     compared,
   });

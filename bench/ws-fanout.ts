@@ -4,15 +4,23 @@
 // `bun run bench:ws [--connections 10000] [--duration 10] ...` (see --help).
 import { type parseArgs, parseCommandLine } from "./lib/args";
 import type { Report } from "./lib/commands";
-import { finishScenario, runTargets, type TargetRun, targetOptions, targetRun } from "./lib/compare";
+import {
+  finishScenario,
+  runTargets,
+  type TargetRun,
+  targetOptions,
+  targetRun,
+  topologyAllowanceMs,
+  topologyTitle,
+} from "./lib/compare";
 import { type Opened, openConnections, planRooms, rampStages } from "./lib/plan";
 import { type LoadPool, loadgenCpu, round } from "./lib/pool";
-import { cpuMeter, rssBytes, settledRss } from "./lib/proc";
-import type { Row } from "./lib/report";
+import { cpuMeter, groupRss, settledRss } from "./lib/proc";
+import { processRows, type Row, recordPerProcess } from "./lib/report";
 import { Metrics, type Stage, type Thresholds } from "./lib/runner";
 import { log, main, type Outcome, type Resources } from "./lib/scenario";
 import { Histogram } from "./lib/stats";
-import type { Target } from "./lib/target";
+import { pidsOf, type Target } from "./lib/target";
 
 export const options = {
   connections: { default: 1000, min: 1, max: 20_000, help: "receiving WebSocket connections" },
@@ -50,6 +58,12 @@ export const ROWS: Row[] = [
   { label: "load gen busiest worker (core)", metric: "loadgen_max_core_share", stat: "value", format: "share" },
 ];
 
+/** What a split deployment reports per process too (after the summed figures). */
+const PROCESS_ROWS: Row[] = [
+  { label: "server CPU while sending", metric: "server_cpu_cores", stat: "value", format: "share" },
+  { label: "server RSS after sending", metric: "server_rss_end", stat: "value", format: "bytes" },
+];
+
 const thresholdsFor = (o: WsOptions): Thresholds => ({
   ws_latency_ms: [`p(95)<${o.p95}`],
   lost: ["count==0"],
@@ -59,21 +73,23 @@ const thresholdsFor = (o: WsOptions): Thresholds => ({
 });
 
 /** Upper bound of a run's time, from its options (both targets, setup, ramp, drain, margins). */
-export const timeBound = (o: WsOptions) => (2 * (90 + o.warmup + o.duration + o.connections / 200) + 60) * 1000;
+export const timeBound = (o: WsOptions) =>
+  (2 * (90 + o.warmup + o.duration + o.connections / 200) + 60) * 1000 + topologyAllowanceMs(o);
 
 async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: Stage[]): Promise<TargetRun> {
   const receivingWorkers = Array.from({ length: o.workers }, (_, i) => i);
   const senderWorker = o.workers;
   const plan = await planRooms(target, o);
   log(`${target.kind}: ${plan.receivers.length} receivers, ${plan.senders.length} senders, ${plan.users} users`);
-  const before = await settledRss(target.pid);
+  const pids = pidsOf(target);
+  const before = await settledRss(pids);
   const senders = await openConnections(pool, target, plan.senders, {
     on: [senderWorker],
     role: "sender",
     stages: [{ duration: "0s", target: plan.senders.length }],
     maxInFlight: o.maxInFlight,
   });
-  const connectCpu = cpuMeter(target.pid);
+  const connectCpu = cpuMeter(pids);
   const receivers = await openConnections(pool, target, plan.receivers, {
     on: receivingWorkers,
     role: "receiver",
@@ -84,7 +100,7 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
   log(
     `${target.kind}: ${receivers.opened} connected in ${receivers.seconds.toFixed(1)} s (${receivers.failed} failed)`,
   );
-  const connected = await settledRss(target.pid);
+  const connected = await settledRss(pids);
 
   // Warm-up: the same traffic, unmeasured, so both targets are measured with JIT-compiled hot paths.
   if (o.warmup > 0) {
@@ -94,12 +110,12 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
     await drainDeliveries(pool, o, total);
   }
   await pool.all({ op: "measure" });
-  const serverCpu = cpuMeter(target.pid);
+  const serverCpu = cpuMeter(pids);
   const total = Math.round(o.rate * o.duration);
   await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
   const drain = await drainDeliveries(pool, o, total);
   const server = serverCpu();
-  const rssEnd = rssBytes(target.pid);
+  const rssEnd = groupRss(pids);
   const reports = await pool.all<Report>({ op: "report" });
   await pool.all({ op: "close" });
   const exitCode = await target.stop();
@@ -108,9 +124,11 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
   const count = Math.max(1, receivers.opened + senders.opened);
   metrics.gauge("server_rss_before", before.bytes, "bytes");
   metrics.gauge("server_rss_connected", connected.bytes, "bytes");
-  metrics.gauge("server_rss_end", rssEnd, "bytes");
+  metrics.gauge("server_rss_end", rssEnd.bytes, "bytes");
   metrics.gauge("bytes_per_connection", (connected.bytes - before.bytes) / count, "bytes");
   metrics.gauge("server_cpu_cores", server.cores);
+  recordPerProcess(metrics, target.processes, "server_cpu_cores", server.perProcess);
+  recordPerProcess(metrics, target.processes, "server_rss_end", rssEnd.perProcess, "bytes");
   metrics.gauge(
     "server_cpu_us_per_message",
     (server.cpuSeconds * 1e6) / Math.max(1, metrics.stat("messages_sent", "count")),
@@ -125,7 +143,15 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
       (!before.stable || !connected.stable) && "server RSS did not settle; memory figures are rough",
     ],
     server: {
-      pid: target.pid,
+      topology: target.topology,
+      processes: target.processes.map((p, i) => ({
+        ...p,
+        cpu_cores_while_sending: round(server.perProcess[i]!, 3),
+        cpu_cores_while_connecting: round(connectServer.perProcess[i]!, 3),
+        rss_before: before.perProcess[i],
+        rss_connected: connected.perProcess[i],
+        rss_end: rssEnd.perProcess[i],
+      })),
       open_files_limit: target.openFiles,
       exit_code: exitCode,
       cpu_while_sending: { cores: round(server.cores, 3), cpu_seconds: round(server.cpuSeconds, 3) },
@@ -224,9 +250,9 @@ export async function wsFanout(o: WsOptions, resources: Resources): Promise<Outc
   );
   return finishScenario({
     scenario: "ws-fanout",
-    title: `ws-fanout: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`,
+    title: `ws-fanout${topologyTitle(compared)}: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`,
     options: o,
-    rows: ROWS,
+    rows: [...ROWS, ...processRows(compared.runs.chatd?.metrics, PROCESS_ROWS)],
     thresholds: thresholdsFor(o),
     compared,
     extra: { build_seconds: round(compared.buildSeconds, 2), clock_calibration: clocks },

@@ -12,13 +12,14 @@ export type Command =
   /** From now on the worker's clock is its raw clock minus this. */
   | { op: "offset"; offsetMs: number }
   /**
-   * Opens `specs` as `role` connections, paced by `stages` (this worker's share of the target over
-   * time) with at most `maxInFlight` handshakes at once; resolves when all are ready or failed.
+   * Opens `specs` as `role` connections, each to the gateway of `urls` its spec names, paced by
+   * `stages` (this worker's share of the target over time) with at most `maxInFlight` handshakes at
+   * once; resolves when all are ready or failed.
    */
   | {
       op: "connect";
       kind: TargetKind;
-      url: string;
+      urls: string[];
       specs: ConnSpec[];
       role: Role;
       stages: Stage[];

@@ -1,33 +1,64 @@
 // Running one scenario against chatd and the raw Bun baseline with the same load, and putting the two
 // side by side: targets, per-target warnings, thresholds, the table and the JSON result.
+import { UsageError } from "./args";
 import { LoadPool, type loadgenCpu, round } from "./pool";
 import { busyWarning, machineBusy, machineInfo } from "./proc";
 import { type Row, tableRows, writeResult } from "./report";
 import { checkThresholds, type Metrics, type Thresholds } from "./runner";
 import { log, type Outcome, type Resources } from "./scenario";
-import { buildChatd, profileDir, startBaseline, startChatd, type Target, type TargetKind } from "./target";
+import { startSplit } from "./split";
+import {
+  buildChatd,
+  parseTopology,
+  profileDir,
+  startBaseline,
+  startChatd,
+  type Target,
+  type TargetKind,
+  type Topology,
+} from "./target";
 
 /** The options of every scenario that choose and start its targets (`runTargets` reads them). */
 export const targetOptions = {
   target: { default: "both", help: "chatd, baseline or both" },
+  topology: {
+    default: process.env.BENCH_TOPOLOGY ?? "single",
+    help: "chatd as one process (single) or 1 api + N ws processes on Cassandra, NATS and Redis (split); env BENCH_TOPOLOGY",
+  },
+  wsProcesses: { default: 2, min: 2, max: 4, help: "ws processes of the split topology" },
   profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
 };
+
+export type TargetOptions = { target: string; topology: string; wsProcesses: number; profile: string };
+
+/**
+ * Extra time a run's bound allows for its chatd topology: a split deployment migrates a fresh
+ * keyspace, starts several processes and drops the keyspace, stream and keys at the end.
+ */
+export const topologyAllowanceMs = (o: { topology: string }) => (o.topology === "split" ? 180_000 : 0);
 
 /** One target's part of a run: its metrics, the JSON detail beside them, its warnings. */
 export type TargetRun = { metrics: Metrics; detail: Record<string, unknown>; warnings: string[] };
 
 /** What `runTargets` ran: the targets' runs (baseline first), the machine's load before, chatd's build time. */
-export type Compared = { runs: Partial<Record<TargetKind, TargetRun>>; busyBefore: number; buildSeconds: number };
+export type Compared = {
+  runs: Partial<Record<TargetKind, TargetRun>>;
+  busyBefore: number;
+  buildSeconds: number;
+  topology: Topology;
+  /** The roles of chatd's processes (`all`, or `api`, `ws1`, `ws2`, …); empty when chatd did not run. */
+  chatdRoles: string[];
+};
 
 /**
  * Runs a scenario against the targets `--target` names (chatd, baseline or both; baseline first):
  * samples the machine for a second, builds chatd, starts the load pool and calls `prepare` on it once,
- * then starts each target with `files` open files (chatd under `--profile` when given) and hands it to
- * `run`, one target at a time. Everything started is deferred to `resources`. Throws on another
- * `--target` before starting anything.
+ * then starts each target with `files` open files (chatd as `--topology` says, under `--profile` when
+ * given) and hands it to `run`, one target at a time. Everything started is deferred to `resources`.
+ * Throws on another `--target` or `--topology` before starting anything.
  */
 export async function runTargets(
-  o: { target: string; profile: string },
+  o: TargetOptions,
   resources: Resources,
   setup: {
     files: number;
@@ -37,7 +68,8 @@ export async function runTargets(
   run: (target: Target, pool: LoadPool) => Promise<TargetRun>,
 ): Promise<Compared> {
   const kinds: TargetKind[] = o.target === "both" ? ["baseline", "chatd"] : [o.target as TargetKind];
-  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new Error("--target: chatd, baseline or both");
+  if (!kinds.every((k) => k === "chatd" || k === "baseline")) throw new UsageError("--target: chatd, baseline or both");
+  const topology = parseTopology(o.topology);
   const busyBefore = await machineBusy();
   const build = buildChatd();
   resources.defer(build.cleanup);
@@ -46,18 +78,30 @@ export async function runTargets(
   resources.defer(() => pool.stop());
   await setup.prepare?.(pool);
   const runs: Compared["runs"] = {};
+  const chatdRoles: string[] = [];
   for (const kind of kinds) {
     const { files } = setup;
+    const profile = profileDir(o.profile);
     const target =
-      kind === "chatd"
-        ? await startChatd(build.binary, { files, profileDir: profileDir(o.profile) })
-        : await startBaseline({ files });
+      kind === "baseline"
+        ? await startBaseline({ files })
+        : topology === "split"
+          ? await startSplit(build.binary, { files, wsProcesses: o.wsProcesses, profileDir: profile })
+          : await startChatd(build.binary, { files, profileDir: profile });
     resources.defer(() => target.stop());
-    log(`${kind} on ${target.url} (pid ${target.pid}, open files ${target.openFiles})`);
+    if (kind === "chatd") chatdRoles.push(...target.processes.map((p) => p.role));
+    const where = target.processes.map((p) => `${p.role} ${p.url} pid ${p.pid}`).join(", ");
+    log(`${kind} (${target.topology}): ${where}; open files ${target.openFiles}`);
     runs[kind] = await run(target, pool);
   }
-  return { runs, busyBefore, buildSeconds: build.seconds };
+  return { runs, busyBefore, buildSeconds: build.seconds, topology, chatdRoles };
 }
+
+/** " (chatd split: 1 api + 2 ws)" for a split run's title, "" otherwise. */
+export const topologyTitle = (compared: Compared) => {
+  const ws = compared.chatdRoles.filter((role) => role.startsWith("ws")).length;
+  return compared.topology === "split" ? ` (chatd split: 1 api + ${ws} ws on Cassandra, NATS, Redis)` : "";
+};
 
 /**
  * A target's run from what its scenario measured: records the load generator's busiest worker as the
@@ -120,9 +164,10 @@ export function finishScenario(s: {
   ];
   const ok = thresholds.every((t) => t.ok);
   const { scenario, title } = s;
-  const file = writeResult(scenario, {
+  const file = writeResult(scenario, s.compared.topology, {
     scenario,
     title,
+    topology: s.compared.topology,
     started_at: new Date().toISOString(),
     options: s.options,
     machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },

@@ -86,7 +86,7 @@ function connect(cmd: Extract<Command, { op: "connect" }>): Promise<ConnectResul
   const timeToReady = new Histogram();
   const errors: string[] = [];
   const sender = cmd.role === "sender";
-  const url = (spec: ConnSpec) => wsUrl(cmd.kind, cmd.url, spec.token);
+  const url = (spec: ConnSpec) => wsUrl(cmd.kind, cmd.urls[spec.gateway ?? 0]!, spec.token);
   let next = 0;
   let inFlight = 0;
   let opened = 0;

@@ -12,9 +12,21 @@ import type { Target } from "./target";
 export type Plan = { receivers: ConnSpec[]; senders: ConnSpec[]; users: number; setupSeconds: number };
 
 /**
- * `connections` receivers spread round-robin over `rooms`, plus one sender per room. On chatd each room
- * has `usersPerRoom` receiving users (their connections share them) and a sending user who owns it;
- * the baseline's rooms are topic names and need no users.
+ * Which of `gateways` WebSocket gateways a connection uses: a room's sender sits on gateway
+ * `room mod gateways`, and its receivers alternate over the other gateways, so with several (a split
+ * deployment) every delivery crosses from one process to another. `nth` counts the room's receivers.
+ */
+export function gatewayOf(room: number, gateways: number, sender: boolean, nth = 0): number {
+  if (gateways <= 1) return 0;
+  const home = room % gateways;
+  return sender ? home : (home + 1 + (nth % (gateways - 1))) % gateways;
+}
+
+/**
+ * `connections` receivers spread round-robin over `rooms`, plus one sender per room, each on the
+ * gateway `gatewayOf` picks. On chatd each room has `usersPerRoom` receiving users (their connections
+ * share them) and a sending user who owns it; the baseline's rooms are topic names and need no users.
+ * Setup (signups, rooms, joins) goes to the target's REST url (the api process of a split one).
  */
 export async function planRooms(
   target: Target,
@@ -22,11 +34,21 @@ export async function planRooms(
 ): Promise<Plan> {
   const started = performance.now();
   const { connections, rooms, usersPerRoom } = opts;
+  const gateways = target.gateways.length;
+  const receiverGateway = (i: number) => gatewayOf(i % rooms, gateways, false, Math.floor(i / rooms));
   if (target.kind === "baseline") {
     const topic = (room: number) => `room-${room}`;
     return {
-      receivers: Array.from({ length: connections }, (_, i) => ({ room: i % rooms, roomId: topic(i % rooms) })),
-      senders: Array.from({ length: rooms }, (_, room) => ({ room, roomId: topic(room) })),
+      receivers: Array.from({ length: connections }, (_, i) => ({
+        room: i % rooms,
+        roomId: topic(i % rooms),
+        gateway: receiverGateway(i),
+      })),
+      senders: Array.from({ length: rooms }, (_, room) => ({
+        room,
+        roomId: topic(room),
+        gateway: gatewayOf(room, gateways, true),
+      })),
       users: 0,
       setupSeconds: 0,
     };
@@ -45,9 +67,14 @@ export async function planRooms(
     receivers: Array.from({ length: connections }, (_, i) => {
       const room = i % rooms;
       const user = members(room)[Math.floor(i / rooms) % perRoom]!;
-      return { room, roomId: roomIds[room]!, token: user.token };
+      return { room, roomId: roomIds[room]!, token: user.token, gateway: receiverGateway(i) };
     }),
-    senders: owners.map((owner, room) => ({ room, roomId: roomIds[room]!, token: owner.token })),
+    senders: owners.map((owner, room) => ({
+      room,
+      roomId: roomIds[room]!,
+      token: owner.token,
+      gateway: gatewayOf(room, gateways, true),
+    })),
     users: users.length,
     setupSeconds: (performance.now() - started) / 1000,
   };
@@ -75,7 +102,7 @@ export async function openConnections(
       pool.call<ConnectResult>(worker, {
         op: "connect",
         kind: target.kind,
-        url: target.url,
+        urls: target.gateways,
         specs: shares[k]!,
         role: opts.role,
         stages: shareOf(opts.stages, shares[k]!.length, specs.length),

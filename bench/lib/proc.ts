@@ -28,22 +28,35 @@ export function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** A CPU meter over a window: `stop()` gives the cores used on average (1 = one core fully busy). */
-export function cpuMeter(pid: number) {
+/**
+ * A CPU meter over a window and a group of processes (a target's): `stop()` gives the cores they used
+ * together on average (1 = one core fully busy) and each process's share, in the order of `pids`.
+ */
+export function cpuMeter(pids: number[]) {
   const started = performance.now();
-  const cpu = cpuSeconds(pid);
+  const cpu = pids.map(cpuSeconds);
   const machine = machineTicks();
   return () => {
     const wallSeconds = (performance.now() - started) / 1000;
     const m = machineTicks();
+    const used = pids.map((pid, i) => cpuSeconds(pid) - cpu[i]!);
+    const total = used.reduce((a, b) => a + b, 0);
     return {
       wallSeconds,
-      cpuSeconds: cpuSeconds(pid) - cpu,
-      cores: (cpuSeconds(pid) - cpu) / wallSeconds,
+      cpuSeconds: total,
+      cores: total / wallSeconds,
+      /** Cores each process used, in the order of `pids`. */
+      perProcess: used.map((seconds) => seconds / wallSeconds),
       /** Share of all the machine's cores that were busy (every process, not only ours). */
       machineBusy: (m.busy - machine.busy) / Math.max(1, m.total - machine.total),
     };
   };
+}
+
+/** RSS of each process of a group, and their sum. */
+export function groupRss(pids: number[]) {
+  const perProcess = pids.map(rssBytes);
+  return { bytes: perProcess.reduce((a, b) => a + b, 0), perProcess };
 }
 
 /** The TCP port a process listens on (IPv4 or IPv6), found through its socket inodes; null before it listens. */
@@ -101,19 +114,20 @@ export function machineInfo() {
 }
 
 /**
- * RSS once it stops moving: sampled every 250 ms until the last second's samples lie within
- * `toleranceBytes`, or `maxMs` passed (freed memory goes back to the OS with a delay, and the JS heap
- * shrinks only when the collector runs).
+ * The summed RSS of a group of processes once it stops moving: sampled every 250 ms until the last
+ * second's samples lie within `toleranceBytes` (1 MiB per process), or `maxMs` passed (freed memory goes back to the OS
+ * with a delay, and the JS heap shrinks only when the collector runs).
  */
-export async function settledRss(pid: number, maxMs = 10_000, toleranceBytes = 1 << 20) {
+export async function settledRss(pids: number[], maxMs = 10_000, toleranceBytes = pids.length * 2 ** 20) {
   const started = performance.now();
   const samples: number[] = [];
   for (;;) {
-    samples.push(rssBytes(pid));
+    const rss = groupRss(pids);
+    samples.push(rss.bytes);
     const window = samples.slice(-5);
     const stable = window.length === 5 && Math.max(...window) - Math.min(...window) <= toleranceBytes;
     if (stable || performance.now() - started > maxMs) {
-      return { bytes: samples.at(-1)!, waitedSeconds: (performance.now() - started) / 1000, stable };
+      return { ...rss, waitedSeconds: (performance.now() - started) / 1000, stable };
     }
     await Bun.sleep(250);
   }

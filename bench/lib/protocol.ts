@@ -3,8 +3,11 @@
 // so reading a delivery costs the load generator the same for chatd and the baseline.
 import type { TargetKind } from "./target";
 
-/** One connection to open: its room (index and the id or topic the target knows it by) and its token. */
-export type ConnSpec = { room: number; roomId: string; token?: string };
+/**
+ * One connection to open: its room (index and the id or topic the target knows it by), its token, and
+ * the gateway it connects to (an index into the connect command's `urls`; 0 when absent).
+ */
+export type ConnSpec = { room: number; roomId: string; token?: string; gateway?: number };
 
 export const MARK = "bench|";
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metrics, ThresholdResult } from "./runner";
-import { benchStore, ROOT } from "./target";
+import { benchStore, ROOT, type Topology } from "./target";
 
 export type Format = "ms" | "us" | "int" | "rate" | "bytes" | "share";
 
@@ -34,6 +34,34 @@ export function ratio(chatd: number, baseline: number): string {
   return `${(chatd / baseline).toFixed(2)}×`;
 }
 
+/**
+ * The table rows of per-process gauges (`<metric>.<role>`, recorded for a target of several
+ * processes), for each of `base` that has them: label `<label>, <role>`. None for a single process.
+ */
+export function processRows(metrics: Metrics | undefined, base: Row[]): Row[] {
+  if (!metrics) return [];
+  const names = [...metrics.all.keys()];
+  return base.flatMap((row) =>
+    names
+      .filter((name) => name.startsWith(`${row.metric}.`))
+      .map((name) => ({ ...row, label: `${row.label}, ${name.slice(row.metric.length + 1)}`, metric: name })),
+  );
+}
+
+/** Per-process gauges of a target of several processes: `<name>.<role>` for each (nothing for one process). */
+export function recordPerProcess(
+  metrics: Metrics,
+  processes: { role: string }[],
+  name: string,
+  values: number[],
+  unit = "",
+) {
+  if (processes.length < 2) return;
+  processes.forEach((p, i) => {
+    metrics.gauge(`${name}.${p.role}`, values[i]!, unit);
+  });
+}
+
 export function tableRows(rows: Row[], chatd: Metrics, baseline: Metrics | null): string[][] {
   return rows.map((row) => {
     const a = chatd.stat(row.metric, row.stat);
@@ -42,8 +70,11 @@ export function tableRows(rows: Row[], chatd: Metrics, baseline: Metrics | null)
   });
 }
 
-export function renderTable(title: string, body: string[][]): string {
-  const header = ["", "chatd", "baseline", "chatd/baseline"];
+/** The header of a chatd-vs-baseline table. */
+export const COMPARE_HEADER = ["", "chatd", "baseline", "chatd/baseline"];
+
+/** A table with `header`: first column left-aligned, the others right-aligned. */
+export function renderTable(title: string, body: string[][], header = COMPARE_HEADER): string {
   const all = [header, ...body];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
@@ -57,13 +88,22 @@ export function renderThresholds(results: ThresholdResult[]): string {
     .join("\n");
 }
 
-/** Writes `bench/results/<scenario>-<timestamp>.json` and returns its path. */
-export function writeResult(scenario: string, data: unknown): string {
+/**
+ * Writes `bench/results/<scenario>[-cassandra|-split]-<timestamp>.json` and returns its path (a split
+ * deployment always runs on Cassandra).
+ */
+export function writeResult(scenario: string, topology: Topology, data: unknown): string {
+  const store = topology === "split" ? "cassandra" : benchStore();
+  const variant = topology === "split" ? "-split" : store === "sqlite" ? "" : `-${store}`;
+  return writeJson(`${scenario}${variant}`, { store, ...(data as object) });
+}
+
+/** Writes `bench/results/<name>-<timestamp>.json` (git-ignored) and returns its path. */
+export function writeJson(name: string, data: unknown): string {
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const store = benchStore();
-  const file = join(dir, `${scenario}${store === "sqlite" ? "" : `-${store}`}-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify({ store, ...(data as object) }, null, 2)}\n`);
+  const file = join(dir, `${name}-${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -9,6 +9,8 @@ export type Outcome = {
   ok: boolean;
   file: string;
   title: string;
+  /** The table's header; a chatd-vs-baseline table when absent. */
+  header?: string[];
   table: string[][];
   thresholds: ThresholdResult[];
   warnings: string[];
@@ -36,7 +38,7 @@ export class Resources {
 export const log = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 export function printOutcome(outcome: Outcome) {
-  process.stdout.write(`${renderTable(outcome.title, outcome.table)}\n`);
+  process.stdout.write(`${renderTable(outcome.title, outcome.table, outcome.header)}\n`);
   if (outcome.thresholds.length) process.stdout.write(`thresholds:\n${renderThresholds(outcome.thresholds)}\n`);
   for (const warning of outcome.warnings) process.stdout.write(`WARNING: ${warning}\n`);
   process.stdout.write(`result: ${outcome.file}\n`);

@@ -1,22 +1,46 @@
 // The servers under test: chatd's compiled binary (built into a temp dir from the current source on
 // every run) and the raw Bun baseline. Each starts on 127.0.0.1 with port 0; the port is read from
-// /proc (chatd logs at warn level here, so its "chatd listening" info line is not printed).
+// /proc (chatd logs at warn level here, so its "chatd listening" info line is not printed). chatd as
+// a split deployment (1 api + N ws processes) is in split.ts.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { UsageError } from "./args";
 import { listeningPort, openFilesLimit } from "./proc";
 
 export type TargetKind = "chatd" | "baseline";
 
+/** One process of a target: its role (`all` for a single chatd, `api`, `ws1`, `ws2`, …, `baseline`). */
+export type ServerProcess = { role: string; pid: number; url: string };
+
 export type Target = {
   kind: TargetKind;
+  /** `single`: one process serves everything; `split`: 1 api + N ws chatd processes. */
+  topology: Topology;
+  /** Where REST requests (setup: signups, rooms) go. */
   url: string;
-  pid: number;
-  /** The open-files limit the server process runs with. */
+  /** The WebSocket gateways, one per ws process (the one process of a single target). */
+  gateways: string[];
+  /** Every server process: CPU and RSS are summed over them, and reported one by one. */
+  processes: ServerProcess[];
+  /** The open-files limit the server processes run with. */
   openFiles: number;
-  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  /**
+   * SIGTERM, then SIGKILL after a grace period; resolves when every process is gone and what the
+   * target created (data dirs, keyspace, stream, keys) is removed, with the first non-zero exit code.
+   */
   stop(): Promise<number | null>;
 };
+
+export type Topology = "single" | "split";
+
+/** `--topology` (single or split); a bad value is a usage error. */
+export function parseTopology(value: string): Topology {
+  if (value === "single" || value === "split") return value;
+  throw new UsageError(`--topology: single or split, got "${value}"`);
+}
+
+export const pidsOf = (target: Target) => target.processes.map((p) => p.pid);
 
 export const ROOT = join(import.meta.dir, "..", "..");
 
@@ -27,9 +51,12 @@ export const ROOT = join(import.meta.dir, "..", "..");
  */
 export const benchStore = (): "sqlite" | "cassandra" =>
   process.env.BENCH_STORE === "cassandra" ? "cassandra" : "sqlite";
-const cassandraContactPoint = () => process.env.BENCH_CASSANDRA ?? "127.0.0.1:9042";
+export const cassandraContactPoint = () => process.env.BENCH_CASSANDRA ?? "127.0.0.1:9042";
 
-async function dropKeyspace(keyspace: string) {
+/** A keyspace name of this run's own. */
+export const benchKeyspace = () => `chatd_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+
+export async function dropKeyspace(keyspace: string) {
   const { Client } = await import("cassandra-driver");
   const client = new Client({ contactPoints: [cassandraContactPoint()], localDataCenter: "datacenter1" });
   try {
@@ -87,14 +114,15 @@ export function withOpenFiles(files: number): { prefix: string[]; limit: number 
   return { prefix: [which, `--nofile=${hard}:${hard}`, "--"], limit: hard };
 }
 
-async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number, cleanup: () => void | Promise<void>) {
-  const deadline = Date.now() + 20_000;
+/** Waits until the process listens and answers `path` below 500; its URL. Kills it on failure. */
+export async function listening(name: string, proc: Bun.Subprocess, path = "/healthz", timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
   let port: number | null = null;
   while (port === null) {
-    if (proc.exitCode !== null) throw new Error(`${kind} exited with code ${proc.exitCode} before listening`);
+    if (proc.exitCode !== null) throw new Error(`${name} exited with code ${proc.exitCode} before listening`);
     if (Date.now() > deadline) {
       proc.kill("SIGKILL");
-      throw new Error(`${kind} did not listen within 20 s`);
+      throw new Error(`${name} did not listen within ${timeoutMs / 1000} s`);
     }
     await Bun.sleep(25);
     port = listeningPort(proc.pid);
@@ -103,23 +131,55 @@ async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number
   // Listening is not ready: wait for a first answer.
   for (;;) {
     try {
-      if ((await fetch(`${url}/healthz`)).status < 500) break;
+      if ((await fetch(`${url}${path}`)).status < 500) return url;
     } catch {
-      if (Date.now() > deadline) throw new Error(`${kind} does not answer on ${url}`);
-      await Bun.sleep(25);
+      // not answering yet
     }
+    if (proc.exitCode !== null) throw new Error(`${name} exited with code ${proc.exitCode} before it was ready`);
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`${name} does not answer ${path} on ${url}`);
+    }
+    await Bun.sleep(25);
   }
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-      await proc.exited;
-      clearTimeout(timer);
-    }
-    await cleanup();
-    return proc.exitCode;
+}
+
+/** SIGTERM, then SIGKILL after 15 s; resolves with the exit code once the process is gone. */
+export async function stopProcess(proc: Bun.Subprocess): Promise<number | null> {
+  if (proc.exitCode === null) {
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+    await proc.exited;
+    clearTimeout(timer);
+  }
+  return proc.exitCode;
+}
+
+/** Runs `release` once, however often it is called (a target is stopped by its scenario and by cleanup). */
+export const once = <T>(release: () => Promise<T>) => {
+  let done: Promise<T> | undefined;
+  return () => {
+    done ??= release();
+    return done;
   };
-  return { kind, url, pid: proc.pid, openFiles, stop } satisfies Target;
+};
+
+async function started(kind: TargetKind, proc: Bun.Subprocess, openFiles: number, cleanup: () => void | Promise<void>) {
+  const url = await listening(kind, proc);
+  const stop = once(async () => {
+    const code = await stopProcess(proc);
+    await cleanup();
+    return code;
+  });
+  return {
+    kind,
+    topology: "single",
+    url,
+    gateways: [url],
+    processes: [{ role: kind === "chatd" ? "all" : "baseline", pid: proc.pid, url }],
+    openFiles,
+    stop,
+  } satisfies Target;
 }
 
 /** `--profile DIR` as an absolute path (created), or undefined when not asked for. */
@@ -130,6 +190,19 @@ export const profileDir = (dir: string) => {
   return path;
 };
 
+/** The command that runs chatd: the binary, or with `profileDir` the source under `bun --cpu-prof`. */
+export const chatdCommand = (binary: string, profileDir?: string) =>
+  profileDir
+    ? [
+        process.execPath,
+        "--cpu-prof",
+        "--cpu-prof-md",
+        "--cpu-prof-interval=250",
+        `--cpu-prof-dir=${profileDir}`,
+        join(ROOT, "src", "main.ts"),
+      ]
+    : [binary];
+
 /**
  * Starts the chatd binary on an empty temp data dir with `chatdEnv` settings. With `profileDir`, runs
  * chatd from source under `bun --cpu-prof` instead (readable names), writing the profile there on exit.
@@ -137,24 +210,15 @@ export const profileDir = (dir: string) => {
 export async function startChatd(
   binary: string,
   opts: { files: number; env?: Record<string, string>; profileDir?: string },
-) {
+): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), "chatd-bench-data-"));
   const { prefix, limit } = withOpenFiles(opts.files);
-  const keyspace = `chatd_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const keyspace = benchKeyspace();
   const storeEnv: Record<string, string> =
     benchStore() === "cassandra"
       ? { CASSANDRA_CONTACT_POINTS: cassandraContactPoint(), CASSANDRA_KEYSPACE: keyspace }
       : {};
-  const command = opts.profileDir
-    ? [
-        process.execPath,
-        "--cpu-prof",
-        "--cpu-prof-md",
-        "--cpu-prof-interval=250",
-        `--cpu-prof-dir=${opts.profileDir}`,
-        join(ROOT, "src", "main.ts"),
-      ]
-    : [binary];
+  const command = chatdCommand(binary, opts.profileDir);
   const proc = Bun.spawn(
     [...prefix, ...command, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir],
     {
@@ -172,7 +236,7 @@ export async function startChatd(
 }
 
 /** Starts the raw Bun.serve baseline (bench/baseline/server.ts). */
-export async function startBaseline(opts: { files: number }) {
+export async function startBaseline(opts: { files: number }): Promise<Target> {
   const { prefix, limit } = withOpenFiles(opts.files);
   const proc = Bun.spawn([...prefix, process.execPath, join(ROOT, "bench", "baseline", "server.ts"), "--port", "0"], {
     cwd: ROOT,
