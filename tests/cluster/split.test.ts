@@ -161,7 +161,7 @@ suite("split deployment: api + 2 ws over NATS, Redis and Cassandra", () => {
     await onFirst.next((f) => f.type === "presence" && f.user_id === bob.id && f.status === "left");
   }, 30_000);
 
-  test("a kick on the api process takes the user's sockets on both ws processes out at once", async () => {
+  test("a kick or a ban on the api process takes the user's sockets on both ws processes out at once", async () => {
     const [ana, bob, cat] = await Promise.all([newUser(api, "ana"), newUser(api, "bob"), newUser(api, "cat")]);
     const roomId = await room(ana, bob, cat);
     const [bob1, bob2, watcher] = [await connect(0, bob), await connect(1, bob), await connect(1, cat)];
@@ -179,6 +179,14 @@ suite("split deployment: api + 2 ws over NATS, Redis and Cassandra", () => {
       await client.request({ type: "ping" });
       expect(messagesIn(client, roomId).map((m) => m.content)).not.toContain("bob is gone");
     }
+    // A ban acts the same way on every process.
+    const [cat1, cat2] = [await connect(0, cat), await connect(1, cat)];
+    for (const client of [cat1, cat2]) await client.subscribe(roomId);
+    expect((await ana.api.post(`/v1/rooms/${roomId}/bans`, { user_id: cat.id })).status).toBe(201);
+    for (const client of [cat1, cat2])
+      expect(await client.next((f) => f.type === "unsubscribed" && f.room_id === roomId)).toMatchObject({
+        reason: "banned",
+      });
   }, 30_000);
 
   test("logging out on the api process closes that login's sockets on every ws process with 4001", async () => {
