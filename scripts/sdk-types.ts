@@ -74,7 +74,9 @@ export async function generateSdkTypes(): Promise<Record<string, string>> {
   try {
     const { default: openapiTS, astToString } = await loadOpenapiTS(dataDir);
     const [openApi, asyncApi] = await Promise.all(
-      ["/docs/json", "/docs/asyncapi.json"].map(async (path) => (await fetch(server.url + path)).json() as Promise<Doc>),
+      ["/docs/json", "/docs/asyncapi.json"].map(
+        async (path) => (await fetch(server.url + path)).json() as Promise<Doc>,
+      ),
     );
     const frames = frameComponents(asyncApi!);
     const rest = astToString(await openapiTS(openApi as any));

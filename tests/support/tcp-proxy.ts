@@ -124,8 +124,12 @@ export class TcpProxy {
           data: (_upstream, chunk) => this.#fromServer(pair, chunk),
           drain,
           // Frozen, the server's end of a connection does not reach the client either.
-          close: () => !this.#frozen && this.#close(pair),
-          error: () => !this.#frozen && this.#close(pair),
+          close: () => {
+            if (!this.#frozen) this.#close(pair);
+          },
+          error: () => {
+            if (!this.#frozen) this.#close(pair);
+          },
         },
       });
       for (const chunk of pair.queued.splice(0)) write(pair.upstream, chunk);

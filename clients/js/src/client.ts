@@ -4,7 +4,7 @@
 import { type Api, createApi } from "./api";
 import type { BackoffOptions } from "./backoff";
 import { SessionEndedError, type SessionEndReason } from "./errors";
-import { Http } from "./http";
+import { type Fetch, Http } from "./http";
 import { type ConnectionState, Realtime, type RealtimeEvents } from "./realtime";
 import { Session, type TokenStore, type Tokens } from "./session";
 import type { SocketAuth, WebSocketConstructor } from "./socket";
@@ -15,7 +15,7 @@ export type ChatClientOptions = {
   baseUrl: string;
   /** Where tokens are kept (default: memory; `localStorageTokenStore()` keeps a browser session across reloads). */
   store?: TokenStore;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   WebSocket?: WebSocketConstructor;
   socketAuth?: SocketAuth;
   backoff?: BackoffOptions;

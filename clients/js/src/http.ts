@@ -28,6 +28,9 @@ export type RawInit = {
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
+/** The platform's fetch, or anything called like it. */
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
 /** The options of `call`: path parameters, query and body, each required exactly when the operation has them. */
 export type CallOptions<P extends keyof paths, M extends Method> = ([PathParamsOf<P, M>] extends [never]
   ? { params?: undefined }
@@ -38,7 +41,7 @@ export type CallOptions<P extends keyof paths, M extends Method> = ([PathParamsO
 export type HttpOptions = {
   /** chatd's origin, e.g. "https://chat.example.com" (no trailing slash needed). */
   baseUrl: string;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   auth?: Authenticator;
 };
 
@@ -53,12 +56,13 @@ export function fillPath(path: string, params: Record<string, string> | undefine
 
 const queryString = (query: Query | undefined) => {
   const entries = Object.entries(query ?? {}).filter(([, value]) => value !== undefined && value !== null);
-  return entries.length === 0 ? "" : `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}`;
+  if (entries.length === 0) return "";
+  return `?${new URLSearchParams(Object.fromEntries(entries.map(([k, v]) => [k, String(v)])))}`;
 };
 
 export class Http {
   readonly baseUrl: string;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: Fetch;
   readonly #auth: Authenticator | undefined;
 
   constructor(options: HttpOptions) {

@@ -5,7 +5,7 @@ export { type BackoffOptions, backoffDelay } from "./backoff";
 export { ChatClient, type ChatClientOptions } from "./client";
 export { Emitter } from "./emitter";
 export { ChatdError, SessionEndedError, type SessionEndReason } from "./errors";
-export { type Authenticator, type CallOptions, fillPath, Http, type RawInit, type RawReply } from "./http";
+export { type Authenticator, type CallOptions, type Fetch, fillPath, Http, type RawInit, type RawReply } from "./http";
 export { newClientId } from "./ids";
 export { type ConnectionState, Realtime, type RealtimeEvents, type RealtimeOptions } from "./realtime";
 export { localStorageTokenStore, memoryTokenStore, Session, type TokenStore, type Tokens } from "./session";
