@@ -89,8 +89,6 @@ export class Realtime {
 
   constructor(private readonly options: RealtimeOptions) {
     this.#network = options.watchNetwork === false ? null : network();
-    this.#network?.target.addEventListener("offline", this.#offline);
-    this.#network?.target.addEventListener("online", this.#online);
   }
 
   get state(): ConnectionState {
@@ -107,15 +105,22 @@ export class Realtime {
     this.#stopped = false;
     if (this.#running) return this.#wake.wake();
     this.#running = true;
+    this.#network?.target.addEventListener("offline", this.#offline);
+    this.#network?.target.addEventListener("online", this.#online);
     void this.#loop();
   }
 
-  /** Closes the connection for good; unacknowledged sends are rejected. */
+  /** Closes the connection and forgets the followed rooms; unacknowledged sends are rejected. */
   disconnect() {
     this.#stopped = true;
     this.#wake.wake();
     this.#socket?.close(1000, "client disconnect");
-    for (const item of this.#outbox.splice(0)) item.reject(new Error("disconnected before the message was sent"));
+    const gone = new Error("disconnected");
+    for (const item of this.#outbox.splice(0)) item.reject(gone);
+    for (const subscription of this.#subs.all()) {
+      this.#subs.drop(subscription.roomId);
+      for (const waiter of subscription.waiters.splice(0)) waiter.reject(gone);
+    }
     this.#network?.target.removeEventListener("offline", this.#offline);
     this.#network?.target.removeEventListener("online", this.#online);
   }
