@@ -78,9 +78,11 @@ async function page(set: Set) {
 export const webRoutes = () => {
   const plugin = new Elysia({ name: "chatd.web" });
   const hidden = { detail: { hide: true } };
-  for (const path of APP_ROUTES) plugin.get(path, ({ set }) => page(set), hidden);
-  for (const path of TOKEN_ROUTES)
-    plugin.get(path, ({ set }) => page(set), { ...hidden, query: t.Object({ token: t.Optional(t.String()) }) });
+  // A page ignores query parameters it does not know (a link with tracking parameters still opens).
+  const anyQuery = { ...hidden, query: t.Object({}, { additionalProperties: true }) };
+  const tokenQuery = { ...hidden, query: t.Object({ token: t.Optional(t.String()) }, { additionalProperties: true }) };
+  for (const path of APP_ROUTES) plugin.get(path, ({ set }) => page(set), anyQuery);
+  for (const path of TOKEN_ROUTES) plugin.get(path, ({ set }) => page(set), tokenQuery);
   return plugin.get(
     `${ASSET_PREFIX}:name`,
     async ({ params, set }) => {
