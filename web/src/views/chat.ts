@@ -64,7 +64,7 @@ export class ChatView {
     this.#loaded = this.state.load().catch((error) => {
       replace(this.#main, h("p", { role: "alert" }, describe(error)));
     });
-    this.#timer = setInterval(() => void this.state.load().catch(() => undefined), RELOAD_MS);
+    this.#timer = setInterval(this.#reload, RELOAD_MS);
     window.addEventListener("focus", this.#reload);
   }
 
@@ -99,7 +99,10 @@ export class ChatView {
     await this.#room.start();
   }
 
-  readonly #reload = () => void this.state.load().catch(() => undefined);
+  /** Offline, nothing is asked (the connection catches up by itself once back). */
+  readonly #reload = () => {
+    if (navigator.onLine) void this.state.load().catch(() => undefined);
+  };
 
   #header() {
     const logout = h("button", { type: "button" }, "Log out");

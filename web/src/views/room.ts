@@ -39,7 +39,11 @@ export class RoomView {
   readonly #title = h("h2", { id: "room-title" });
   #hasMore = false;
   #loading = false;
-  /** Events that came while the first page loaded, applied after it. */
+  /**
+   * Events that came while the first page loaded, applied after it (messages by id, so none twice).
+   * A reaction among them may already be counted in that page (a history page says no position it
+   * is complete through), so its count can be one off until the room is opened again.
+   */
   #buffer: { type: Handled; event: any }[] | null = [];
   #observer: IntersectionObserver | undefined;
 
