@@ -6,7 +6,7 @@
 import { type BackoffOptions, backoffDelay } from "./backoff";
 import { Emitter } from "./emitter";
 import { ChatdError, SessionEndedError } from "./errors";
-import { newClientId } from "./ids";
+import { Outbox, type SendOptions } from "./outbox";
 import { type Closed, GatewaySocket, SocketClosedError, type SocketOptions } from "./socket";
 import { type Subscription, Subscriptions } from "./subscriptions";
 import type { DurableEvent, Hello, Message, RoomEventType, ServerFrame, ServerFrames, Subscribed } from "./types";
@@ -51,16 +51,6 @@ export type RealtimeOptions = SocketOptions & {
   connectTimeoutMs?: number;
 };
 
-type Outgoing = {
-  roomId: string;
-  content: string;
-  clientId: string;
-  replyTo?: string;
-  tries: number;
-  resolve: (message: Message) => void;
-  reject: (error: Error) => void;
-};
-
 const TYPING_EVERY_MS = 2500;
 
 type NetworkTarget = {
@@ -77,7 +67,10 @@ const network = (): { target: NetworkTarget; online: () => boolean } | null => {
 export class Realtime {
   readonly events = new Emitter<RealtimeEvents>();
   readonly #subs = new Subscriptions();
-  readonly #outbox: Outgoing[] = [];
+  readonly #outbox = new Outbox(
+    (socket) => this.#socket === socket,
+    (tries) => backoffDelay(tries, this.options.backoff, this.options.random),
+  );
   readonly #typedAt = new Map<string, number>();
   readonly #wake = new Wake();
   readonly #network: ReturnType<typeof network>;
@@ -97,7 +90,7 @@ export class Realtime {
 
   /** Messages sent and not yet acknowledged, oldest first. */
   get pending(): readonly { roomId: string; content: string; clientId: string }[] {
-    return this.#outbox.map(({ roomId, content, clientId }) => ({ roomId, content, clientId }));
+    return this.#outbox.pending;
   }
 
   /** Starts (or keeps) the connection; it is reopened until `disconnect` or the session's end. */
@@ -116,7 +109,7 @@ export class Realtime {
     this.#wake.wake();
     this.#socket?.close(1000, "client disconnect");
     const gone = new Error("disconnected");
-    for (const item of this.#outbox.splice(0)) item.reject(gone);
+    this.#outbox.rejectAll(gone);
     for (const subscription of this.#subs.all()) {
       this.#subs.drop(subscription.roomId);
       for (const waiter of subscription.waiters.splice(0)) waiter.reject(gone);
@@ -152,20 +145,9 @@ export class Realtime {
    * Sends a message; resolves with it as stored. Until an ack comes it is sent again on every
    * reconnect with the same `client_id`, so it is stored once however often the connection drops.
    */
-  send(roomId: string, content: string, options: { clientId?: string; replyTo?: string } = {}): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      const item = {
-        roomId,
-        content,
-        clientId: options.clientId ?? newClientId(),
-        replyTo: options.replyTo,
-        tries: 0,
-        resolve,
-        reject,
-      };
-      this.#outbox.push(item);
-      if (this.#socket?.isOpen && this.#state === "open") this.#transmit(item, this.#socket);
-    });
+  send(roomId: string, content: string, options: SendOptions = {}): Promise<Message> {
+    const open = this.#socket?.isOpen && this.#state === "open" ? this.#socket : null;
+    return this.#outbox.add(roomId, content, options, open);
   }
 
   /** Tells the room the user is typing (at most every 2.5 s per room; dropped while disconnected). */
@@ -243,7 +225,7 @@ export class Realtime {
     this.#setState("open");
     this.events.emit("hello", hello);
     for (const subscription of this.#subs.all()) this.#subscribe(subscription, socket);
-    for (const item of this.#outbox) this.#transmit(item, socket);
+    this.#outbox.flush(socket);
   }
 
   #closed(closed: Closed) {
@@ -312,36 +294,6 @@ export class Realtime {
 
   #emitEvent(event: DurableEvent) {
     this.events.emit(event.type, event as never);
-  }
-
-  #transmit(item: Outgoing, socket: GatewaySocket) {
-    const frame = {
-      type: "message.send" as const,
-      room_id: item.roomId,
-      content: item.content,
-      client_id: item.clientId,
-      ...(item.replyTo ? { reply_to: item.replyTo } : {}),
-    };
-    socket.request(frame).then(
-      (reply) => {
-        if (reply.type === "ack") return this.#settle(item, () => item.resolve(reply.message));
-        if (reply.type !== "error") return;
-        if (reply.code === "rate_limited" || reply.code === "unavailable") {
-          const delay = reply.retry_after_ms ?? backoffDelay(item.tries++, this.options.backoff, this.options.random);
-          setTimeout(() => this.#socket === socket && socket.isOpen && this.#transmit(item, socket), delay);
-          return;
-        }
-        this.#settle(item, () => item.reject(new ChatdError(0, reply.code, reply.message)));
-      },
-      () => undefined, // the socket closed: sent again, same client_id, on the next one
-    );
-  }
-
-  #settle(item: Outgoing, settle: () => void) {
-    const index = this.#outbox.indexOf(item);
-    if (index < 0) return;
-    this.#outbox.splice(index, 1);
-    settle();
   }
 
   readonly #offline = () => this.#socket?.close(4000, "offline");

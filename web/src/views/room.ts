@@ -8,9 +8,9 @@ import { extensions } from "../extensions";
 import { navigate } from "../router";
 import type { ChatState } from "../state";
 import { MessageItem } from "./message";
+import { OnlineMembers, TypingLine } from "./people";
 
 const PAGE = 50;
-const TYPING_SHOWN_MS = 4000;
 
 type Handled =
   | "message.created"
@@ -27,14 +27,12 @@ export class RoomView {
   readonly element: HTMLElement;
   readonly #items = new Map<string, MessageItem>();
   readonly #pending = new Map<string, HTMLElement>();
-  readonly #typing = new Map<string, { username: string; timer: ReturnType<typeof setTimeout> }>();
-  readonly #online = new Map<string, string>();
+  readonly #typing = new TypingLine();
+  #members: OnlineMembers;
   readonly #offs: (() => void)[] = [];
   readonly #log = h("div", { class: "log", role: "log", "aria-label": "Messages", "aria-live": "polite" });
   readonly #older = h("button", { type: "button", class: "older", hidden: true }, "Load older messages");
   readonly #scroller = h("div", { class: "timeline" }, this.#older, this.#log);
-  readonly #typingLine = h("p", { class: "typing", role: "status", "aria-live": "polite" });
-  readonly #members = h("ul", { class: "online" });
   readonly #alert = h("p", { class: "alert", role: "alert" });
   readonly #title = h("h2", { id: "room-title" });
   #hasMore = false;
@@ -53,6 +51,7 @@ export class RoomView {
     readonly roomId: string,
   ) {
     this.element = h("section", { class: "room", "aria-labelledby": "room-title" }, h("p", {}, "Loading room…"));
+    this.#members = new OnlineMembers(client.user?.id, null);
     const on = <K extends Handled>(type: K) =>
       this.#offs.push(
         client.on(type, (event: RealtimeEvents[K]) => {
@@ -80,13 +79,14 @@ export class RoomView {
     try {
       const room = entry?.room ?? (await this.client.api.rooms.get(this.roomId));
       if (!entry) return this.#notMember(room.name, room.type === "public");
+      const openDm = (userId: string, username: string) => void this.#openDm(userId, username);
+      this.#members = new OnlineMembers(this.client.user?.id, entry.kind === "room" ? openDm : null);
       this.#render(entry.kind === "dm" ? entry.title : room.name, room.description, entry.kind);
       const [page, presence] = await Promise.all([
         this.client.api.messages.list(this.roomId, { limit: PAGE }),
         this.client.api.rooms.presence(this.roomId).catch(() => ({ online: [] })),
       ]);
-      for (const user of presence.online) this.#online.set(user.user_id, user.username);
-      this.#renderMembers();
+      this.#members.set(presence.online);
       this.#hasMore = page.has_more;
       this.#older.hidden = !page.has_more;
       for (const message of page.messages) this.#upsert(message);
@@ -104,7 +104,7 @@ export class RoomView {
   dispose() {
     for (const off of this.#offs.splice(0)) off();
     this.#observer?.disconnect();
-    for (const { timer } of this.#typing.values()) clearTimeout(timer);
+    this.#typing.dispose();
   }
 
   #notMember(name: string, joinable: boolean) {
@@ -142,8 +142,13 @@ export class RoomView {
       h(
         "div",
         { class: "room-body" },
-        h("div", { class: "conversation" }, this.#scroller, this.#typingLine, composer, this.#alert),
-        h("aside", { class: "members", "aria-label": "Online members" }, h("h3", {}, "Online now"), this.#members),
+        h("div", { class: "conversation" }, this.#scroller, this.#typing.element, composer, this.#alert),
+        h(
+          "aside",
+          { class: "members", "aria-label": "Online members" },
+          h("h3", {}, "Online now"),
+          this.#members.element,
+        ),
       ),
     );
     this.#older.addEventListener("click", () => void this.#loadOlder());
@@ -216,7 +221,7 @@ export class RoomView {
     switch (type) {
       case "message.created": {
         const message = event.message as Message;
-        this.#clearTyping(message.author_id);
+        this.#typing.clear(message.author_id);
         this.#upsert(message);
         if (message.author_id !== this.client.user?.id) this.#markRead();
         return;
@@ -229,11 +234,9 @@ export class RoomView {
       case "reaction.removed":
         return this.#items.get(event.message_id)?.reacted(event.emoji, event.user_id, type === "reaction.added");
       case "typing":
-        return this.#showTyping(event.user_id, event.username);
+        return this.#typing.show(event.user_id, event.username);
       case "presence":
-        if (event.status === "joined") this.#online.set(event.user_id, event.username);
-        else this.#online.delete(event.user_id);
-        return this.#renderMembers();
+        return this.#members.changed(event.user_id, event.username, event.status);
       case "room.updated":
         this.state.renamed(event.room);
         if (this.state.rooms.get(this.roomId)?.kind === "room") this.#title.textContent = event.room.name;
@@ -307,49 +310,6 @@ export class RoomView {
       null,
     );
     if (newest) this.client.api.messages.markRead(this.roomId, newest.id).catch(() => undefined);
-  }
-
-  #showTyping(userId: string, username: string) {
-    clearTimeout(this.#typing.get(userId)?.timer);
-    const timer = setTimeout(() => this.#clearTyping(userId), TYPING_SHOWN_MS);
-    this.#typing.set(userId, { username, timer });
-    this.#renderTyping();
-  }
-
-  #clearTyping(userId: string) {
-    const entry = this.#typing.get(userId);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    this.#typing.delete(userId);
-    this.#renderTyping();
-  }
-
-  #renderTyping() {
-    const names = [...this.#typing.values()].map((t) => t.username);
-    this.#typingLine.textContent =
-      names.length === 0 ? "" : `${names.join(" and ")} ${names.length === 1 ? "is" : "are"} typing…`;
-  }
-
-  #renderMembers() {
-    const entry = this.state.rooms.get(this.roomId);
-    const me = this.client.user?.id;
-    const items = [...this.#online.entries()]
-      .sort(([, a], [, b]) => a.localeCompare(b))
-      .map(([userId, username]) =>
-        h(
-          "li",
-          {},
-          h("span", {}, userId === me ? `${username} (you)` : username),
-          userId !== me && entry?.kind === "room"
-            ? h(
-                "button",
-                { type: "button", class: "link", onclick: () => this.#openDm(userId, username) },
-                `Message ${username}`,
-              )
-            : "",
-        ),
-      );
-    replace(this.#members, ...(items.length ? items : [h("li", { class: "muted" }, "Nobody else right now")]));
   }
 
   async #openDm(userId: string, username: string) {
