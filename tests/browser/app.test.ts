@@ -40,7 +40,8 @@ afterAll(async () => {
 async function person(prefix: string): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // Generous for a busy machine: every wait is for a condition, never for a fixed time.
+  page.setDefaultTimeout(20_000);
   // A CSP violation, a failed asset or a script error shows here: the test fails on any.
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`${prefix}: ${message.text()}`);
