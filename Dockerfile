@@ -10,6 +10,9 @@ RUN bun install --frozen-lockfile --production
 COPY tsconfig.json ./
 COPY migrations ./migrations
 COPY src ./src
+# The web app and the SDK it is built on: bundled into the binary by the HTML import.
+COPY web ./web
+COPY clients/js/src ./clients/js/src
 RUN bun build --compile --minify src/main.ts --outfile /out/chatd
 
 FROM debian:12.11-slim

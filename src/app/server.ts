@@ -3,6 +3,7 @@ import type { Config, Role } from "../config";
 import { roomSubject } from "../domain/events";
 import { createHttpApp } from "../http/app";
 import { opsRoutes } from "../http/routes/ops";
+import { webRoutes } from "../http/web";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import { createMetrics } from "../metrics";
@@ -77,7 +78,8 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   if (seams.wrapStore) backends.store = seams.wrapStore(backends.store);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
-  const services = createServices(config, backends, log, seams.now);
+  let listening = config.port;
+  const services = createServices(config, backends, log, seams.now, () => listening);
   const metrics = createMetrics();
 
   const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
@@ -89,7 +91,8 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
     version: VERSION,
     corsOrigins: config.corsOrigins,
   }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken }));
-  if (role.api) mountApi(app, services);
+  // The web app is a client of the REST API: the roles that serve the API serve it too.
+  if (role.api) mountApi(app, services).use(webRoutes());
   if (gateway) app.use(gateway.routes());
   app.listen({
     hostname: config.host,
@@ -104,6 +107,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   if (!server) throw new Error("server did not start");
   gateway?.attach(server);
   const port = server.port as number;
+  listening = port;
   log.info("chatd listening", { role: config.role, url: `http://${config.host}:${port}`, version: VERSION });
 
   let stopping: Promise<void> | undefined;

@@ -185,8 +185,17 @@ export const probes = (backends: Backends) => ({
   mail: () => backends.mailer.ping(),
 });
 
-/** `now`: the domain's clock (a test seam; the real clock when absent). */
-export function createServices(config: Config, backends: Backends, log: Logger, now?: () => number): Services {
+/**
+ * `now`: the domain's clock (a test seam; the real clock when absent). `port`: the port the server
+ * listens on, asked when a mail is written (with --port 0 it is known only once the server listens).
+ */
+export function createServices(
+  config: Config,
+  backends: Backends,
+  log: Logger,
+  now?: () => number,
+  port: () => number = () => config.port,
+): Services {
   const clock = now && (() => new Date(now()));
   const accessTokens = new AccessTokens(
     resolveJwtSecret(config.jwtSecret, config.dataDir, log),
@@ -207,7 +216,9 @@ export function createServices(config: Config, backends: Backends, log: Logger, 
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
       loginMaxFailures: config.loginMaxFailures,
       loginFailureWindowSeconds: config.loginFailureWindowSeconds,
-      publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+      get publicUrl() {
+        return config.publicUrl ?? `http://localhost:${port()}`;
+      },
     },
     log: log.child({ component: "accounts" }),
     now: clock,

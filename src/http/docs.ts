@@ -1,9 +1,11 @@
-// GET /docs: the OpenAPI document browsable with Swagger UI, served entirely by chatd. The UI is the
+// GET /docs: the OpenAPI document browsable with Swagger UI, served entirely by chatd; the AsyncAPI
+// document of the WebSocket protocol at /docs/asyncapi.json. The UI is the
 // pinned swagger-ui-dist dependency, embedded in the binary (`with { type: "file" }`), so the page
 // works offline and loads no code from anywhere else; its CSP allows only chatd's own assets.
 import { Elysia } from "elysia";
 import cssPath from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import bundlePath from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import { asyncApiDocument } from "./asyncapi";
 import { type DocumentInfo, openApiDocument } from "./openapi";
 
 /**
@@ -52,6 +54,7 @@ const ASSET_CACHE = "public, max-age=3600";
 export const docsRoutes = (info: DocumentInfo) => {
   const plugin = new Elysia({ name: "chatd.docs" });
   let document: unknown;
+  const asyncApi = asyncApiDocument(info);
   const html = page(info);
   return plugin
     .get(
@@ -72,6 +75,7 @@ export const docsRoutes = (info: DocumentInfo) => {
       },
       { detail: { hide: true } },
     )
+    .get("/docs/asyncapi.json", () => asyncApi, { detail: { hide: true } })
     .get("/docs/assets/swagger-ui-bundle.js", ({ set }) => asset(set, bundlePath, "text/javascript; charset=utf-8"), {
       detail: { hide: true },
     })

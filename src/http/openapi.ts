@@ -56,8 +56,11 @@ function decodedNumber(node: Node): Node | null {
   return { ...outer, ...number };
 }
 
-/** Applies the schema rules to a generated tree, collecting named schemas into `components`. */
-function shape(value: unknown, components: Record<string, Node>): unknown {
+/**
+ * Applies the schema rules to a generated tree, collecting named schemas into `components` (also
+ * used for the AsyncAPI document's frame schemas, which name the same components).
+ */
+export function shape(value: unknown, components: Record<string, Node>): unknown {
   if (Array.isArray(value)) return value.map((item) => shape(item, components));
   if (!isNode(value)) return value;
   const number = decodedNumber(value);

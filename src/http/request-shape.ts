@@ -39,7 +39,7 @@ export const requestShape = (table: RouteTable) =>
     if (!shape) return;
     const unknown: ErrorDetail[] = [];
     for (const key in query) {
-      if (shape.query.has(key)) continue;
+      if (shape.query.has(key) || shape.openQuery) continue;
       unknown.push({ field: key, message: "Unexpected query parameter" });
       if (unknown.length >= MAX_DETAILS) break;
     }

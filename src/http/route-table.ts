@@ -9,8 +9,12 @@ export type RegisteredRoute = { method: string; path: string; hooks?: { body?: u
 export type RouteShape = {
   /** The compiled body schema; null: the route takes no body (nothing, or an empty object). */
   body: TypeCheck<TSchema> | null;
-  /** The query parameters the route's query schema names; every other one is refused. */
+  /**
+   * The query parameters the route's query schema names; every other one is refused, unless the
+   * schema says `additionalProperties: true` (the web app's pages, which ignore what they do not know).
+   */
   query: ReadonlySet<string>;
+  openQuery: boolean;
   /** The compiled query schema (it decodes the query strings), or null when the route takes none. */
   queryCheck: TypeCheck<TSchema> | null;
 };
@@ -70,6 +74,7 @@ export class RouteTable {
       shapes.set(`${route.method} ${route.path}`, {
         body: body ? TypeCompiler.Compile(body) : null,
         query: properties ? new Set(Object.keys(properties)) : NO_QUERY,
+        openQuery: (query as { additionalProperties?: unknown } | null)?.additionalProperties === true,
         queryCheck: query ? TypeCompiler.Compile(query) : null,
       });
       const pattern = patterns.get(route.path) ?? { match: patternRegex(route.path), methods: new Set() };

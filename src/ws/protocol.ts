@@ -6,12 +6,13 @@ import type { AppError } from "../domain/errors";
 import { boundMessage } from "../http/details";
 import { DepthScanner, protoKeyField } from "../http/json";
 
-const Ref = t.Optional(t.String({ maxLength: 128 }));
+const Ref = t.Optional(t.String({ maxLength: 128, description: "echoed on the reply or error for this frame" }));
 const Id = t.String({ format: "uuid" });
 const frame = <K extends string, T extends Parameters<typeof t.Object>[0]>(type: K, fields: T) =>
   t.Object({ type: t.Literal(type), ref: Ref, ...fields }, { additionalProperties: false });
 
-const schemas = {
+/** The client → server frames by type; the AsyncAPI document (asyncapi.ts) is generated from them. */
+export const clientFrames = {
   subscribe: frame("subscribe", {
     room_id: Id,
     // The last room position the client saw, or a message id (after that message's position).
@@ -29,11 +30,11 @@ const schemas = {
   ping: frame("ping", {}),
 };
 
-type Schemas = typeof schemas;
+type Schemas = typeof clientFrames;
 export type ClientFrameType = keyof Schemas;
 export type ClientFrame = { [K in ClientFrameType]: Static<Schemas[K]> }[ClientFrameType];
 
-const checkers = new Map(Object.entries(schemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]));
+const checkers = new Map(Object.entries(clientFrames).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]));
 
 /** Why a frame was refused: the error frame's code and message, and the ref when one could be read. */
 export class FrameError extends Error {

@@ -62,6 +62,9 @@ suite("split deployment: api + 2 ws over NATS, Redis and Cassandra", () => {
     const ana = await newUser(api, "ana");
     expect((await new Client(cluster.ws[0]!.url, ana.api.token).get("/v1/users/me")).status).toBe(404);
     expect((await fetch(`${api}/v1/ws?token=${ana.api.token}`)).status).toBe(404);
+    // The web app is a client of the REST API: served by api, not by ws.
+    expect((await fetch(`${api}/`)).headers.get("content-type")).toContain("text/html");
+    expect((await fetch(`${cluster.ws[0]!.url}/`)).status).toBe(404);
     for (const node of [cluster.api, ...cluster.ws]) expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
   });
 

@@ -227,6 +227,40 @@ describe("chatd binary", () => {
     expect(after.stderr.toString()).toContain("chatd healthcheck:");
   });
 
+  test("the web app is served from the binary's embedded bundle, on an empty dir with nothing else", async () => {
+    const server = await serve(join(work, "web"));
+    try {
+      for (const path of ["/", "/login", "/verify-email?token=abc", "/rooms/01a23367-0c83-7024-9ac2-67402ea8bb2d"]) {
+        const page = await fetch(server.url + path);
+        expect({ path, status: page.status, type: page.headers.get("content-type") }).toEqual({
+          path,
+          status: 200,
+          type: "text/html; charset=utf-8",
+        });
+        expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+      }
+      const html = await (await fetch(`${server.url}/`)).text();
+      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)]
+        .map((m) => m[1]!)
+        .filter((a) => !a.startsWith("data:"));
+      expect(assets.length).toBe(2);
+      for (const asset of assets) {
+        expect(asset).toMatch(/^\/assets\/[\w.-]+\.(js|css)$/);
+        const reply = await fetch(server.url + asset);
+        expect(reply.status).toBe(200);
+        expect(reply.headers.get("cache-control")).toContain("immutable");
+        const text = await reply.text();
+        expect(text.length).toBeGreaterThan(asset.endsWith(".js") ? 10_000 : 1000);
+        // Built from the sources: the SDK's WebSocket subprotocol is in the script.
+        if (asset.endsWith(".js")) expect(text).toContain("chatd.v1");
+      }
+      expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+    } finally {
+      server.process.kill("SIGTERM");
+    }
+    expect(await server.process.exited).toBe(0);
+  });
+
   test("SIGTERM closes WebSocket clients with 1001 and exits", async () => {
     const dataDir = join(work, "ws-stop");
     const server = await serve(dataDir, { PASSWORD_HASH_MEMORY_KIB: "8192", PASSWORD_HASH_TIME_COST: "1" });

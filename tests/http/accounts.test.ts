@@ -86,6 +86,16 @@ describe("email verification", () => {
     expect(again.body.error.code).toBe("validation_failed");
   });
 
+  test("the mail links to the web app's page on the server it came from (also when it listens on port 0)", async () => {
+    const user = await signedUp();
+    const token = tokenIn(await server.outbox.latest(user.email, /verify/i));
+    const link = /Or open: (\S+)/.exec((await server.outbox.latest(user.email, /verify/i)).text ?? "")?.[1];
+    expect(link).toBe(`http://localhost:${server.port}/verify-email?token=${token}`);
+    const page = await fetch(link!.replace("localhost", "127.0.0.1"));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+  });
+
   test("an unknown token is refused", async () => {
     const reply = await api.post("/v1/auth/verify-email", { token: "made-up-token" });
     expect(reply.status).toBe(400);

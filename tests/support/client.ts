@@ -1,32 +1,27 @@
-// A tiny JSON client for tests: every call returns status, headers and the parsed body.
+// A JSON client for tests that judge every answer themselves: each call returns status, headers and
+// the parsed body (the SDK's raw transport, clients/js: it never throws for a status). A string body is
+// sent as it is, so tests can send malformed JSON.
+import { Http, type RawReply } from "../../clients/js/src";
 
-export type Reply<T = any> = { status: number; headers: Headers; body: T };
+export type Reply<T = any> = RawReply<T>;
 
 export class Client {
+  readonly #http: Http;
+
   constructor(
     readonly base: string,
     public token?: string,
-  ) {}
+  ) {
+    this.#http = new Http({ baseUrl: base });
+  }
 
-  async request<T = any>(
+  request<T = any>(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (this.token) (init.headers as Record<string, string>).authorization = `Bearer ${this.token}`;
-    if (body !== undefined) {
-      (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-      init.body = typeof body === "string" ? body : JSON.stringify(body);
-    }
-    const response = await fetch(this.base + path, init);
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {}
-    return { status: response.status, headers: response.headers, body: parsed as T };
+    return this.#http.raw<T>(method, path, { body, headers, token: this.token ?? null });
   }
 
   get = <T = any>(path: string) => this.request<T>("GET", path);
@@ -52,13 +47,11 @@ export const uniqueUser = (prefix = "user") => {
 
 export type TestUser = { id: string; username: string; email: string; password: string; api: Client };
 
-/** Signs up and logs in a fresh user; `api` carries their access token. */
+/** Signs up and logs in a fresh user (the SDK's typed calls; they throw on refusal); `api` carries their access token. */
 export async function newUser(base: string, prefix = "user"): Promise<TestUser> {
-  const anonymous = new Client(base);
+  const http = new Http({ baseUrl: base });
   const user = uniqueUser(prefix);
-  const signup = await anonymous.post("/v1/auth/signup", user);
-  if (signup.status !== 201) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`);
-  const login = await anonymous.post("/v1/auth/login", { login: user.username, password: user.password });
-  if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
-  return { ...user, id: signup.body.user.id, api: anonymous.as(login.body.access_token) };
+  const signup = await http.call("post", "/v1/auth/signup", { body: user });
+  const login = await http.call("post", "/v1/auth/login", { body: { login: user.username, password: user.password } });
+  return { ...user, id: signup.user.id, api: new Client(base, login.access_token) };
 }

@@ -1,58 +1,48 @@
-// A WebSocket test client: collects every frame, waits for frames by predicate or ref, knows how it closed.
+// A WebSocket test client on the SDK's raw gateway socket (clients/js GatewaySocket: auth, frame
+// parsing, replies by ref), with no reconnects or de-duplication, so tests see exactly what the
+// server sent: collects every frame, waits for frames by predicate or ref, knows how it closed.
+import { GatewaySocket, type SocketAuth } from "../../clients/js/src";
 
 export type Frame = { type: string; ref?: string; [key: string]: any };
-
-let refs = 0;
 
 export class WsClient {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The browser-style WebSocket underneath (its `protocol`, `close`, `send`). */
+  readonly socket: WebSocket;
   #waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
 
-  private constructor(readonly socket: WebSocket) {
-    socket.addEventListener("message", (event) => {
-      const frame = JSON.parse(String(event.data)) as Frame;
+  private constructor(readonly gateway: GatewaySocket) {
+    this.socket = gateway.socket as unknown as WebSocket;
+    gateway.onFrame((parsed) => {
+      const frame = parsed as Frame;
       this.frames.push(frame);
       const ready = this.#waiters.filter((w) => w.match(frame));
       this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
       for (const waiter of ready) waiter.resolve(frame);
     });
-    this.closed = new Promise((resolve) =>
-      socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
-    );
+    this.closed = gateway.closed;
   }
 
   /**
    * Connects with the token in the query (default), the Authorization header, or the subprotocols
    * `chatd.v1, bearer.<token>` as a browser would; resolves after `hello`.
    */
-  static async connect(
-    baseUrl: string,
-    token: string,
-    via: "query" | "header" | "subprotocol" = "query",
-  ): Promise<WsClient> {
-    const url = `${baseUrl.replace(/^http/, "ws")}/v1/ws${via === "query" ? `?token=${encodeURIComponent(token)}` : ""}`;
-    const socket =
-      via === "header"
-        ? new WebSocket(url, { headers: { authorization: `Bearer ${token}` } } as any)
-        : via === "subprotocol"
-          ? new WebSocket(url, ["chatd.v1", `bearer.${token}`])
-          : new WebSocket(url);
-    const client = new WsClient(socket);
+  static async connect(baseUrl: string, token: string, via: SocketAuth = "query"): Promise<WsClient> {
+    const client = new WsClient(GatewaySocket.open(baseUrl, token, { auth: via }));
     await client.next((f) => f.type === "hello");
     return client;
   }
 
+  /** Sends a frame, or text as it is (malformed frames for protocol tests). */
   send(frame: Record<string, unknown> | string) {
-    this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+    if (typeof frame === "string") this.gateway.sendRaw(frame);
+    else this.gateway.send(frame);
   }
 
   /** Sends a frame with a fresh ref and resolves with the reply (or error) carrying that ref. */
   request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Frame> {
-    const ref = `r${++refs}`;
-    const reply = this.next((f) => f.ref === ref, timeoutMs);
-    this.send({ ...frame, ref });
-    return reply;
+    return this.gateway.request(frame, { timeoutMs, errors: "return" }) as Promise<Frame>;
   }
 
   /** The first frame, already received or still to come, that matches. */
