@@ -27,10 +27,16 @@ const PUBLIC_ROUTES = [
   ["post", "/v1/auth/password/reset"],
   ["get", "/healthz"],
   ["get", "/readyz"],
+  // The embedded blob store's signed URLs: the signature is the authorization.
+  ["put", "/v1/blobs/{key}"],
+  ["get", "/v1/blobs/{key}"],
 ];
 
 const AUTHENTICATED_ROUTES = [
   ["post", "/v1/auth/logout"],
+  ["post", "/v1/attachments"],
+  ["post", "/v1/attachments/{id}/complete"],
+  ["get", "/v1/attachments/{id}"],
   ["get", "/v1/users/me"],
   ["patch", "/v1/users/me"],
   ["get", "/v1/users/{id}"],
