@@ -46,14 +46,14 @@ export const isInline = (contentType: string) => INLINE_TYPES.has(contentType.to
 
 /**
  * The Content-Disposition of a download: `inline` for INLINE_TYPES, else `attachment`, with the
- * filename twice (RFC 6266 §4.3): `filename="..."` in plain ASCII (every other character, quote and
- * backslash as `_`) for old clients, and `filename*=UTF-8''...` percent-encoded (RFC 8187) with the
+ * filename twice (RFC 6266 §4.3): `filename="..."` in plain ASCII (every other character, and quote,
+ * backslash, percent and semicolon, as `_`) for old clients, and `filename*=UTF-8''...` percent-encoded (RFC 8187) with the
  * real name. The value never holds a control character, quote or line break of the filename.
  */
 export function contentDisposition(filename: string, contentType: string): string {
   const type = isInline(contentType) ? "inline" : "attachment";
   const safe = sanitizeFilename(filename) ?? "download";
-  const ascii = safe.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  const ascii = safe.replace(/[^\x20-\x7e]|["\\%;]/g, "_");
   const encoded = encodeURIComponent(safe).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -13,7 +13,7 @@ const HOUR_MS = 3_600_000;
 /** The one partition of attachment_sweep_buckets. */
 const SHARD = 0;
 /** Slack on a pending record's TTL past its expiry, so a completion racing the expiry sees one row. */
-const TTL_SLACK_SECONDS = 60;
+export const DEFAULT_TTL_SLACK_SECONDS = 60;
 const IN_CHUNK = 100;
 
 const toAttachment = (row: Row): AttachmentRecord => ({
@@ -38,12 +38,15 @@ const unavailableAttachment = (id: string) =>
   ]);
 
 export class CassandraAttachments implements AttachmentStore {
-  constructor(private readonly cql: Cql) {}
+  constructor(
+    private readonly cql: Cql,
+    private readonly ttlSlackSeconds = DEFAULT_TTL_SLACK_SECONDS,
+  ) {}
 
   /** The sweep entry first, so a record never exists without one. */
   async createAttachment(a: NewAttachment) {
     await this.#index({ id: a.id, blobKey: a.blobKey, status: "pending", due: a.expiresAt });
-    const ttl = Math.max(1, Math.ceil((a.expiresAt.getTime() - Date.now()) / 1000)) + TTL_SLACK_SECONDS;
+    const ttl = Math.max(1, Math.ceil((a.expiresAt.getTime() - Date.now()) / 1000) + this.ttlSlackSeconds);
     await this.cql.write(
       `INSERT INTO attachments (id, uploader_id, filename, content_type, size, blob_key, status, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) USING TTL ${ttl}`,

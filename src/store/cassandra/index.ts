@@ -41,7 +41,7 @@ export class CassandraStore implements Store {
     const next = () => order.next();
     this.#accounts = new CassandraAccounts(this.#cql);
     const log = new CassandraRoomLog(this.#cql, options.logBlockSize ?? DEFAULT_LOG_BLOCK);
-    this.#attachments = new CassandraAttachments(this.#cql);
+    this.#attachments = new CassandraAttachments(this.#cql, options.attachmentTtlSlackSeconds);
     this.#messages = new CassandraMessages(
       this.#cql,
       buckets,
