@@ -99,12 +99,13 @@ export class Attachments {
       createdAt: now,
       expiresAt: new Date(now.getTime() + settings.uploadTtlMs),
     };
+    // The record first: no URL is handed out for an object the sweep would not know of.
+    await this.deps.store.createAttachment(record);
     const upload = await this.deps.blobs.signUpload(
       record.blobKey,
       { contentType, size: input.size },
       settings.uploadTtlMs,
     );
-    await this.deps.store.createAttachment(record);
     return {
       id: record.id,
       upload_url: upload.url,
@@ -253,17 +254,14 @@ export class Attachments {
    * once (marked deleted in the store, before the message's tombstone), then their objects and
    * records are removed. Removal is best effort here; whatever fails is left to the sweep.
    */
-  async discard(ids: string[]) {
-    if (ids.length === 0) return;
-    await this.deps.store.deleteAttachments(ids, this.#now());
+  async discard(ids: string[]): Promise<SweepItem[]> {
+    if (ids.length === 0) return [];
+    return this.deps.store.deleteAttachments(ids, this.#now());
   }
 
-  /** Removes the objects and records of attachments discard() marked, now (failures wait for the sweep). */
-  async purge(ids: string[]) {
-    const records = (await this.deps.store.getAttachments(ids)).filter((r) => r.status === "deleted");
-    await Promise.all(
-      records.map((r) => this.#remove({ id: r.id, blobKey: r.blobKey, status: "deleted", due: r.createdAt })),
-    );
+  /** Removes the objects and records discard() marked, now (what fails waits for the sweep). */
+  async purge(items: SweepItem[]) {
+    await Promise.all(items.map((item) => this.#remove(item)));
   }
 
   /**

@@ -159,12 +159,12 @@ export class Messages {
         throw forbidden("you can only delete messages of members ranked below you");
     }
     if (message.deleted) return;
-    const attachmentIds = await this.deps.events.inOrder(roomId, async () => {
+    const discarded = await this.deps.events.inOrder(roomId, async () => {
       // Again in order: of two deletes racing here, only the first records an event.
       const current = await this.deps.store.getMessage(roomId, messageId);
       if (!current || current.deleted) return [];
       // Before the tombstone (which forgets them): its attachments stop being downloadable first.
-      await this.deps.attachments.discard(current.attachmentIds);
+      const discarded = await this.deps.attachments.discard(current.attachmentIds);
       await this.deps.store.tombstoneMessage(roomId, messageId);
       if (byModerator) {
         await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
@@ -173,10 +173,10 @@ export class Messages {
         });
       }
       await this.deps.events.record({ type: "message.deleted", room_id: roomId, message_id: messageId });
-      return current.attachmentIds;
+      return discarded;
     });
     // Their objects go now; what fails here the sweep removes later.
-    await this.deps.attachments.purge(attachmentIds);
+    await this.deps.attachments.purge(discarded);
   }
 
   /**

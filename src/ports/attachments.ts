@@ -50,9 +50,10 @@ export interface AttachmentStore {
   completeAttachment(id: string, now: Date): Promise<AttachmentRecord | null>;
   /**
    * Marks the records deleted: they are never shown, downloaded or claimed again, and are due for the
-   * sweep from `now` on. Idempotent; unknown ids are ignored.
+   * sweep from `now` on. Returns what this call marked (for an immediate removeAttachment); records
+   * deleted before and unknown ids are left out. Idempotent.
    */
-  deleteAttachments(ids: string[], now: Date): Promise<void>;
+  deleteAttachments(ids: string[], now: Date): Promise<SweepItem[]>;
   /**
    * What the sweep must remove by `before`: pending records that expired at or before it and deleted
    * records deleted at or before it, at most `limit`, oldest first where the store can tell.

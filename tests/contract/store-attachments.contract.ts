@@ -92,8 +92,10 @@ export function describeAttachmentStore(getStore: () => Store, openAnother: () =
       for (const a of [expired, live, completed, discarded]) await store.createAttachment(a);
       await store.completeAttachment(completed.id, new Date(now));
       await store.completeAttachment(discarded.id, new Date(now));
-      await store.deleteAttachments([discarded.id, crypto.randomUUID()], new Date(now + 1_000));
-      await store.deleteAttachments([discarded.id], new Date(now + 1_500));
+      expect(await store.deleteAttachments([discarded.id, crypto.randomUUID()], new Date(now + 1_000))).toEqual([
+        { id: discarded.id, blobKey: discarded.blobKey, status: "deleted", due: new Date(now + 1_000) },
+      ]);
+      expect(await store.deleteAttachments([discarded.id], new Date(now + 1_500))).toEqual([]);
       expect((await store.getAttachment(discarded.id))?.status).toBe("deleted");
 
       const mine = new Set([expired.id, live.id, completed.id, discarded.id]);

@@ -195,6 +195,18 @@ describe("messages with attachments", () => {
     expect(edited.body.attachments).toEqual(listed);
   });
 
+  test("a DM's last message in the conversation list shows its attachments", async () => {
+    const dm = (await ana.api.post("/v1/dms", { user_id: eve.id })).body.id as string;
+    const file = await uploadFile(ana, { filename: "for-eve.png" });
+    await send(ana, dm, { attachment_ids: [file.ticket.id] });
+    const list = (await eve.api.get("/v1/dms")).body.conversations;
+    const convo = list.find((c: { room: { id: string } }) => c.room.id === dm);
+    expect(convo.last_message.attachments).toEqual([
+      { id: file.ticket.id, filename: "for-eve.png", content_type: "image/png", size: file.bytes.length },
+    ]);
+    expect((await eve.api.get(`/v1/attachments/${file.ticket.id}`)).status).toBe(200);
+  });
+
   test("only the author's own ready, unused attachments: others are refused and nothing is sent", async () => {
     const room = await sharedRoom();
     const bobs = await uploadFile(bob);

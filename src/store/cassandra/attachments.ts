@@ -102,20 +102,19 @@ export class CassandraAttachments implements AttachmentStore {
   }
 
   /** Per record: its sweep entry, then the status change (`IF EXISTS`, so a gone record stays gone). */
-  async deleteAttachments(ids: string[], now: Date) {
-    const records = await this.getAttachments(ids);
-    await mapLimit(
-      records.filter((r) => r.status !== "deleted"),
-      8,
-      async (record) => {
-        await this.#index({ id: record.id, blobKey: record.blobKey, status: "deleted", due: now });
-        await this.cql.lwt(
-          "UPDATE attachments USING TTL 0 SET status = 'deleted', deleted_at = ? WHERE id = ? IF EXISTS",
-          [now, record.id],
-          "room",
-        );
-      },
-    );
+  async deleteAttachments(ids: string[], now: Date): Promise<SweepItem[]> {
+    const records = (await this.getAttachments(ids)).filter((r) => r.status !== "deleted");
+    const marked = await mapLimit(records, 8, async (record) => {
+      const item: SweepItem = { id: record.id, blobKey: record.blobKey, status: "deleted", due: now };
+      await this.#index(item);
+      const { applied } = await this.cql.lwt(
+        "UPDATE attachments USING TTL 0 SET status = 'deleted', deleted_at = ? WHERE id = ? IF status = ?",
+        [now, record.id, record.status],
+        "room",
+      );
+      return applied ? item : null;
+    });
+    return marked.filter((item): item is SweepItem => item !== null);
   }
 
   /**

@@ -90,16 +90,17 @@ export class SqliteAttachments implements AttachmentStore {
     return row ? toAttachment(row) : null;
   }
 
-  async deleteAttachments(ids: string[], now: Date) {
-    if (ids.length === 0) return;
-    this.run((db) =>
+  async deleteAttachments(ids: string[], now: Date): Promise<SweepItem[]> {
+    if (ids.length === 0) return [];
+    const rows = this.run((db) =>
       db
-        .query(
+        .query<{ id: string; blob_key: string }, [number, string]>(
           `UPDATE attachments SET status = 'deleted', deleted_at = ?
-           WHERE id IN (SELECT value FROM json_each(?)) AND status <> 'deleted'`,
+           WHERE id IN (SELECT value FROM json_each(?)) AND status <> 'deleted' RETURNING id, blob_key`,
         )
-        .run(now.getTime(), JSON.stringify(ids)),
+        .all(now.getTime(), JSON.stringify(ids)),
     );
+    return rows.map((row) => ({ id: row.id, blobKey: row.blob_key, status: "deleted" as const, due: now }));
   }
 
   async dueAttachments(before: Date, limit: number): Promise<SweepItem[]> {
