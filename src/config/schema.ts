@@ -241,7 +241,8 @@ export const settings = {
     env: "PUBLIC_URL",
     default: undefined,
     defaultText: "http://localhost:<port>",
-    description: "base URL users reach chatd at; used in links inside mails",
+    description:
+      "base URL users reach chatd at; used in links inside mails and in the embedded blob store's signed URLs",
     parse: url("http:", "https:"),
   },
   jwtSecret: {

@@ -351,6 +351,15 @@ describe("the embedded store's routes", () => {
     expect([400, 404]).toContain(outside.status);
   });
 
+  test("an upload body past ATTACHMENT_MAX_BYTES is refused before it is read (not MAX_BODY_BYTES)", async () => {
+    if (storage(server).kind !== "fs") return;
+    const ticket = await createUpload(ana, "big.zip", "application/zip", MAX_BYTES);
+    const reply = await putBytes(ticket, new Uint8Array(MAX_BYTES + 1));
+    expect(reply.status).toBe(413);
+    expect(((await reply.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    expect(await storage(server).has(keyOf(ticket.upload_url))).toBe(false);
+  });
+
   test("an object is written once; a body shorter than its length stores nothing", async () => {
     if (storage(server).kind !== "fs") return;
     const ticket = await createUpload(ana, "pic.png", "image/png", 10);

@@ -13,7 +13,8 @@ let server: TestServer;
 let spec: any;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Attachments in the data dir, whatever CHATD_TEST_BLOBS says: the document then has the blob routes too.
+  server = await startTestServer({ s3Bucket: undefined });
   spec = (await new Client(server.url).get("/docs/json")).body;
 });
 afterAll(() => server.close());

@@ -52,9 +52,12 @@ function busOverrides(overrides: Partial<Config>): Partial<Config> {
   return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
 }
 
-/** Attachment settings: a fresh bucket on the test S3 server when asked for, else the data dir (none). */
+/**
+ * Attachment settings: a fresh bucket on the test S3 server when asked for, else the data dir (none).
+ * Overrides that name `s3Bucket` (even as undefined: the data dir) decide for themselves.
+ */
 function blobOverrides(overrides: Partial<Config>): Partial<Config> {
-  if (process.env.CHATD_TEST_BLOBS !== "s3" || overrides.s3Bucket) return {};
+  if (process.env.CHATD_TEST_BLOBS !== "s3" || "s3Bucket" in overrides) return {};
   return s3Overrides();
 }
 
