@@ -29,7 +29,12 @@ const timeline = "src/domain/timeline.ts";
 const sqliteMessages = "src/store/sqlite/messages.ts";
 const sqliteLog = "src/store/sqlite/room-log.ts";
 const text = "src/domain/text.ts";
+const attachments = "src/domain/attachments.ts";
+const rules = "src/domain/attachment-rules.ts";
+const fsBlobs = "src/blob/fs/index.ts";
+const sqliteAttachments = "src/store/sqlite/attachments.ts";
 const ws = ["tests/ws"];
+const attachmentTests = ["tests/http/attachments.test.ts", "tests/ws/attachments.test.ts"];
 
 export const mutations: Mutation[] = [
   // Permissions
@@ -527,5 +532,78 @@ export const mutations: Mutation[] = [
     to: "(await this.deps.messages.views(roomId, [], viewerId))",
     why: "recovered messages look exactly like REST history",
     tests: ws,
+  },
+  // Attachments
+  {
+    name: "attachment-download-without-membership",
+    file: attachments,
+    from: "await this.deps.rooms.membership(userId, record.roomId).catch((error) => {",
+    to: "await Promise.resolve().catch((error) => {",
+    why: "only the uploader and members of the message's room may download an attachment",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-visible-before-send",
+    file: attachments,
+    from: 'if (!record.roomId || !record.messageId || record.status !== "ready") throw gone();',
+    to: 'if (record.status !== "ready") throw gone();\n      if (!record.roomId) return this.#detail(record);',
+    why: "before a message carries it, an attachment is its uploader's alone",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-someone-elses",
+    file: attachments,
+    from: 'if (!record || record.uploaderId !== userId || record.status === "deleted") {',
+    to: 'if (!record || record.status === "deleted") {',
+    why: "a message carries only its author's own attachments",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-used-twice",
+    file: sqliteAttachments,
+    from: "AND status = 'ready' AND message_id IS NULL`,",
+    to: "AND status = 'ready'`,",
+    why: "one attachment goes to one message, also under concurrent sends",
+    tests: ["tests/contract/store.test.ts", ...attachmentTests],
+  },
+  {
+    name: "attachment-complete-skips-verification",
+    file: attachments,
+    from: "if (mismatch.length > 0) {",
+    to: "if (mismatch.length < 0) {",
+    why: "completion verifies the stored object's size and type, and removes a mismatch",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-kept-on-delete",
+    file: messages,
+    from: "await this.deps.attachments.purge(discarded);",
+    to: "void discarded;",
+    why: "deleting a message deletes its attachments' objects",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-sweep-ignores-expiry",
+    file: attachments,
+    from: "const before = new Date(this.#now().getTime() - SWEEP_GRACE_MS);",
+    to: "const before = new Date(0);",
+    why: "expired uploads and their objects are cleaned up",
+    tests: attachmentTests,
+  },
+  {
+    name: "attachment-svg-inline",
+    file: rules,
+    from: 'new Set(["image/png", "image/jpeg", "image/gif", "image/webp"])',
+    to: 'new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml", "application/pdf"])',
+    why: "only raster images on the allow list are shown inline",
+    tests: ["tests/unit", ...attachmentTests],
+  },
+  {
+    name: "blob-url-never-expires",
+    file: fsBlobs,
+    from: "expires * 1000 > this.#now();",
+    to: "expires * 0 < this.#now();",
+    why: "an expired signed URL is refused",
+    tests: attachmentTests,
   },
 ];

@@ -74,10 +74,14 @@ export function checkRole(config: Config) {
 export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
   checkRole(config);
   const role = ROLES[config.role];
-  const backends = await createBackends(config, log, seams.now);
+  // Where clients reach this process, for the embedded blob store's signed URLs: PUBLIC_URL, else
+  // this server's own address once it listens.
+  let baseUrl = config.publicUrl?.replace(/\/+$/, "");
+  const backends = await createBackends(config, log, seams.now, () => baseUrl ?? `http://localhost:${config.port}`);
   if (seams.wrapStore) backends.store = seams.wrapStore(backends.store);
   const { applied } = await backends.store.migrate();
   if (applied.length > 0) log.info("migrations applied", { applied });
+  await backends.blobs.prepare();
   let listening = config.port;
   const services = createServices(config, backends, log, seams.now, () => listening);
   const metrics = createMetrics();
@@ -92,7 +96,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
     corsOrigins: config.corsOrigins,
   }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken }));
   // The web app is a client of the REST API: the roles that serve the API serve it too.
-  if (role.api) mountApi(app, services).use(webRoutes());
+  if (role.api) mountApi(app, services, backends.blobs.endpoint).use(webRoutes());
   if (gateway) app.use(gateway.routes());
   app.listen({
     hostname: config.host,
@@ -108,12 +112,15 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   gateway?.attach(server);
   const port = server.port as number;
   listening = port;
+  baseUrl ??= `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
+  const sweeper = role.api ? startSweeper(services, config.attachmentSweepIntervalSeconds * 1000, log) : null;
   log.info("chatd listening", { role: config.role, url: `http://${config.host}:${port}`, version: VERSION });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       gateway?.close();
+      await sweeper?.stop();
       const graceful = server.stop(false);
       const timeout = Bun.sleep(config.shutdownTimeoutSeconds * 1000).then(() => "timeout" as const);
       if ((await Promise.race([graceful, timeout])) === "timeout") {
@@ -163,4 +170,34 @@ function createGateway(
       recoveryLimit: config.wsRecoveryLimit,
     },
   });
+}
+
+/**
+ * Cleans up expired uploads and deleted messages' objects every `intervalMs`, one round at a time
+ * (never overlapping); a failed round is logged and the next one tries again.
+ */
+function startSweeper(services: Services, intervalMs: number, log: Logger) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let round: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      round = services.attachments
+        .sweep()
+        .then((removed) => {
+          if (removed > 0) log.info("attachments cleaned up", { removed });
+        })
+        .catch((error) => log.warn("attachment sweep failed", { error }))
+        .finally(schedule);
+    }, intervalMs);
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await round;
+    },
+  };
 }

@@ -1,10 +1,13 @@
 // The composition root: the only place that picks adapters, from config. Everything else receives ports.
 import { join } from "node:path";
+import { FsBlobStore } from "../blob/fs";
+import { S3BlobStore } from "../blob/s3";
 import { MemoryBus, MemoryEventStream } from "../bus/memory";
 import { JetStreamEventStream, NatsBus } from "../bus/nats";
-import type { Config } from "../config";
+import { type Config, ConfigError } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
+import { Attachments } from "../domain/attachments";
 import { Conversations } from "../domain/conversations";
 import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
@@ -21,7 +24,7 @@ import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
+import type { BlobStore, Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
 import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
@@ -34,6 +37,8 @@ export type Backends = {
   limiter: Limiter;
   presence: Presence;
   mailer: Mailer;
+  /** Where attachments' bytes live. */
+  blobs: BlobStore;
 };
 
 export type Services = {
@@ -46,6 +51,7 @@ export type Services = {
   events: RoomEvents;
   timeline: Timeline;
   conversations: Conversations;
+  attachments: Attachments;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -116,8 +122,55 @@ export async function createBus(config: Config, log: Logger): Promise<{ bus: Bus
   }
 }
 
-/** `now`: the embedded limiter's clock (a test seam; the real clock when absent). */
-export async function createBackends(config: Config, log: Logger, now?: () => number): Promise<Backends> {
+/** Where attachments live: S3_BUCKET (with S3_ENDPOINT or AWS's) selects S3, else the data dir. */
+export type BlobBackend = { kind: "fs"; dir: string } | { kind: "s3"; bucket: string };
+
+export function blobBackend(config: Config): BlobBackend {
+  if (config.s3Bucket) return { kind: "s3", bucket: config.s3Bucket };
+  if (config.s3Endpoint)
+    throw new ConfigError("S3_ENDPOINT is set without S3_BUCKET: set both to keep attachments in S3");
+  return { kind: "fs", dir: join(config.dataDir, "blobs") };
+}
+
+/**
+ * The blob store. `baseUrl`: where clients reach this process, for the embedded store's own signed
+ * URLs (PUBLIC_URL when set; the server passes its address once it listens).
+ */
+export function createBlobStore(config: Config, baseUrl: () => string): BlobStore {
+  const backend = blobBackend(config);
+  switch (backend.kind) {
+    case "fs":
+      return new FsBlobStore({ dir: backend.dir, baseUrl, maxBytes: config.attachmentMaxBytes });
+    case "s3": {
+      if (!config.s3AccessKeyId !== !config.s3SecretAccessKey)
+        throw new ConfigError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither");
+      return new S3BlobStore({
+        endpoint: config.s3Endpoint,
+        publicEndpoint: config.s3PublicEndpoint,
+        bucket: backend.bucket,
+        region: config.s3Region,
+        forcePathStyle: config.s3ForcePathStyle,
+        ...(config.s3AccessKeyId && config.s3SecretAccessKey
+          ? { credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey } }
+          : {}),
+      });
+    }
+    default:
+      return unknownKind("blob", backend);
+  }
+}
+
+/**
+ * `now`: the embedded limiter's clock (a test seam; the real clock when absent). `baseUrl`: see
+ * createBlobStore.
+ */
+export async function createBackends(
+  config: Config,
+  log: Logger,
+  now?: () => number,
+  baseUrl: () => string = () => config.publicUrl ?? `http://localhost:${config.port}`,
+): Promise<Backends> {
+  const blobs = createBlobStore(config, baseUrl);
   const { bus, stream } = await createBus(config, log);
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
@@ -129,6 +182,7 @@ export async function createBackends(config: Config, log: Logger, now?: () => nu
     limiter: createLimiter(config, log, now),
     presence: createPresence(config, log),
     mailer,
+    blobs,
   };
 }
 
@@ -183,6 +237,7 @@ export const probes = (backends: Backends) => ({
   limiter: () => backends.limiter.ping(),
   presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
+  blobs: () => backends.blobs.ping(),
 });
 
 /**
@@ -225,23 +280,38 @@ export function createServices(
   });
   const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
   const rooms = new Rooms({ store: backends.store, presence: backends.presence, events, now: clock });
+  const attachments = new Attachments({
+    store: backends.store,
+    blobs: backends.blobs,
+    rooms,
+    settings: {
+      maxBytes: config.attachmentMaxBytes,
+      contentTypes: config.attachmentContentTypes,
+      uploadTtlMs: config.attachmentUploadTtlSeconds * 1000,
+      downloadTtlMs: config.attachmentDownloadTtlSeconds * 1000,
+    },
+    log: log.child({ component: "attachments" }),
+    now: clock,
+  });
   const messages = new Messages({
     store: backends.store,
     rooms,
     limiter: backends.limiter,
     ids: new MessageIdGenerator(),
     events,
+    attachments,
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
     now: clock,
   });
   const conversations = new Conversations({ store: backends.store, messages, now: clock });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
-  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations };
+  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations, attachments };
 }
 
 export async function closeBackends(backends: Backends) {
   await Promise.allSettled([
     backends.mailer.close(),
+    backends.blobs.close(),
     backends.limiter.close(),
     backends.presence.close(),
     backends.stream.close(),

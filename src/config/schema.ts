@@ -155,6 +155,47 @@ const origins: Parser<string[]> = (raw) => {
   });
 };
 
+const boolean: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new InvalidValue("must be true or false");
+};
+
+/** Comma-separated media types `type/subtype` (lowercased), no parameters, no wildcards. */
+const mediaTypes: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
+  if (items.length === 0) throw new InvalidValue("must list at least one content type");
+  for (const item of items) {
+    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(item))
+      throw new InvalidValue(`must be content types like image/png; "${item}" is not`);
+  }
+  return [...new Set(items)];
+};
+
+/** An S3 bucket name: 3-63 of lowercase letters, digits, dots and hyphens, starting and ending alphanumeric. */
+const bucketName: Parser<string> = (raw) => {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) || raw.includes(".."))
+    throw new InvalidValue("must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)");
+  return raw;
+};
+
+/** What attachments may be unless ATTACHMENT_CONTENT_TYPES says otherwise. */
+export const DEFAULT_ATTACHMENT_TYPES = [
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "application/pdf",
+  "text/plain",
+  "application/zip",
+  "audio/mpeg",
+  "video/mp4",
+] as const;
+
 export { InvalidValue };
 
 export const roles = ["all", "api", "ws", "indexer"] as const;
@@ -200,7 +241,8 @@ export const settings = {
     env: "PUBLIC_URL",
     default: undefined,
     defaultText: "http://localhost:<port>",
-    description: "base URL users reach chatd at; used in links inside mails",
+    description:
+      "base URL users reach chatd at; used in links inside mails and in the embedded blob store's signed URLs",
     parse: url("http:", "https:"),
   },
   jwtSecret: {
@@ -422,6 +464,84 @@ export const settings = {
     default: "chatd <no-reply@chatd.local>",
     description: "From address of the mails chatd sends",
     parse: nonEmpty,
+  },
+  attachmentMaxBytes: {
+    env: "ATTACHMENT_MAX_BYTES",
+    default: 26_214_400,
+    description: "largest attachment in bytes (its upload is streamed, so MAX_BODY_BYTES does not apply)",
+    parse: integer(1, 5 * 1024 ** 3),
+  },
+  attachmentContentTypes: {
+    env: "ATTACHMENT_CONTENT_TYPES",
+    default: [...DEFAULT_ATTACHMENT_TYPES],
+    defaultText: DEFAULT_ATTACHMENT_TYPES.join(","),
+    description: "comma-separated content types (type/subtype) an attachment may have",
+    parse: mediaTypes,
+  },
+  attachmentUploadTtlSeconds: {
+    env: "ATTACHMENT_UPLOAD_TTL_SECONDS",
+    default: 900,
+    description: "an upload URL, and the pending attachment, expire this long after POST /v1/attachments",
+    parse: integer(60, 7 * 86_400),
+  },
+  attachmentDownloadTtlSeconds: {
+    env: "ATTACHMENT_DOWNLOAD_TTL_SECONDS",
+    default: 300,
+    description: "lifetime of a download URL",
+    parse: integer(10, 86_400),
+  },
+  attachmentSweepIntervalSeconds: {
+    env: "ATTACHMENT_SWEEP_INTERVAL_SECONDS",
+    default: 60,
+    description: "how often expired uploads and the objects of deleted messages are cleaned up",
+    parse: integer(1, 86_400),
+  },
+  s3Endpoint: {
+    env: "S3_ENDPOINT",
+    default: undefined,
+    defaultText: "unset: AWS's endpoint for S3_REGION when S3_BUCKET is set",
+    description: "URL of an S3-compatible store (http://127.0.0.1:9000); with S3_BUCKET, attachments live there",
+    parse: url("http:", "https:"),
+  },
+  s3PublicEndpoint: {
+    env: "S3_PUBLIC_ENDPOINT",
+    default: undefined,
+    defaultText: "S3_ENDPOINT",
+    description: "the store's URL as clients reach it, used in signed URLs (when it differs from S3_ENDPOINT)",
+    parse: url("http:", "https:"),
+  },
+  s3Bucket: {
+    env: "S3_BUCKET",
+    default: undefined,
+    defaultText: "unset: attachments in <data-dir>/blobs",
+    description: "bucket of the attachments (created at start when missing); when set, attachments live in S3",
+    parse: bucketName,
+  },
+  s3Region: {
+    env: "S3_REGION",
+    default: "us-east-1",
+    description: "region of the bucket (signed into every request)",
+    parse: nonEmpty,
+  },
+  s3AccessKeyId: {
+    env: "S3_ACCESS_KEY_ID",
+    default: undefined,
+    defaultText: "unset: the AWS SDK's default credential chain",
+    description: "access key id (with S3_SECRET_ACCESS_KEY)",
+    parse: nonEmpty,
+  },
+  s3SecretAccessKey: {
+    env: "S3_SECRET_ACCESS_KEY",
+    default: undefined,
+    description: "secret access key for S3_ACCESS_KEY_ID",
+    secret: true,
+    parse: nonEmpty,
+  },
+  s3ForcePathStyle: {
+    env: "S3_FORCE_PATH_STYLE",
+    default: false,
+    description: "address buckets as <endpoint>/<bucket> instead of <bucket>.<host> (most non-AWS stores need true)",
+    parse: boolean,
   },
   corsOrigins: {
     env: "CORS_ORIGINS",

@@ -12,7 +12,7 @@ import {
 import { notFound, validationFailed } from "./errors";
 import { messageIdFloor, messageSortKey, newRoomId } from "./ids";
 import type { Messages } from "./messages";
-import { type MessageView, messageView } from "./views";
+import { type AttachmentView, type MessageView, messageView } from "./views";
 
 export type ConversationDeps = {
   store: RoomStore & MessageStore & AccountStore;
@@ -95,7 +95,8 @@ export class Conversations {
       .filter((p) => !after || byPlaceDesc(p.place, after) > 0)
       .sort((a, b) => byPlaceDesc(a.place, b.place));
     const shown = ordered.slice(0, page.limit);
-    const conversations = await Promise.all(shown.map((p) => this.#conversation(userId, p)));
+    const attachments = await this.deps.messages.attachmentsOf(shown.flatMap((p) => (p.last ? [p.last] : [])));
+    const conversations = await Promise.all(shown.map((p) => this.#conversation(userId, p, attachments)));
     const last = shown.at(-1);
     return {
       conversations: conversations.filter((c): c is Conversation => c !== null),
@@ -104,7 +105,11 @@ export class Conversations {
   }
 
   /** The DM as listed; null when its room went away meanwhile. */
-  async #conversation(userId: string, { membership, last }: Placed): Promise<Conversation | null> {
+  async #conversation(
+    userId: string,
+    { membership, last }: Placed,
+    attachments: Map<string, AttachmentView[]>,
+  ): Promise<Conversation | null> {
     const [room, members, unread] = await Promise.all([
       this.deps.store.getRoom(membership.roomId),
       this.deps.store.listMembers(membership.roomId, { limit: 2 }),
@@ -115,7 +120,7 @@ export class Conversations {
     return {
       room,
       other: other ? { id: other.userId, username: other.username } : null,
-      lastMessage: last ? messageView(last) : null,
+      lastMessage: last ? messageView(last, [], attachments.get(last.id)) : null,
       unread: unread.count,
     };
   }

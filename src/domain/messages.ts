@@ -5,6 +5,7 @@ import type { MessageRecord, MessageStore, ReactionRecord } from "../ports/messa
 import type { MessageDraft, RoomLogStore } from "../ports/room-log";
 import type { RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import { type Attachments, attachmentView } from "./attachments";
 import { canonicalEmoji, MAX_DISTINCT_REACTIONS } from "./emoji";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
@@ -12,7 +13,7 @@ import { isModerator, outranks } from "./permissions";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
 import { visibleText } from "./text";
-import { type MessageView, messageView, reactionViews } from "./views";
+import { type AttachmentView, type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
 
@@ -22,6 +23,7 @@ export type MessageDeps = {
   limiter: Limiter;
   ids: MessageIdGenerator;
   events: RoomEvents;
+  attachments: Attachments;
   settings: MessageSettings;
   now?: () => Date;
 };
@@ -63,12 +65,7 @@ export class Messages {
         { field: "reply_to", message: "not a message of this room" },
       ]);
     }
-    if (input.attachmentIds?.length) {
-      throw validationFailed(
-        "unknown attachment",
-        input.attachmentIds.map((id) => ({ field: "attachment_ids", message: `attachment ${id} not found` })),
-      );
-    }
+    const attachments = await this.deps.attachments.forNewMessage(userId, input.attachmentIds ?? []);
     const decision = await this.deps.limiter.consume(`messages:${userId}`, {
       limit: settings.perMinute,
       periodMs: 60_000,
@@ -86,20 +83,21 @@ export class Messages {
       replyTo: input.replyTo ?? null,
       clientId,
       mentions: await this.#mentions(content),
-      attachmentIds: [],
+      attachmentIds: attachments.map((a) => a.id),
     };
-    return this.deps.events.inOrder(roomId, () => this.#append(draft));
+    return this.deps.events.inOrder(roomId, () => this.#append(draft, attachments.map(attachmentView)));
   }
 
   /**
    * Stores the draft at the room's next position, its id minted after the room's last message (so id
-   * order is position order), and publishes it; an idempotent replay publishes nothing.
+   * order is position order) and its attachments claimed for it, and publishes it; an idempotent
+   * replay publishes nothing.
    */
-  async #append(draft: MessageDraft) {
+  async #append(draft: MessageDraft, attachments: AttachmentView[]) {
     const mint = (after: string | null) => this.deps.ids.nextAfter(after, draft.createdAt.getTime());
     const { message, created } = await this.deps.store.appendMessage(draft, mint);
     if (!created) return { message: await this.#view(message, draft.authorId), created };
-    const view = messageView(message);
+    const view = messageView(message, [], attachments);
     await this.deps.events.publish({ type: "message.created", room_id: draft.roomId, message: view, seq: message.seq });
     return { message: view, created };
   }
@@ -131,13 +129,17 @@ export class Messages {
       });
       if (!updated) throw notFound("message");
       if (updated.deleted) throw conflict("the message was deleted");
-      const reactions = await this.deps.store.listReactions(roomId, [messageId]);
+      const [reactions, attachments] = await Promise.all([
+        this.deps.store.listReactions(roomId, [messageId]),
+        this.deps.attachments.ofMessages([updated]),
+      ]);
+      const shown = attachments.get(messageId) ?? [];
       await this.deps.events.record({
         type: "message.updated",
         room_id: roomId,
-        message: messageView(updated, reactionViews(reactions, null)),
+        message: messageView(updated, reactionViews(reactions, null), shown),
       });
-      return messageView(updated, reactionViews(reactions, userId));
+      return messageView(updated, reactionViews(reactions, userId), shown);
     });
   }
 
@@ -157,9 +159,12 @@ export class Messages {
         throw forbidden("you can only delete messages of members ranked below you");
     }
     if (message.deleted) return;
-    await this.deps.events.inOrder(roomId, async () => {
+    const discarded = await this.deps.events.inOrder(roomId, async () => {
       // Again in order: of two deletes racing here, only the first records an event.
-      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;
+      const current = await this.deps.store.getMessage(roomId, messageId);
+      if (!current || current.deleted) return [];
+      // Before the tombstone (which forgets them): its attachments stop being downloadable first.
+      const discarded = await this.deps.attachments.discard(current.attachmentIds);
       await this.deps.store.tombstoneMessage(roomId, messageId);
       if (byModerator) {
         await this.deps.rooms.recordModeration(roomId, userId, "message.deleted", {
@@ -168,7 +173,10 @@ export class Messages {
         });
       }
       await this.deps.events.record({ type: "message.deleted", room_id: roomId, message_id: messageId });
+      return discarded;
     });
+    // Their objects go now; what fails here the sweep removes later.
+    await this.deps.attachments.purge(discarded);
   }
 
   /**
@@ -259,10 +267,16 @@ export class Messages {
     return (await this.views(message.roomId, [message], viewerId))[0] as MessageView;
   }
 
-  /** Messages as a viewer sees them: with reactions (`me` for the viewer; none when null). */
+  /**
+   * Messages as a viewer sees them: with reactions (`me` for the viewer; none when null) and
+   * attachments. One reactions read and one attachments read for the whole list.
+   */
   async views(roomId: string, messages: MessageRecord[], viewerId: string | null): Promise<MessageView[]> {
     const live = messages.filter((m) => !m.deleted).map((m) => m.id);
-    const reactions = live.length ? await this.deps.store.listReactions(roomId, live) : [];
+    const [reactions, attachments] = await Promise.all([
+      live.length ? this.deps.store.listReactions(roomId, live) : [],
+      this.deps.attachments.ofMessages(messages),
+    ]);
     return messages.map((m) =>
       messageView(
         m,
@@ -270,7 +284,13 @@ export class Messages {
           reactions.filter((r) => r.messageId === m.id),
           viewerId,
         ),
+        attachments.get(m.id),
       ),
     );
+  }
+
+  /** The attachments of messages from any rooms, by message id (one read), e.g. for conversation lists. */
+  attachmentsOf(messages: MessageRecord[]) {
+    return this.deps.attachments.ofMessages(messages);
   }
 }

@@ -4,6 +4,9 @@ import type { AuditRecord, BanRecord, MemberRecord, RoomRecord } from "../ports/
 
 export type ReactionView = { emoji: string; count: number; me: boolean };
 
+/** An attachment as a message lists it. */
+export type AttachmentView = { id: string; filename: string; content_type: string; size: number };
+
 export type MessageView = {
   id: string;
   /** The room position of the message's creation. */
@@ -16,7 +19,7 @@ export type MessageView = {
   edited_at: string | null;
   deleted: boolean;
   reply_to: string | null;
-  attachments: { id: string; filename: string; content_type: string; size: number }[];
+  attachments: AttachmentView[];
   reactions: ReactionView[];
   client_id: string | null;
 };
@@ -76,7 +79,15 @@ export function reactionViews(reactions: ReactionRecord[], viewerId: string | nu
   return [...byEmoji.values()];
 }
 
-export const messageView = (message: MessageRecord, reactions: ReactionView[] = []): MessageView => ({
+/**
+ * A message as clients see it. `attachments` are those the message carries that are still shown
+ * (Attachments.ofMessages); a tombstone shows no reactions and no attachments.
+ */
+export const messageView = (
+  message: MessageRecord,
+  reactions: ReactionView[] = [],
+  attachments: AttachmentView[] = [],
+): MessageView => ({
   id: message.id,
   seq: message.seq,
   room_id: message.roomId,
@@ -87,7 +98,7 @@ export const messageView = (message: MessageRecord, reactions: ReactionView[] = 
   edited_at: iso(message.editedAt),
   deleted: message.deleted,
   reply_to: message.replyTo,
-  attachments: [],
+  attachments: message.deleted ? [] : attachments,
   reactions: message.deleted ? [] : reactions,
   client_id: message.clientId,
 });

@@ -35,7 +35,7 @@ export const createHttpApp = ({ log, metrics, maxBodyBytes, version, corsOrigins
     .use(securityHeaders())
     .use(cors(corsOrigins))
     .use(errorMapper(log, metrics, routes))
-    .use(jsonBody(maxBodyBytes))
+    .use(jsonBody(maxBodyBytes, routes))
     .use(requestShape(routes))
     .use(
       docsRoutes({ title: "chatd", version, description: "Real-time chat backend: REST API and WebSocket gateway" }),

@@ -1,6 +1,7 @@
 // The shape every request must have, checked for all routes alike before Elysia's own validation:
 // no query parameter the route does not name, query values of the route's schema, and a body that
-// matches the route's schema (a route without one takes no body: nothing, or `{}`). Refusals are
+// matches the route's schema (a route without one takes no body: nothing, or `{}`; a route that
+// streams its body itself is left to read it, see route-table.ts). Refusals are
 // 400 validation_failed with bounded details, so a bad body never reaches Elysia's ValidationError,
 // which renders the whole value into its message (seconds and gigabytes for a deeply nested one).
 import type { TSchema } from "@sinclair/typebox";
@@ -46,6 +47,7 @@ export const requestShape = (table: RouteTable) =>
     if (unknown.length > 0) throw validationFailed("unknown query parameter", unknown);
     const problems = shape.queryCheck ? queryProblems(shape.queryCheck, query) : null;
     if (problems) throw validationFailed("request is invalid", problems);
+    if (shape.streamsBody) return;
     if (shape.body) {
       if (!shape.body.Check(body))
         throw validationFailed("request is invalid", issueDetails(shape.body.Errors(body), "body"));

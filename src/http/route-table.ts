@@ -4,7 +4,11 @@ import type { TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 
 /** A route as Elysia lists it in `app.routes`. */
-export type RegisteredRoute = { method: string; path: string; hooks?: { body?: unknown; query?: unknown } };
+export type RegisteredRoute = {
+  method: string;
+  path: string;
+  hooks?: { body?: unknown; query?: unknown; parse?: unknown };
+};
 
 export type RouteShape = {
   /** The compiled body schema; null: the route takes no body (nothing, or an empty object). */
@@ -17,6 +21,11 @@ export type RouteShape = {
   openQuery: boolean;
   /** The compiled query schema (it decodes the query strings), or null when the route takes none. */
   queryCheck: TypeCheck<TSchema> | null;
+  /**
+   * The route reads its request body itself, as a stream, under a limit of its own (it declares
+   * `parse: "none"`, e.g. the blob upload): the JSON body parser leaves the body unread for it.
+   */
+  streamsBody: boolean;
 };
 
 type Pattern = { match: RegExp; methods: Set<string> };
@@ -33,6 +42,10 @@ const patternRegex = (path: string) =>
       .map((part) => (part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : escapeRegex(part)))
       .join("/")}/?$`,
   );
+
+/** Whether the route's parse hooks include Elysia's "none" (the route reads the body itself). */
+const streams = (parse: unknown) =>
+  Array.isArray(parse) && parse.some((hook) => (hook as { fn?: unknown } | null)?.fn === "none");
 
 const schemaOf = (value: unknown): TSchema | null =>
   value && typeof value === "object" && !Array.isArray(value) ? (value as TSchema) : null;
@@ -76,6 +89,7 @@ export class RouteTable {
         query: properties ? new Set(Object.keys(properties)) : NO_QUERY,
         openQuery: (query as { additionalProperties?: unknown } | null)?.additionalProperties === true,
         queryCheck: query ? TypeCompiler.Compile(query) : null,
+        streamsBody: streams(route.hooks?.parse),
       });
       const pattern = patterns.get(route.path) ?? { match: patternRegex(route.path), methods: new Set() };
       pattern.methods.add(route.method);

@@ -109,3 +109,27 @@ export const NextCursor = t.Union([t.String(), t.Null()], {
   description: "the cursor of the next page; null at the end",
 });
 export const PageQuery = t.Object({ limit: Limit(MAX_PAGE), cursor: Cursor }, { additionalProperties: false });
+
+export const AttachmentUpload = component(
+  "AttachmentUpload",
+  t.Object({
+    id: Uuid,
+    upload_url: t.String({ description: "PUT the bytes here, with upload_headers, before expires_at" }),
+    upload_method: t.Literal("PUT"),
+    upload_headers: t.Record(t.String(), t.String()),
+    expires_at: Time,
+  }),
+);
+
+export const Attachment = component(
+  "Attachment",
+  t.Object({
+    id: Uuid,
+    filename: t.String(),
+    content_type: t.String(),
+    size: t.Integer({ minimum: 1 }),
+    status: t.Union([t.Literal("pending"), t.Literal("ready")]),
+    download_url: Nullable(t.String({ description: "short-lived signed URL; null while pending" })),
+    expires_at: Nullable(Time),
+  }),
+);

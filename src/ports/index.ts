@@ -1,4 +1,5 @@
 // The interfaces the core depends on. Types only: adapters implement them, the composition root picks them.
+export type * from "./attachments";
 export type * from "./blob";
 export type * from "./bus";
 export type * from "./limiter";

@@ -30,6 +30,13 @@ export interface RoomLogStore {
    * clientId), also under concurrent calls from several processes: a repeat stores nothing and returns
    * the first with created=false. Throws `not_found` (room) when the room does not exist, and may throw
    * a retryable `conflict` while another send with the same clientId is still being stored.
+   *
+   * `draft.attachmentIds` are claimed for the new message in the same append: each must be a ready
+   * attachment uploaded by the author and carried by no other message. One attachment goes to one
+   * message, also under concurrent appends from several processes (a compare-and-set per
+   * attachment); when one cannot be claimed, nothing is stored (claims taken are given back) and it
+   * throws `conflict` with a detail naming the attachment (`reason: "unavailable"`). A repeat of an
+   * idempotent send claims nothing.
    */
   appendMessage(draft: MessageDraft, mintId: MintMessageId): Promise<{ message: MessageRecord; created: boolean }>;
   /**

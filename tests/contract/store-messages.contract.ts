@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
 import type { MessageRecord } from "../../src/ports/messages";
 import type { Store } from "../../src/ports/store";
+import { readyAttachment } from "./store-attachments.contract";
 import {
   appendAs,
   at,
@@ -48,11 +49,13 @@ export function describeMessageStore(getStore: () => Store) {
       const [{ room }, { room: other }] = [await seedRoom(store), await seedRoom(store)];
       const gen = new MessageIdGenerator();
       const first = messageFixture(room.id, gen.next());
+      const authorId = newUserId();
       const reply = messageFixture(room.id, gen.next(), {
+        authorId,
         replyTo: first.id,
         clientId: "client-1",
         mentions: [newUserId(), newUserId()],
-        attachmentIds: [crypto.randomUUID()],
+        attachmentIds: [(await readyAttachment(store, authorId)).id],
         content: "héllo ✓ @someone",
       });
       expect(await appendAs(store, first)).toEqual({ message: storedAt(first, 1), created: true });
@@ -68,9 +71,14 @@ export function describeMessageStore(getStore: () => Store) {
       const store = getStore();
       const { room } = await seedRoom(store);
       const gen = new MessageIdGenerator();
+      const authorId = newUserId();
       const { message } = await appendAs(
         store,
-        messageFixture(room.id, gen.next(), { mentions: [newUserId()], attachmentIds: ["a1"] }),
+        messageFixture(room.id, gen.next(), {
+          authorId,
+          mentions: [newUserId()],
+          attachmentIds: [(await readyAttachment(store, authorId)).id],
+        }),
       );
       const patch = { content: "edited", editedAt: at(50_001), mentions: [] };
       const edited = await store.updateMessage(room.id, message.id, patch);

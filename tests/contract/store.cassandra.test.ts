@@ -3,7 +3,8 @@
 // the contract's histories (minutes apart, with an hour-long gap) span and skip many partitions. Then
 // what only the Cassandra adapter has to prove: concurrent migrations, the fixed bucket width, and
 // message order on timestamp ties, where Cassandra's own timeuuid order differs from compareMessageIds,
-// and room positions across log blocks (small blocks here) and a writer that died between two writes.
+// and room positions across log blocks (small blocks here) and a writer that died between two writes;
+// attachments: the TTL of pending rows and claims restored with a message.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Client } from "cassandra-driver";
 import { compareMessageIds, MessageIdGenerator } from "../../src/domain/ids";
@@ -18,6 +19,7 @@ import {
   uniqueKeyspace,
 } from "../support/services";
 import { runStoreContract } from "./store.contract";
+import { attachmentFixture, readyAttachment } from "./store-attachments.contract";
 import { appendAs, at, memberFixture, messageFixture, newUserId, seedRoom, T0 } from "./store-fixtures";
 
 const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
@@ -200,5 +202,80 @@ cassandra.describe("Cassandra room positions", () => {
     expect(entry).toEqual({ position: 1, type: "message.created", payload: null, message });
     expect(await store.getMessage(room.id, message.id)).toEqual(message);
     expect((await store.listMessages(room.id, { limit: 5 })).map((m) => m.id)).toEqual([message.id]);
+  });
+});
+
+cassandra.describe("Cassandra attachments", () => {
+  const keyspace = uniqueKeyspace("chatd_attach");
+  const stores: CassandraStore[] = [];
+  // No slack: a pending record's TTL is its remaining upload time, so the test sees it go.
+  const open = () => {
+    const store = new CassandraStore(options(keyspace, { attachmentTtlSlackSeconds: 0 }));
+    stores.push(store);
+    return store;
+  };
+  beforeAll(async () => {
+    await open().migrate();
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await dropKeyspace(keyspace);
+  });
+  const raw = async (query: string, params: unknown[]) => {
+    const client = new Client({ contactPoints: [CASSANDRA_CONTACT_POINT], localDataCenter: "datacenter1", keyspace });
+    try {
+      return await client.execute(query, params, { prepare: true });
+    } finally {
+      await client.shutdown();
+    }
+  };
+
+  test("a pending upload's row expires by TTL; a completed one outlives it, and the sweep still gets the object", async () => {
+    const store = stores[0]!;
+    const soon = new Date(Date.now() + 2_000);
+    const [left, done] = [attachmentFixture({ expiresAt: soon }), attachmentFixture({ expiresAt: soon })];
+    await store.createAttachment(left);
+    await store.createAttachment(done);
+    expect(await store.completeAttachment(done.id, new Date())).not.toBeNull();
+    const deadline = Date.now() + 20_000;
+    while ((await store.getAttachment(left.id)) !== null) {
+      if (Date.now() > deadline) throw new Error("the pending row did not expire");
+      await Bun.sleep(200);
+    }
+    expect(await store.getAttachment(done.id)).toEqual({ ...done, status: "ready", roomId: null, messageId: null });
+    // The sweep index kept the expired upload's object key.
+    const after = new Date(soon.getTime() + 1);
+    const due = (await store.dueAttachments(after, 100)).filter((i) => i.id === left.id || i.id === done.id);
+    expect(due).toEqual([{ id: left.id, blobKey: left.blobKey, status: "pending", due: soon }]);
+    await store.removeAttachment(due[0]!);
+    expect((await store.dueAttachments(after, 100)).filter((i) => i.id === left.id)).toEqual([]);
+  }, 30_000);
+
+  test("a message restored from its log entry names itself on the attachments its writer had claimed", async () => {
+    const store = stores[0]!;
+    const { room } = await seedRoom(store);
+    const authorId = newUserId();
+    const file = await readyAttachment(store, authorId);
+    const gen = new MessageIdGenerator();
+    const {
+      id: _id,
+      seq: _seq,
+      ...draft
+    } = messageFixture(room.id, gen.next(), {
+      authorId,
+      attachmentIds: [file.id],
+    });
+    const { message } = await store.appendMessage(draft, (after) => gen.nextAfter(after));
+    // What a writer that died after the log entry leaves: the claim without the message, no message row.
+    await raw("UPDATE attachments SET message_id = null WHERE id = ?", [file.id]);
+    await raw("DELETE FROM messages WHERE room_id = ? AND bucket = ? AND seq = ?", [
+      room.id,
+      Math.floor(message.createdAt.getTime() / (5 * 60_000)),
+      sortKey(message.id),
+    ]);
+    expect(await store.getAttachment(file.id)).toMatchObject({ roomId: room.id, messageId: null });
+    const [entry] = await open().readLog(room.id, 0, 1);
+    expect(entry?.message).toEqual(message);
+    expect(await store.getAttachment(file.id)).toMatchObject({ roomId: room.id, messageId: message.id });
   });
 });

@@ -1,8 +1,10 @@
 // The storage contract: what every Store adapter (SQLite now, Cassandra later) must do identically.
-// Accounts are checked here; rooms, members, messages, reactions and read state in the store-*.contract.ts
+// Accounts are checked here; rooms, members, messages, reactions, read state, room positions and
+// attachments in the store-*.contract.ts
 // files, which register their tests inside this suite.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NewUser, Store } from "../../src/ports/store";
+import { describeAttachmentStore } from "./store-attachments.contract";
 import { describeMemberStore } from "./store-members.contract";
 import { describeMessageStore } from "./store-messages.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
@@ -276,6 +278,7 @@ export function runStoreContract(
     describeMessageStore(() => store);
     describeReactionAndReadStore(() => store);
     describeRoomLogStore(() => store, factory);
+    describeAttachmentStore(() => store, factory);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -20,7 +20,14 @@ describe("health", () => {
   test("/readyz is 200 with every backend ok", async () => {
     const reply = await api.get("/readyz");
     expect(reply.status).toBe(200);
-    expect(reply.body.checks).toEqual({ storage: "ok", bus: "ok", limiter: "ok", presence: "ok", mail: "ok" });
+    expect(reply.body.checks).toEqual({
+      storage: "ok",
+      bus: "ok",
+      limiter: "ok",
+      presence: "ok",
+      mail: "ok",
+      blobs: "ok",
+    });
   });
 
   test("/readyz is 503 naming the backend that does not answer", async () => {

@@ -4,7 +4,9 @@
 // a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
 // key prefix of its own. With CHATD_TEST_BUS=nats (or a NATS URL in the overrides) its bus is NATS
 // (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
-// close() deletes. Seams (a store decorator, a clock) pass through to startServer; see
+// close() deletes. With CHATD_TEST_BLOBS=s3 (or an S3 bucket in the overrides) attachments live on the
+// test S3 server (scripts/services/s3proxy) in a bucket of its own that close() deletes; otherwise in
+// the data dir. Seams (a store decorator, a clock) pass through to startServer; see
 // tests/support/store-hooks.ts and tests/support/clock.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +16,7 @@ import { type Config, defaultConfig } from "../../src/config";
 import { createLogger, type Logger } from "../../src/log";
 import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
 import { Outbox } from "./outbox";
+import { dropBucket, s3Overrides } from "./s3";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-at-least-32-characters-long";
@@ -49,6 +52,15 @@ function busOverrides(overrides: Partial<Config>): Partial<Config> {
   return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
 }
 
+/**
+ * Attachment settings: a fresh bucket on the test S3 server when asked for, else the data dir (none).
+ * Overrides that name `s3Bucket` (even as undefined: the data dir) decide for themselves.
+ */
+function blobOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_BLOBS !== "s3" || "s3Bucket" in overrides) return {};
+  return s3Overrides();
+}
+
 /** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
 export type TestServerOptions = ServerSeams & { log?: Logger };
 
@@ -61,6 +73,7 @@ export async function startTestServer(
     ...storeOverrides(overrides),
     ...limitsOverrides(overrides),
     ...busOverrides(overrides),
+    ...blobOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -83,6 +96,7 @@ export async function startTestServer(
       await rm(dataDir, { recursive: true, force: true });
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
       if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
+      if (config.s3Bucket) await dropBucket(config.s3Bucket);
     },
   };
 }

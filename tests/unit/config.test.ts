@@ -146,3 +146,43 @@ describe("NATS settings", () => {
     expect(() => loadConfig({}, { NATS_STREAM_REPLICAS: "7" })).toThrow(/NATS_STREAM_REPLICAS/);
   });
 });
+
+describe("attachment and S3 settings", () => {
+  test("defaults: 25 MiB, a list of common types, 15 minutes to upload, the data dir", () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({
+      attachmentMaxBytes: 26_214_400,
+      attachmentUploadTtlSeconds: 900,
+      attachmentDownloadTtlSeconds: 300,
+      s3Region: "us-east-1",
+      s3ForcePathStyle: false,
+    });
+    expect(config.attachmentContentTypes).toContain("image/png");
+    expect(config.s3Bucket).toBeUndefined();
+  });
+
+  test("content types are a list of type/subtype, lowercased; anything else names the variable", () => {
+    expect(
+      loadConfig({}, { ATTACHMENT_CONTENT_TYPES: " Image/PNG, application/pdf ,image/png" }).attachmentContentTypes,
+    ).toEqual(["image/png", "application/pdf"]);
+    for (const bad of ["image/*", "png", "text/plain; charset=utf-8", ","])
+      expect(() => loadConfig({}, { ATTACHMENT_CONTENT_TYPES: bad })).toThrow(/ATTACHMENT_CONTENT_TYPES/);
+  });
+
+  test("S3 settings are validated; the secret key is never echoed", () => {
+    const config = loadConfig(
+      {},
+      { S3_ENDPOINT: "http://127.0.0.1:9000", S3_BUCKET: "chatd-files", S3_FORCE_PATH_STYLE: "true" },
+    );
+    expect(config).toMatchObject({
+      s3Endpoint: "http://127.0.0.1:9000",
+      s3Bucket: "chatd-files",
+      s3ForcePathStyle: true,
+    });
+    expect(() => loadConfig({}, { S3_BUCKET: "Bad_Bucket" })).toThrow(/S3_BUCKET/);
+    expect(() => loadConfig({}, { S3_ENDPOINT: "s3://x" })).toThrow(/S3_ENDPOINT/);
+    expect(() => loadConfig({}, { S3_FORCE_PATH_STYLE: "yes" })).toThrow(/S3_FORCE_PATH_STYLE: must be true or false/);
+    expect(() => loadConfig({}, { ATTACHMENT_MAX_BYTES: "0" })).toThrow(/ATTACHMENT_MAX_BYTES/);
+    expect(settings.s3SecretAccessKey.secret).toBe(true);
+  });
+});

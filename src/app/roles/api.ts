@@ -1,14 +1,21 @@
-// The api role: every REST route under /v1.
+// The api role: every REST route under /v1, and the embedded blob store's signed URLs when it has them.
 import type { Elysia } from "elysia";
 import { accountRoutes } from "../../http/routes/accounts";
+import { attachmentRoutes } from "../../http/routes/attachments";
+import { blobRoutes } from "../../http/routes/blobs";
 import { conversationRoutes } from "../../http/routes/conversations";
 import { memberRoutes } from "../../http/routes/members";
 import { messageRoutes } from "../../http/routes/messages";
 import { roomRoutes } from "../../http/routes/rooms";
 import { userRoutes } from "../../http/routes/users";
+import type { BlobEndpoint } from "../../ports/blob";
 import type { Services } from "../wire";
 
-export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(app: App, s: Services) =>
+export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
+  app: App,
+  s: Services,
+  blobs: BlobEndpoint | null,
+) => {
   app
     .use(accountRoutes(s.accounts, s.sessions))
     .use(userRoutes(s.accounts, s.sessions))
@@ -16,3 +23,7 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
     .use(memberRoutes(s.rooms, s.sessions))
     .use(messageRoutes(s.messages, s.sessions))
     .use(conversationRoutes(s.conversations, s.sessions));
+  app.use(attachmentRoutes(s.attachments, s.sessions));
+  if (blobs) app.use(blobRoutes(blobs));
+  return app;
+};

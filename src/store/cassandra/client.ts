@@ -47,6 +47,8 @@ export type CassandraOptions = {
   messageBucketMs?: number;
   /** Room positions per room-log partition (default 4096); fixed for a keyspace like the bucket width. */
   logBlockSize?: number;
+  /** Seconds a pending attachment's row outlives its expiry before its TTL drops it (default 60). */
+  attachmentTtlSlackSeconds?: number;
 };
 
 export type Row = types.Row;

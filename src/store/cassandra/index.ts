@@ -6,6 +6,7 @@ import { AppError, unavailable } from "../../domain/errors";
 import { MessageIdGenerator } from "../../domain/ids";
 import type { Store } from "../../ports/store";
 import { CassandraAccounts } from "./accounts";
+import { CassandraAttachments } from "./attachments";
 import { DEFAULT_BUCKET_MS, MessageBuckets } from "./buckets";
 import { type CassandraOptions, Cql } from "./client";
 import { listRooms } from "./listing";
@@ -28,6 +29,7 @@ export class CassandraStore implements Store {
   readonly #moderation: CassandraModeration;
   readonly #messages: CassandraMessages;
   readonly #reactions: CassandraReactions;
+  readonly #attachments: CassandraAttachments;
 
   /** Connects lazily: on `migrate()` or the first call. */
   constructor(options: CassandraOptions) {
@@ -39,14 +41,21 @@ export class CassandraStore implements Store {
     const next = () => order.next();
     this.#accounts = new CassandraAccounts(this.#cql);
     const log = new CassandraRoomLog(this.#cql, options.logBlockSize ?? DEFAULT_LOG_BLOCK);
-    this.#messages = new CassandraMessages(this.#cql, buckets, log, async (id) => (await this.getRoom(id)) !== null);
+    this.#attachments = new CassandraAttachments(this.#cql, options.attachmentTtlSlackSeconds);
+    this.#messages = new CassandraMessages(
+      this.#cql,
+      buckets,
+      log,
+      this.#attachments,
+      async (id) => (await this.getRoom(id)) !== null,
+    );
     this.#rooms = new CassandraRooms(this.#cql, next, (id) => this.#messages.purge(id));
     this.#members = new CassandraMembers(this.#cql, next);
     this.#moderation = new CassandraModeration(this.#cql);
     this.#reactions = new CassandraReactions(this.#cql, buckets, next);
   }
 
-  // AccountStore, RoomStore, MessageStore and RoomLogStore, delegated (bound arrow properties, so they may be passed around).
+  // AccountStore, RoomStore, MessageStore, RoomLogStore and AttachmentStore, delegated (bound arrow properties, so they may be passed around).
   createUser: Store["createUser"] = (...args) => this.#accounts.createUser(...args);
   getUserById: Store["getUserById"] = (...args) => this.#accounts.getUserById(...args);
   getUserByUsername: Store["getUserByUsername"] = (...args) => this.#accounts.getUserByUsername(...args);
@@ -97,6 +106,14 @@ export class CassandraStore implements Store {
   setReadMarker: Store["setReadMarker"] = (...args) => this.#reactions.setReadMarker(...args);
   getReadMarker: Store["getReadMarker"] = (...args) => this.#reactions.getReadMarker(...args);
   countUnread: Store["countUnread"] = (...args) => this.#reactions.countUnread(...args);
+
+  createAttachment: Store["createAttachment"] = (...args) => this.#attachments.createAttachment(...args);
+  getAttachment: Store["getAttachment"] = (...args) => this.#attachments.getAttachment(...args);
+  getAttachments: Store["getAttachments"] = (...args) => this.#attachments.getAttachments(...args);
+  completeAttachment: Store["completeAttachment"] = (...args) => this.#attachments.completeAttachment(...args);
+  deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
+  dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
+  removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
 
   /** Creates the keyspace if missing and applies pending migrations; see migrate.ts. */
   async migrate() {

@@ -7,6 +7,7 @@ import { isUuid } from "../../domain/ids";
 import type { HistoryQuery, MessageRecord } from "../../ports/messages";
 import type { LogEntry, MessageDraft, MintMessageId } from "../../ports/room-log";
 import { mintedAfter } from "../shared";
+import type { CassandraAttachments } from "./attachments";
 import type { MessageBuckets } from "./buckets";
 import type { Cql, Row } from "./client";
 import { compareKeys, MAX_BUCKET, MIN_BUCKET, sortKey } from "./keys";
@@ -54,6 +55,7 @@ export class CassandraMessages {
     private readonly cql: Cql,
     private readonly buckets: MessageBuckets,
     private readonly log: CassandraRoomLog,
+    private readonly attachments: CassandraAttachments,
     private readonly roomExists: (roomId: string) => Promise<boolean>,
   ) {}
 
@@ -69,7 +71,9 @@ export class CassandraMessages {
     draft: MessageDraft,
     mintId: MintMessageId,
   ): Promise<{ message: MessageRecord; created: boolean }> {
-    if (draft.clientId === null) return { message: await this.#append(draft, mintId), created: true };
+    if (draft.clientId === null) {
+      return { message: await this.#append(draft, mintId, await this.#claimAttachments(draft)), created: true };
+    }
     const claimKey = [draft.roomId, draft.authorId, draft.clientId];
     const deadline = Date.now() + CLAIM_WAIT_MS;
     for (;;) {
@@ -80,7 +84,16 @@ export class CassandraMessages {
         "room",
       );
       if (applied) {
-        const message = await this.#append(draft, mintId);
+        const claim = await this.#claimAttachments(draft).catch(async (error) => {
+          // Nothing was appended: the client id is free again for a corrected retry.
+          await this.cql.lwt(
+            "DELETE FROM message_client_ids WHERE room_id = ? AND author_id = ? AND client_id = ? IF message_id = null",
+            claimKey,
+            "room",
+          );
+          throw error;
+        });
+        const message = await this.#append(draft, mintId, claim);
         await this.cql.lwt(
           "UPDATE message_client_ids SET message_id = ?, message = ? WHERE room_id = ? AND author_id = ? AND client_id = ? IF EXISTS",
           [message.id, encode(message), ...claimKey],
@@ -98,14 +111,30 @@ export class CassandraMessages {
     }
   }
 
-  /** Takes the room's next position and mints the id, then stores the message there. */
-  async #append(draft: MessageDraft, mintId: MintMessageId): Promise<MessageRecord> {
+  /** The claim id of the draft's attachments, claimed for its room (see attachments.ts); null: none. */
+  async #claimAttachments(draft: MessageDraft): Promise<string | null> {
+    if (draft.attachmentIds.length === 0) return null;
+    return this.attachments.claim(draft.attachmentIds, draft.authorId, draft.roomId);
+  }
+
+  /**
+   * Takes the room's next position and mints the id, then names the message on its claimed
+   * attachments, then stores the message row: a message row that exists has its attachments bound
+   * (a restore binds them too). A failed append gives the claims back.
+   */
+  async #append(draft: MessageDraft, mintId: MintMessageId, claim: string | null): Promise<MessageRecord> {
     let message: MessageRecord | undefined;
-    await this.log.append(draft.roomId, (head) => {
-      const id = mintedAfter(mintId, head.lastMessageId);
-      message = { ...draft, id, seq: head.position + 1 };
-      return { type: "message.created", messageId: id, payload: encode(message), lastMessageId: id };
-    });
+    try {
+      await this.log.append(draft.roomId, (head) => {
+        const id = mintedAfter(mintId, head.lastMessageId);
+        message = { ...draft, id, seq: head.position + 1 };
+        return { type: "message.created", messageId: id, payload: encode(message), lastMessageId: id };
+      });
+    } catch (error) {
+      if (claim) await this.attachments.release(draft.attachmentIds, claim);
+      throw error;
+    }
+    if (claim) await this.attachments.bind(draft.attachmentIds, claim, message!.id);
     await this.#write(message!, "plain");
     return message!;
   }
@@ -146,6 +175,7 @@ export class CassandraMessages {
     if (stored) return stored;
     if (!snapshot) return null;
     const message = decode(snapshot);
+    await this.attachments.rebind(message.attachmentIds, roomId, message.id);
     await this.#write(message, "if-absent");
     return (await this.getMessage(roomId, messageId)) ?? message;
   }
@@ -157,6 +187,7 @@ export class CassandraMessages {
     if (stored) return stored;
     if (!(await this.roomExists(roomId))) return null;
     const message = decode(claim.message);
+    await this.attachments.rebind(message.attachmentIds, roomId, message.id);
     await this.#write(message, "if-absent");
     return (await this.getMessage(roomId, message.id)) ?? message;
   }

@@ -4,6 +4,7 @@ import roomsMessages from "../../../migrations/cassandra/0002_rooms_messages.cql
 import actionTokensByUser from "../../../migrations/cassandra/0003_action_tokens_by_user.cql" with { type: "text" };
 import memberPages from "../../../migrations/cassandra/0004_member_pages.cql" with { type: "text" };
 import roomPositions from "../../../migrations/cassandra/0005_room_positions.cql" with { type: "text" };
+import attachments from "../../../migrations/cassandra/0007_attachments.cql" with { type: "text" };
 import type { Cql } from "./client";
 import { backfillMemberOrder } from "./members";
 
@@ -24,6 +25,7 @@ export const migrations: Migration[] = [
   { version: "0003_action_tokens_by_user", cql: actionTokensByUser },
   { version: "0004_member_pages", cql: memberPages, backfill: backfillMemberOrder },
   { version: "0005_room_positions", cql: roomPositions },
+  { version: "0007_attachments", cql: attachments },
 ];
 
 /** The statements of a migration file: split on `;` at line ends, comment lines dropped. */

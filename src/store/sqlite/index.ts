@@ -11,6 +11,7 @@ import type {
   UserPatch,
   UserRecord,
 } from "../../ports/store";
+import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   readonly #rooms: SqliteRooms;
   readonly #messages: SqliteMessages;
   readonly #log: SqliteRoomLog;
+  readonly #attachments: SqliteAttachments;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -52,6 +54,7 @@ export class SqliteStore implements Store {
     this.#rooms = new SqliteRooms(this.#db, run);
     this.#messages = new SqliteMessages(this.#db, run);
     this.#log = new SqliteRoomLog(this.#db, run);
+    this.#attachments = new SqliteAttachments(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -65,7 +68,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  // RoomStore, MessageStore and RoomLogStore, delegated (bound arrow properties, so they may be passed around).
+  // RoomStore, MessageStore, RoomLogStore and AttachmentStore, delegated (bound arrow properties, so they may be passed around).
   createRoom: Store["createRoom"] = (...args) => this.#rooms.createRoom(...args);
   getRoom: Store["getRoom"] = (...args) => this.#rooms.getRoom(...args);
   updateRoom: Store["updateRoom"] = (...args) => this.#rooms.updateRoom(...args);
@@ -100,6 +103,14 @@ export class SqliteStore implements Store {
   setReadMarker: Store["setReadMarker"] = (...args) => this.#messages.setReadMarker(...args);
   getReadMarker: Store["getReadMarker"] = (...args) => this.#messages.getReadMarker(...args);
   countUnread: Store["countUnread"] = (...args) => this.#messages.countUnread(...args);
+
+  createAttachment: Store["createAttachment"] = (...args) => this.#attachments.createAttachment(...args);
+  getAttachment: Store["getAttachment"] = (...args) => this.#attachments.getAttachment(...args);
+  getAttachments: Store["getAttachments"] = (...args) => this.#attachments.getAttachments(...args);
+  completeAttachment: Store["completeAttachment"] = (...args) => this.#attachments.completeAttachment(...args);
+  deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
+  dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
+  removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };

@@ -5,6 +5,7 @@ import { messageSortKey } from "../../domain/ids";
 import type { HistoryQuery, MessageRecord, MessageStore, ReactionRecord, UnreadCount } from "../../ports/messages";
 import type { MessageDraft, MintMessageId } from "../../ports/room-log";
 import { mintedAfter } from "../shared";
+import { claimAttachments } from "./attachments";
 
 /** Runs a statement with the adapter's error translation. */
 type Run = <T>(work: (db: Database) => T) => T;
@@ -61,7 +62,8 @@ export class SqliteMessages implements MessageStore {
   /**
    * One IMMEDIATE transaction (so one writer at a time, across processes too): a message with the same
    * (room, author, clientId) is returned as it is; otherwise the room's head moves to the next position
-   * and the message, its id minted after the room's last message id, is stored there with its log row.
+   * and the message, its id minted after the room's last message id, is stored there with its log row,
+   * its attachments claimed in the same transaction (a refused claim rolls it all back).
    */
   async appendMessage(draft: MessageDraft, mintId: MintMessageId) {
     return this.#run(() => this.#append.immediate(draft, mintId));
@@ -245,6 +247,12 @@ export class SqliteMessages implements MessageStore {
       .get(draft.roomId);
     if (!head) throw notFound("room");
     const message: MessageRecord = { ...draft, id: mintedAfter(mintId, head.last_message_id), seq: head.head + 1 };
+    claimAttachments(this.#db, {
+      ids: message.attachmentIds,
+      authorId: message.authorId,
+      roomId: message.roomId,
+      messageId: message.id,
+    });
     this.#db
       .query(
         `INSERT INTO messages (${COLUMNS}, seq)

@@ -73,6 +73,7 @@ export interface components {
             content: string;
             client_id?: string | null;
             reply_to?: string | null;
+            attachment_ids?: string[];
         };
         ClientTyping: {
             /** @constant */
