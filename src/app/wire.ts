@@ -6,12 +6,14 @@ import type { Config } from "../config";
 import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Conversations } from "../domain/conversations";
+import { EventFeed } from "../domain/event-feed";
 import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
 import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
+import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
 import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
@@ -21,7 +23,9 @@ import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
+import type { Bus, EventStream, Limiter, Mailer, Presence, SearchIndex, Store } from "../ports";
+import { OpenSearchIndex } from "../search/opensearch";
+import { SqliteSearchIndex } from "../search/sqlite";
 import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
@@ -34,6 +38,8 @@ export type Backends = {
   limiter: Limiter;
   presence: Presence;
   mailer: Mailer;
+  /** Message search; null when none is configured (Cassandra storage without OPENSEARCH_URL). */
+  search: SearchIndex | null;
 };
 
 export type Services = {
@@ -46,6 +52,9 @@ export type Services = {
   events: RoomEvents;
   timeline: Timeline;
   conversations: Conversations;
+  search: Search;
+  /** Durable events to the indexer, when search is on; closed (flushed) on shutdown. */
+  feed: EventFeed | null;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -116,19 +125,64 @@ export async function createBus(config: Config, log: Logger): Promise<{ bus: Bus
   }
 }
 
+/**
+ * Where message search lives: OPENSEARCH_URL selects OpenSearch; otherwise SQLite FTS5 in the SQLite
+ * database; with Cassandra storage and no OPENSEARCH_URL there is none (searches answer 501, and the
+ * indexer role refuses to start), since FTS5 lives in the SQLite file.
+ */
+export type SearchBackend =
+  | { kind: "opensearch"; urls: string[] }
+  | { kind: "sqlite"; path: string }
+  | { kind: "none" };
+
+export const searchBackend = (config: Config): SearchBackend =>
+  config.opensearchUrl
+    ? { kind: "opensearch", urls: config.opensearchUrl }
+    : config.cassandraContactPoints
+      ? { kind: "none" }
+      : { kind: "sqlite", path: databasePath(config) };
+
+export async function createSearch(config: Config, log: Logger): Promise<SearchIndex | null> {
+  const backend = searchBackend(config);
+  switch (backend.kind) {
+    case "opensearch":
+      return OpenSearchIndex.open({
+        urls: backend.urls,
+        indexPrefix: config.opensearchIndexPrefix,
+        timeoutMs: config.opensearchTimeoutMs,
+      });
+    case "sqlite":
+      return new SqliteSearchIndex(backend.path);
+    case "none":
+      log.warn("message search is off: storage is Cassandra and OPENSEARCH_URL is unset (searches answer 501)");
+      return null;
+    default:
+      return unknownKind("search", backend);
+  }
+}
+
 /** `now`: the embedded limiter's clock (a test seam; the real clock when absent). */
 export async function createBackends(config: Config, log: Logger, now?: () => number): Promise<Backends> {
   const { bus, stream } = await createBus(config, log);
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
+  const store = createStore(config);
+  let search: SearchIndex | null;
+  try {
+    search = await createSearch(config, log.child({ component: "search" }));
+  } catch (error) {
+    await Promise.allSettled([stream.close(), bus.close(), mailer.close(), store.close()]);
+    throw error;
+  }
   return {
-    store: createStore(config),
+    store,
     bus,
     stream,
     limiter: createLimiter(config, log, now),
     presence: createPresence(config, log),
     mailer,
+    search,
   };
 }
 
@@ -183,6 +237,7 @@ export const probes = (backends: Backends) => ({
   limiter: () => backends.limiter.ping(),
   presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
+  ...(backends.search ? { search: () => (backends.search as SearchIndex).ping() } : {}),
 });
 
 /** `now`: the domain's clock (a test seam; the real clock when absent). */
@@ -212,7 +267,15 @@ export function createServices(config: Config, backends: Backends, log: Logger, 
     log: log.child({ component: "accounts" }),
     now: clock,
   });
-  const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
+  const feed = backends.search
+    ? new EventFeed({ stream: backends.stream, log: log.child({ component: "feed" }) })
+    : null;
+  const events = new RoomEvents({
+    store: backends.store,
+    bus: backends.bus,
+    feed,
+    log: log.child({ component: "events" }),
+  });
   const rooms = new Rooms({ store: backends.store, presence: backends.presence, events, now: clock });
   const messages = new Messages({
     store: backends.store,
@@ -225,7 +288,8 @@ export function createServices(config: Config, backends: Backends, log: Logger, 
   });
   const conversations = new Conversations({ store: backends.store, messages, now: clock });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
-  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations };
+  const search = new Search({ index: backends.search, store: backends.store, rooms, messages, now });
+  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations, search, feed };
 }
 
 export async function closeBackends(backends: Backends) {
@@ -235,6 +299,7 @@ export async function closeBackends(backends: Backends) {
     backends.presence.close(),
     backends.stream.close(),
     backends.bus.close(),
+    backends.search?.close(),
   ]);
   await backends.store.close();
 }

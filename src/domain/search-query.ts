@@ -31,7 +31,11 @@ const invalid = (message: string) => validationFailed(message, [{ field: "q", me
  */
 export function parseSearchQuery(raw: string): QueryTerm[] {
   if (!raw.isWellFormed()) throw invalid("q is not well-formed Unicode");
-  const text = raw.normalize("NFC").trim();
+  // Control characters (NUL included: it would end an engine's C string) separate words, as in content.
+  const text = raw
+    .normalize("NFC")
+    .replace(/\p{Cc}/gu, " ")
+    .trim();
   if (text === "") throw invalid("q must not be empty");
   if (codePoints(text) > MAX_QUERY_LENGTH) throw invalid(`q is longer than ${MAX_QUERY_LENGTH} characters`);
   const terms = new Map<string, QueryTerm>();

@@ -32,6 +32,8 @@ export type StreamMessage = {
   data: Uint8Array;
   /** The stream sequence. */
   seq: number;
+  /** When the stream stored it (ms since the epoch, the stream server's clock); grows with `seq`. */
+  timestamp: number;
   /** 1 on first delivery, then 2, 3... for redeliveries. */
   deliveries: number;
   /** Marks the message done for this consumer name; resolves once the stream has recorded it. */

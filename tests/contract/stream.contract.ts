@@ -84,6 +84,27 @@ export function runStreamContract(name: string, newScope: (log: Logger) => Promi
       expect(got[3]).toMatchObject({ seq: d.seq, text: "four" });
     });
 
+    test("a delivered message carries when the stream stored it, growing with its sequence", async () => {
+      const before = Date.now();
+      for (const body of ["1", "2", "3"]) await append("test.events.a", body);
+      const after = Date.now();
+      const stamps: number[] = [];
+      const consumer = await stream.consume(durable(), async (messages) => {
+        for (const m of messages) {
+          stamps.push(m.timestamp);
+          await m.ack();
+        }
+      });
+      consumers.push(consumer);
+      await eventually(() => stamps.length === 3);
+      // The same machine's clock (the server's for JetStream), to the millisecond.
+      for (const stamp of stamps) {
+        expect(stamp).toBeGreaterThanOrEqual(before - 1);
+        expect(stamp).toBeLessThanOrEqual(after + 1);
+      }
+      expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
+    });
+
     test("waiting messages come in batches of at most `batch`, oldest first", async () => {
       for (let i = 1; i <= 7; i++) await append("test.events.a", String(i));
       const { got, batches, consumer } = await record(stream, durable(), () => true, { batch: 3 });

@@ -4,7 +4,9 @@
 // a REDIS_URL in the overrides) presence and rate limits are on the Redis at 127.0.0.1:6379, under a
 // key prefix of its own. With CHATD_TEST_BUS=nats (or a NATS URL in the overrides) its bus is NATS
 // (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
-// close() deletes. Seams (a store decorator, a clock) pass through to startServer; see
+// close() deletes. With CHATD_TEST_SEARCH=opensearch (or an OpenSearch URL in the overrides) search is
+// the OpenSearch on 127.0.0.1:9200, under an index prefix of its own whose indices close() deletes;
+// otherwise SQLite FTS5 (none with Cassandra storage: searches answer 501). Seams (a store decorator, a clock) pass through to startServer; see
 // tests/support/store-hooks.ts and tests/support/clock.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,6 +15,7 @@ import { type RunningServer, type ServerSeams, startServer } from "../../src/app
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger, type Logger } from "../../src/log";
 import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
+import { deleteIndices, OPENSEARCH_URL, uniqueIndexPrefix } from "./opensearch";
 import { Outbox } from "./outbox";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
 
@@ -49,6 +52,12 @@ function busOverrides(overrides: Partial<Config>): Partial<Config> {
   return { natsUrl: [NATS_URL], natsSubjectPrefix: prefix, natsStream: stream };
 }
 
+/** Search settings: the shared OpenSearch under a fresh index prefix when asked for, else none (FTS5). */
+function searchOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_SEARCH !== "opensearch" && !overrides.opensearchUrl) return {};
+  return { opensearchUrl: [OPENSEARCH_URL], opensearchIndexPrefix: uniqueIndexPrefix() };
+}
+
 /** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
 export type TestServerOptions = ServerSeams & { log?: Logger };
 
@@ -61,6 +70,7 @@ export async function startTestServer(
     ...storeOverrides(overrides),
     ...limitsOverrides(overrides),
     ...busOverrides(overrides),
+    ...searchOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -83,6 +93,7 @@ export async function startTestServer(
       await rm(dataDir, { recursive: true, force: true });
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
       if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
+      if (config.opensearchUrl) await deleteIndices(config.opensearchIndexPrefix, config.opensearchUrl[0]);
     },
   };
 }

@@ -40,6 +40,15 @@ describe("search queries", () => {
     );
   });
 
+  test("control characters, NUL included, separate words", () => {
+    expect(parseSearchQuery("a1\u0000b2\tc3\u007f")).toEqual([
+      { text: "a1", prefix: false },
+      { text: "b2", prefix: false },
+      { text: "c3", prefix: false },
+    ]);
+    expect(parseSearchQuery('"x1\u0000y2"')).toEqual([{ text: "x1 y2", prefix: false }]);
+  });
+
   test("terms without a letter or digit match nothing and are dropped; duplicates are dropped", () => {
     expect(parseSearchQuery('*** "!!" 🎉 - ""')).toEqual([]);
     expect(parseSearchQuery("Rocket rocket ROCKET rocket*")).toEqual([

@@ -5,6 +5,7 @@ import { conversationRoutes } from "../../http/routes/conversations";
 import { memberRoutes } from "../../http/routes/members";
 import { messageRoutes } from "../../http/routes/messages";
 import { roomRoutes } from "../../http/routes/rooms";
+import { searchRoutes } from "../../http/routes/search";
 import { userRoutes } from "../../http/routes/users";
 import type { Services } from "../wire";
 
@@ -15,4 +16,5 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))
     .use(messageRoutes(s.messages, s.sessions))
-    .use(conversationRoutes(s.conversations, s.sessions));
+    .use(conversationRoutes(s.conversations, s.sessions))
+    .use(searchRoutes(s.search, s.sessions));

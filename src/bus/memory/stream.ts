@@ -176,6 +176,7 @@ export class MemoryEventStream implements EventStream {
       subject: stored.subject,
       data: stored.data,
       seq: stored.seq,
+      timestamp: stored.at,
       deliveries: entry.deliveries,
       ack: async () => {
         if (!current()) return;

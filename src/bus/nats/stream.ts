@@ -251,6 +251,7 @@ export class JetStreamEventStream implements EventStream {
         subject: strip ? msg.subject.slice(strip) : msg.subject,
         data: msg.data,
         seq: msg.seq,
+        timestamp: msg.time.getTime(),
         deliveries: msg.info.deliveryCount,
         ack: async () => {
           settled = true;
