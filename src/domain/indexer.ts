@@ -10,8 +10,9 @@
 //
 // The watermark (`indexed_through`): a time W such that every message created (or edited) at or
 // before W is searchable. Every event is on the stream before anyone sees it (event-feed.ts), stored
-// with the stream's timestamp; W is, minus GRACE_MS: the time the consumer was seen caught up (no
-// message waiting or unacked), else just before the oldest message it has not acked. GRACE_MS covers
+// with the stream's timestamp; W is, minus GRACE_MS: the time the consumer name was seen caught up
+// (no message waiting or unacked), else just before the oldest message not acked under its name, as
+// the stream reports it (so a crashed indexer's unacked messages hold W back too). GRACE_MS covers
 // the time between an event's own time (created_at) and its append; an event appended later than that
 // (a stalled store, a NATS outage) may become searchable after W passed it: the indexer counts those
 // (late events). W never moves back; it is stored in the index after a flush made the documents
@@ -58,10 +59,6 @@ export class Indexer {
   readonly #now: () => number;
   #consumer: StreamConsumer | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
-  /** Delivered and not acked yet: stream sequence → its stream timestamp and when it was delivered. */
-  readonly #outstanding = new Map<number, { timestamp: number; deliveredAt: number }>();
-  /** The acked message with the highest stream sequence. */
-  #lastAcked: { seq: number; timestamp: number } | null = null;
   #watermark = 0;
   #tick: Promise<void> | null = null;
   #running: Promise<void> = Promise.resolve();
@@ -89,8 +86,9 @@ export class Indexer {
         if (this.#stopped) return;
         this.#consumer = await this.deps.stream.consume(INDEXER_CONSUMER, (messages) => this.#handle(messages), {
           batch: BATCH,
-          // Long enough for a batch that repairs a large gap (it records progress as it goes).
-          ackWaitMs: 120_000,
+          // After a crash, what the dead process held comes again after this. A batch that repairs a
+          // large gap may take longer and be delivered again meanwhile: harmless (positions).
+          ackWaitMs: 30_000,
           retryDelayMs: 1000,
         });
         if (this.#stopped) await this.#consumer.stop();
@@ -128,13 +126,11 @@ export class Indexer {
 
   async #handle(messages: StreamMessage[]) {
     const started = performance.now();
-    const deliveredAt = this.#now();
-    for (const { seq, timestamp } of messages) this.#outstanding.set(seq, { timestamp, deliveredAt });
     const byRoom = new Map<string, Decoded[]>();
     for (const message of messages) {
       const decoded = this.#decode(message);
       if (!decoded) {
-        await this.#ack(message);
+        await message.ack();
         continue;
       }
       byRoom.set(decoded.roomId, [...(byRoom.get(decoded.roomId) ?? []), decoded]);
@@ -179,7 +175,7 @@ export class Indexer {
     for (const [roomId, events] of byRoom) {
       for (const { message } of events) {
         if (failed.has(roomId)) message.nak(1000);
-        else await this.#ack(message);
+        else await message.ack();
       }
     }
     if (failed.size > 0) this.deps.log.warn("search index refused changes; they come again", { rooms: failed.size });
@@ -201,13 +197,6 @@ export class Indexer {
     }
   }
 
-  async #ack(message: StreamMessage) {
-    await message.ack();
-    this.#outstanding.delete(message.seq);
-    if (this.#lastAcked === null || message.seq > this.#lastAcked.seq)
-      this.#lastAcked = { seq: message.seq, timestamp: message.timestamp };
-  }
-
   /** Moves the watermark as far as the acked stream allows (see the top of this file). */
   tick(): Promise<void> {
     this.#tick ??= this.#advance().finally(() => {
@@ -221,18 +210,9 @@ export class Indexer {
     if (!consumer) return;
     try {
       const seen = this.#now();
-      const lag = await consumer.lag();
+      const { lag, oldestUnackedAt } = await consumer.progress();
       this.deps.observer?.lag(lag);
-      if (lag === 0) {
-        // Nothing waits or is unacked on the stream's side: entries delivered before that are settled
-        // (or were dropped by the stream's limits, and will never come again).
-        for (const [seq, { deliveredAt }] of this.#outstanding) if (deliveredAt < seen) this.#outstanding.delete(seq);
-      }
-      let through: number | null;
-      if (this.#outstanding.size > 0)
-        through = Math.min(...[...this.#outstanding.values()].map((o) => o.timestamp)) - 1;
-      else if (lag === 0) through = seen;
-      else through = this.#lastAcked === null ? null : this.#lastAcked.timestamp - 1;
+      const through = lag === 0 ? seen : oldestUnackedAt === null ? null : oldestUnackedAt - 1;
       if (through === null) return;
       const candidate = through - GRACE_MS;
       if (candidate <= this.#watermark) return;
