@@ -19,7 +19,7 @@
 // visible, so every api process reads the same one.
 import type { Logger } from "../log";
 import type { RoomLogStore } from "../ports/room-log";
-import type { SearchIndex } from "../ports/search";
+import type { RoomState, SearchIndex } from "../ports/search";
 import type { EventStream, StreamConsumer, StreamMessage } from "../ports/stream";
 import { effectOfEvent, type IndexEffect, indexFromLog, LOG_PAGE } from "./search-documents";
 
@@ -28,7 +28,9 @@ export const INDEXER_CONSUMER = "chatd-indexer";
 /** How long after its own time an event may reach the stream and still be covered by the watermark. */
 export const GRACE_MS = 1000;
 const TICK_MS = 500;
-const BATCH = 200;
+const BATCH = 500;
+/** Room states remembered between batches (the indexer is the index's writer; see #statesOf). */
+const STATE_CACHE = 100_000;
 
 /** What the indexer reports (metrics); every method is optional to call and cheap. */
 export type IndexerObserver = {
@@ -60,6 +62,12 @@ export class Indexer {
   #consumer: StreamConsumer | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #watermark = 0;
+  /**
+   * What the index holds per room, as this process last wrote or read it. Only the indexer moves
+   * positions forward, and a reindex that resets one also indexes the room up to its head, so a
+   * remembered position is never ahead of what is indexed for long; deletion is final.
+   */
+  readonly #states = new Map<string, RoomState>();
   #tick: Promise<void> | null = null;
   #running: Promise<void> = Promise.resolve();
   /** Ends a retry wait early (stop). */
@@ -135,7 +143,7 @@ export class Indexer {
       }
       byRoom.set(decoded.roomId, [...(byRoom.get(decoded.roomId) ?? []), decoded]);
     }
-    const states = await this.deps.index.rooms([...byRoom.keys()]);
+    const states = await this.#statesOf([...byRoom.keys()]);
     const changes: Parameters<SearchIndex["apply"]>[0] = [];
     const positions = new Map<string, number>();
     const deletions: { roomId: string; seq: number }[] = [];
@@ -152,7 +160,11 @@ export class Indexer {
       if (!contiguous) {
         // A gap: read what is missing from the room's log (it records its progress itself).
         this.deps.observer?.repair();
-        const repaired = await indexFromLog(this.deps, roomId, state.position, target);
+        const repaired = await indexFromLog(this.deps, roomId, state.position, target).catch((error) => {
+          this.#states.delete(roomId);
+          throw error;
+        });
+        this.#remember(roomId, { position: repaired.position, deleted: repaired.deleted });
         documents += repaired.changes;
         if (repaired.deleted || repaired.position >= target) continue;
         this.deps.log.warn("room log ends before the stream's events; applying them as they came", {
@@ -169,8 +181,20 @@ export class Indexer {
       for (const e of fresh) if (e.effect.kind === "change") changes.push(e.effect.change);
       positions.set(roomId, target);
     }
-    const { failed } = await this.deps.index.apply(changes, positions);
-    for (const { roomId, seq } of deletions) await this.deps.index.deleteRoom(roomId, seq);
+    let failed: Set<string>;
+    try {
+      ({ failed } = await this.deps.index.apply(changes, positions));
+      for (const { roomId, seq } of deletions) {
+        await this.deps.index.deleteRoom(roomId, seq);
+        this.#remember(roomId, { position: seq, deleted: true });
+      }
+    } catch (error) {
+      for (const roomId of byRoom.keys()) this.#states.delete(roomId);
+      throw error;
+    }
+    for (const [roomId, position] of positions)
+      if (failed.has(roomId)) this.#states.delete(roomId);
+      else this.#remember(roomId, { position, deleted: false });
     documents += changes.length + deletions.length;
     for (const [roomId, events] of byRoom) {
       for (const { message } of events) {
@@ -180,6 +204,21 @@ export class Indexer {
     }
     if (failed.size > 0) this.deps.log.warn("search index refused changes; they come again", { rooms: failed.size });
     this.deps.observer?.batch((performance.now() - started) / 1000, documents);
+  }
+
+  /** The rooms' states: remembered ones, the rest read from the index (absent: position 0). */
+  async #statesOf(roomIds: string[]): Promise<Map<string, RoomState>> {
+    const missing = roomIds.filter((roomId) => !this.#states.has(roomId));
+    if (missing.length > 0) {
+      const read = await this.deps.index.rooms(missing);
+      for (const roomId of missing) this.#remember(roomId, read.get(roomId) ?? { position: 0, deleted: false });
+    }
+    return new Map(roomIds.map((roomId) => [roomId, this.#states.get(roomId) as RoomState]));
+  }
+
+  #remember(roomId: string, state: RoomState) {
+    if (this.#states.size >= STATE_CACHE && !this.#states.has(roomId)) this.#states.clear();
+    this.#states.set(roomId, state);
   }
 
   #decode(message: StreamMessage): Decoded | null {

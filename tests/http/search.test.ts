@@ -1,10 +1,15 @@
 // Message search over real HTTP (GET /v1/search/messages): results only from the caller's rooms at
 // query time, messages exactly as history shows them, edits and deletions reflected, cursor paging,
 // highlights, the watermark, and hostile queries that get a 400 or nothing, never a 5xx. Runs on the
-// embedded SQLite FTS5 index, or on OpenSearch with CHATD_TEST_SEARCH=opensearch.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+// embedded SQLite FTS5 index, or on OpenSearch with CHATD_TEST_SEARCH=opensearch. With Cassandra
+// storage and no OpenSearch there is no search backend: then only the 501 it answers is checked.
+import { afterAll, beforeAll, describe as describeAll, expect, test } from "bun:test";
 import { newUser, type Reply, type TestUser } from "../support/client";
-import { startTestServer, type TestServer } from "../support/server";
+import { OWN_SERVER_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server";
+import { CASSANDRA_CONTACT_POINT, CASSANDRA_HOST, CASSANDRA_PORT, requireService } from "../support/services";
+
+const searchOff = process.env.CHATD_TEST_STORE === "cassandra" && process.env.CHATD_TEST_SEARCH !== "opensearch";
+const describe = searchOff ? describeAll.skip : describeAll;
 
 let server: TestServer;
 let ana: TestUser;
@@ -229,4 +234,29 @@ describe("bad and hostile queries", () => {
     }
     expect((await ana.api.as(undefined).get("/v1/search/messages?q=x")).status).toBe(401);
   });
+});
+
+const cassandra = await requireService("cassandra", CASSANDRA_HOST, CASSANDRA_PORT);
+
+cassandra.describe("without a search backend", () => {
+  test(
+    "Cassandra storage and no OPENSEARCH_URL: search answers 501 not_supported, readiness has no search",
+    async () => {
+      const own = await startTestServer({
+        cassandraContactPoints: [CASSANDRA_CONTACT_POINT],
+        opensearchUrl: undefined,
+      });
+      try {
+        const carl = await newUser(own.url, "carl");
+        const reply = await carl.api.get("/v1/search/messages?q=anything");
+        expect(reply.status).toBe(501);
+        expect(reply.body.error.code).toBe("not_supported");
+        expect(reply.body.error.message).toContain("OPENSEARCH_URL");
+        expect((await carl.api.get("/readyz")).body.checks.search).toBeUndefined();
+      } finally {
+        await own.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });

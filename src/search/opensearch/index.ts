@@ -40,10 +40,18 @@ export class OpenSearchIndex implements SearchIndex {
   }
 
   async rooms(roomIds: string[]) {
+    return this.#states(roomIds, true);
+  }
+
+  /**
+   * Room states; `realtime` false reads what the last refresh made visible, which is cheaper (a
+   * realtime read may refresh the shard) and enough to see deletions (deleteRoom ends with a flush).
+   */
+  async #states(roomIds: string[], realtime: boolean) {
     const states = new Map<string, RoomState>();
     if (roomIds.length === 0) return states;
     const { body } = await this.link.call((c) =>
-      c.mget({ index: this.link.state, body: { ids: roomIds.map(roomDoc) }, realtime: true }),
+      c.mget({ index: this.link.state, body: { ids: roomIds.map(roomDoc) }, realtime }),
     );
     for (const doc of (body as { docs: { _id: string; found?: boolean; _source?: RoomState }[] }).docs) {
       if (!doc.found || !doc._source) continue;
@@ -56,7 +64,7 @@ export class OpenSearchIndex implements SearchIndex {
     const failed = new Set<string>();
     const involved = [...new Set([...changes.map(roomOf), ...positions.keys()])];
     if (involved.length === 0) return { failed };
-    const states = await this.rooms(involved);
+    const states = await this.#states(involved, false);
     const live = (roomId: string) => !states.get(roomId)?.deleted;
 
     const docs = changes.filter((change) => live(roomOf(change)));
