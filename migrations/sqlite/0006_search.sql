@@ -7,10 +7,10 @@
 -- so an older create or edit arriving later cannot bring the content back. `version` is the room
 -- position of the event that produced this state.
 CREATE TABLE search_docs (
-  id         INTEGER PRIMARY KEY,       -- the FTS5 rowid
+  id         INTEGER PRIMARY KEY,       -- the FTS5 rowid: the message id's time (100 ns units) * 8 + a
+                                        -- free slot, so rowid order is newest-first result order
   message_id TEXT NOT NULL UNIQUE,
   room_id    TEXT NOT NULL,
-  sort_key   TEXT NOT NULL,             -- messageSortKey(message_id): result order and cursor
   version    INTEGER NOT NULL,
   deleted    INTEGER NOT NULL CHECK (deleted IN (0, 1)),
   author_id  TEXT NOT NULL,
@@ -18,7 +18,7 @@ CREATE TABLE search_docs (
   edited_at  INTEGER,
   content    TEXT NOT NULL
 ) STRICT;
-CREATE INDEX search_docs_by_room ON search_docs (room_id, sort_key);
+CREATE INDEX search_docs_by_room ON search_docs (room_id);
 
 -- External-content FTS5 over search_docs.content, kept in step by the triggers below. Case is folded,
 -- accents are not (as OpenSearch's standard analyzer); prefix queries of 2+ characters use the

@@ -104,6 +104,27 @@ export function runSearchContract(name: string, newScope: () => Promise<SearchSc
       expect(seen).toEqual(newestFirst);
     });
 
+    test("messages two processes stamped in the same instant are each found, and paged once", async () => {
+      const room = newRoom();
+      const first = message(room, "same instant");
+      // The same 100 ns timestamp, other clock sequences and nodes (other processes' generators).
+      const twins = ["8aaa-0000000000a1", "9bbb-0000000000b2", "a000-0000000000c3"].map((tail) =>
+        message(room, "same instant", { messageId: `${first.messageId.slice(0, 19)}${tail}` }),
+      );
+      await apply([first, ...twins].map((m, i) => put(m, i + 1)));
+      const all = [first, ...twins].map((m) => m.messageId).sort();
+      expect((await found("instant", [room])).sort()).toEqual(all);
+      const seen: string[] = [];
+      let before: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await find("instant", [room], { limit: 1, before });
+        if (page.length === 0) break;
+        seen.push(...page.map((h) => h.messageId));
+        before = page.at(-1)?.messageId;
+      }
+      expect(seen.sort()).toEqual(all);
+    });
+
     test("an edit replaces the content; an older version arriving later changes nothing", async () => {
       const room = newRoom();
       const original = message(room, "alpha version");

@@ -9,6 +9,17 @@ import { MARK_CLOSE, MARK_OPEN, MAX_FRAGMENTS } from "../shared";
 
 /** How many indexed words one prefix may stand for (OpenSearch's own default). */
 const PREFIX_EXPANSIONS = 50;
+/** Room ids per terms filter: below OpenSearch's index.max_terms_count (65,536). */
+const TERMS_PER_FILTER = 50_000;
+
+/** The caller's rooms as a filter: one terms clause, or a should of several for a user in very many rooms. */
+function roomFilter(roomIds: string[]) {
+  if (roomIds.length <= TERMS_PER_FILTER) return { terms: { room_id: roomIds } };
+  const chunks = [];
+  for (let i = 0; i < roomIds.length; i += TERMS_PER_FILTER)
+    chunks.push({ terms: { room_id: roomIds.slice(i, i + TERMS_PER_FILTER) } });
+  return { bool: { should: chunks, minimum_should_match: 1 } };
+}
 
 const clause = (term: QueryTerm) =>
   term.prefix
@@ -25,7 +36,7 @@ export function searchBody(query: SearchQuery): API.Search_RequestBody {
     query: {
       bool: {
         must: query.terms.map(clause),
-        filter: [{ terms: { room_id: query.roomIds } }, { term: { deleted: false } }],
+        filter: [roomFilter(query.roomIds), { term: { deleted: false } }],
       },
     },
     highlight: {

@@ -82,23 +82,12 @@ export class SqliteSearchIndex implements SearchIndex {
         .all(JSON.stringify([...rooms]))
         .map((row) => row.room_id),
     );
-    const upsert = db.query(
-      `INSERT INTO search_docs (message_id, room_id, sort_key, version, deleted, author_id, created_at, edited_at, content)
-       VALUES ($messageId, $roomId, $sortKey, $version, $deleted, $authorId, $createdAt, $editedAt, $content)
-       ON CONFLICT (message_id) DO UPDATE SET
-         version = excluded.version, deleted = excluded.deleted, edited_at = excluded.edited_at, content = excluded.content
-       WHERE excluded.version > search_docs.version`,
-    );
     for (const change of changes) {
       const roomId = roomOf(change);
       if (deleted.has(roomId)) continue;
       if (change.type === "put") {
         const { message } = change;
-        upsert.run({
-          messageId: message.messageId,
-          roomId,
-          sortKey: messageSortKey(message.messageId),
-          version: change.version,
+        this.#upsert(message.messageId, roomId, change.version, {
           deleted: 0,
           authorId: message.authorId,
           createdAt: message.createdAt.getTime(),
@@ -106,11 +95,7 @@ export class SqliteSearchIndex implements SearchIndex {
           content: indexableContent(message.content),
         });
       } else {
-        upsert.run({
-          messageId: change.messageId,
-          roomId,
-          sortKey: messageSortKey(change.messageId),
-          version: change.version,
+        this.#upsert(change.messageId, roomId, change.version, {
           deleted: 1,
           authorId: "",
           createdAt: 0,
@@ -125,6 +110,46 @@ export class SqliteSearchIndex implements SearchIndex {
        WHERE excluded.position > search_rooms.position AND search_rooms.deleted = 0`,
     );
     for (const [roomId, position] of positions) if (!deleted.has(roomId)) move.run(roomId, position);
+  }
+
+  /**
+   * Stores a document's state at `version` unless the stored one is as new. A new document's rowid is
+   * its message id's time (100 ns since 1582) times 8 plus a free slot of the 8 (messages stamped in
+   * the same 100 ns by different processes), so FTS5's own rowid order is newest-first order.
+   */
+  #upsert(
+    messageId: string,
+    roomId: string,
+    version: number,
+    state: { deleted: number; authorId: string; createdAt: number; editedAt: number | null; content: string },
+  ) {
+    const db = this.#db;
+    const current = db
+      .query<{ version: number }, [string]>("SELECT version FROM search_docs WHERE message_id = ?")
+      .get(messageId);
+    if (current) {
+      if (version <= current.version) return;
+      db.query(
+        `UPDATE search_docs SET version = $version, deleted = $deleted, edited_at = $editedAt, content = $content
+         WHERE message_id = $messageId`,
+      ).run({ messageId, version, deleted: state.deleted, editedAt: state.editedAt, content: state.content });
+      return;
+    }
+    const base = rowBase(messageId);
+    const taken = new Set(
+      db
+        .query<{ id: bigint }, [bigint, bigint]>("SELECT id FROM search_docs WHERE id BETWEEN ? AND ?")
+        .safeIntegers(true)
+        .all(base, base + 7n)
+        .map((row) => row.id),
+    );
+    let id = base;
+    while (taken.has(id)) id++;
+    if (id > base + 7n) throw new Error(`more than 8 messages stamped in the same 100 ns (${messageId})`);
+    db.query(
+      `INSERT INTO search_docs (id, message_id, room_id, version, deleted, author_id, created_at, edited_at, content)
+       VALUES ($id, $messageId, $roomId, $version, $deleted, $authorId, $createdAt, $editedAt, $content)`,
+    ).run({ id, messageId, roomId, version, ...state });
   }
 
   async deleteRoom(roomId: string, position: number) {
@@ -158,28 +183,17 @@ export class SqliteSearchIndex implements SearchIndex {
     if (query.terms.length === 0 || query.roomIds.length === 0 || query.limit <= 0) return [];
     const rows = this.#run(() =>
       this.#db
-        .query<HitRow, [string, string, string | null, number]>(
-          // The page is chosen first (order and limit over the matches), highlights made for it only.
-          `WITH page AS (
-             SELECT d.id, d.room_id, d.message_id, d.edited_at, d.sort_key
-             FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
-             WHERE search_fts MATCH ?1 AND d.deleted = 0
-               AND d.room_id IN (SELECT value FROM json_each(?2))
-               AND (?3 IS NULL OR d.sort_key < ?3)
-             ORDER BY d.sort_key DESC LIMIT ?4
-           )
-           SELECT page.room_id, page.message_id, page.edited_at,
+        .query<HitRow, [string, string, bigint | null, number]>(
+          // FTS5 walks the matches newest first (rowid order, see #upsert) and stops at the limit, so a
+          // common word costs about `limit` matches of the caller's rooms, not every match.
+          `SELECT d.room_id, d.message_id, d.edited_at,
              snippet(search_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}', '…', ${SNIPPET_TOKENS}) AS snippet
-           FROM page JOIN search_fts ON search_fts.rowid = page.id
-           WHERE search_fts MATCH ?1
-           ORDER BY page.sort_key DESC`,
+           FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
+           WHERE search_fts MATCH ?1 AND (?3 IS NULL OR search_fts.rowid < ?3)
+             AND d.deleted = 0 AND d.room_id IN (SELECT value FROM json_each(?2))
+           ORDER BY search_fts.rowid DESC LIMIT ?4`,
         )
-        .all(
-          matchExpression(query),
-          JSON.stringify(query.roomIds),
-          query.before ? messageSortKey(query.before) : null,
-          query.limit,
-        ),
+        .all(matchExpression(query), JSON.stringify(query.roomIds), this.#cursorRow(query.before), query.limit),
     );
     return rows.map((row) => ({
       roomId: row.room_id,
@@ -187,6 +201,16 @@ export class SqliteSearchIndex implements SearchIndex {
       editedAt: row.edited_at === null ? null : new Date(row.edited_at),
       highlights: row.snippet ? [renderFragment(row.snippet)] : [],
     }));
+  }
+
+  /** The rowid results continue below: the cursor message's own, else where its time would put it. */
+  #cursorRow(before: string | undefined): bigint | null {
+    if (before === undefined) return null;
+    const row = this.#db
+      .query<{ id: bigint }, [string]>("SELECT id FROM search_docs WHERE message_id = ?")
+      .safeIntegers(true)
+      .get(before);
+    return row?.id ?? rowBase(before);
   }
 
   async flush() {}
@@ -221,5 +245,8 @@ export class SqliteSearchIndex implements SearchIndex {
     this.#db.close(false);
   }
 }
+
+/** The first rowid a message can have: its id's 60-bit timestamp times 8. */
+const rowBase = (messageId: string) => BigInt(`0x${messageSortKey(messageId).slice(0, 15)}`) << 3n;
 
 const roomOf = (change: DocumentChange) => (change.type === "put" ? change.message.roomId : change.roomId);
