@@ -30,6 +30,9 @@ const sqliteMessages = "src/store/sqlite/messages.ts";
 const sqliteLog = "src/store/sqlite/room-log.ts";
 const text = "src/domain/text.ts";
 const ws = ["tests/ws"];
+const search = "src/domain/search.ts";
+const indexer = "src/domain/indexer.ts";
+const searchTests = ["tests/unit/indexer.test.ts", "tests/http/search.test.ts"];
 
 export const mutations: Mutation[] = [
   // Permissions
@@ -527,5 +530,62 @@ export const mutations: Mutation[] = [
     to: "(await this.deps.messages.views(roomId, [], viewerId))",
     why: "recovered messages look exactly like REST history",
     tests: ws,
+  },
+  // Search
+  {
+    name: "search-shows-tombstones",
+    file: search,
+    from: "  !record.deleted &&",
+    to: "  true &&",
+    why: "a search never returns a deleted message, even while the index lags",
+    tests: searchTests,
+  },
+  {
+    name: "search-shows-stale-edits",
+    file: search,
+    from: "  (record.editedAt?.getTime() ?? null) === (hit.editedAt?.getTime() ?? null);",
+    to: "  true;",
+    why: "a message edited after the indexed version is left out until the index has the edit",
+    tests: searchTests,
+  },
+  {
+    name: "search-room-without-membership",
+    file: search,
+    from: "[(await this.deps.rooms.membership(userId, input.roomId)).room.id]",
+    to: "[input.roomId]",
+    why: "room_id searches only a room the caller belongs to (404 private, 403 public)",
+    tests: searchTests,
+  },
+  {
+    name: "indexer-skips-gaps",
+    file: indexer,
+    from: "      if (!contiguous) {",
+    to: "      if (false) {",
+    why: "an event that never reached the stream is read from the room's log",
+    tests: searchTests,
+  },
+  {
+    name: "watermark-ignores-unacked",
+    file: indexer,
+    from: "const through = lag === 0 ? seen : oldestUnackedAt === null ? null : oldestUnackedAt - 1;",
+    to: "const through = seen;",
+    why: "indexed_through never passes an event the index has not taken",
+    tests: searchTests,
+  },
+  {
+    name: "feed-never-retries",
+    file: "src/domain/event-feed.ts",
+    from: "      this.#scheduleRetry();",
+    to: "",
+    why: "an event that could not reach the stream is appended once it is back",
+    tests: ["tests/e2e/search-feed-outage.test.ts"],
+  },
+  {
+    name: "search-older-version-wins",
+    file: "src/search/sqlite/index.ts",
+    from: "      if (version <= current.version) return;",
+    to: "      if (version < 0) return;",
+    why: "an older change never replaces a newer document (no edited or deleted content comes back)",
+    tests: ["tests/contract/search.test.ts"],
   },
 ];
