@@ -35,6 +35,9 @@ const fsBlobs = "src/blob/fs/index.ts";
 const sqliteAttachments = "src/store/sqlite/attachments.ts";
 const ws = ["tests/ws"];
 const attachmentTests = ["tests/http/attachments.test.ts", "tests/ws/attachments.test.ts"];
+const search = "src/domain/search.ts";
+const indexer = "src/domain/indexer.ts";
+const searchTests = ["tests/unit/indexer.test.ts", "tests/http/search.test.ts"];
 
 export const mutations: Mutation[] = [
   // Permissions
@@ -605,5 +608,62 @@ export const mutations: Mutation[] = [
     to: "expires * 0 < this.#now();",
     why: "an expired signed URL is refused",
     tests: attachmentTests,
+  },
+  // Search
+  {
+    name: "search-shows-tombstones",
+    file: search,
+    from: "  !record.deleted &&",
+    to: "  true &&",
+    why: "a search never returns a deleted message, even while the index lags",
+    tests: searchTests,
+  },
+  {
+    name: "search-shows-stale-edits",
+    file: search,
+    from: "  (record.editedAt?.getTime() ?? null) === (hit.editedAt?.getTime() ?? null);",
+    to: "  true;",
+    why: "a message edited after the indexed version is left out until the index has the edit",
+    tests: searchTests,
+  },
+  {
+    name: "search-room-without-membership",
+    file: search,
+    from: "[(await this.deps.rooms.membership(userId, input.roomId)).room.id]",
+    to: "[input.roomId]",
+    why: "room_id searches only a room the caller belongs to (404 private, 403 public)",
+    tests: searchTests,
+  },
+  {
+    name: "indexer-skips-gaps",
+    file: indexer,
+    from: "      if (!contiguous) {",
+    to: "      if (false) {",
+    why: "an event that never reached the stream is read from the room's log",
+    tests: searchTests,
+  },
+  {
+    name: "watermark-ignores-unacked",
+    file: indexer,
+    from: "const through = lag === 0 ? seen : oldestUnackedAt === null ? null : oldestUnackedAt - 1;",
+    to: "const through = seen;",
+    why: "indexed_through never passes an event the index has not taken",
+    tests: searchTests,
+  },
+  {
+    name: "feed-never-retries",
+    file: "src/domain/event-feed.ts",
+    from: "      this.#scheduleRetry();",
+    to: "",
+    why: "an event that could not reach the stream is appended once it is back",
+    tests: ["tests/e2e/search-feed-outage.test.ts"],
+  },
+  {
+    name: "search-older-version-wins",
+    file: "src/search/sqlite/index.ts",
+    from: "      if (version <= current.version) return;",
+    to: "      if (version < 0) return;",
+    why: "an older change never replaces a newer document (no edited or deleted content comes back)",
+    tests: ["tests/contract/search.test.ts"],
   },
 ];

@@ -1,5 +1,6 @@
 // chatd's entry point: read the command line and config, then run the command. Nothing else.
 
+import { runReindex } from "./app/reindex";
 import { RoleNotAvailable, startServer } from "./app/server";
 import { createStore } from "./app/wire";
 import { parseCommandLine, UsageError } from "./cli/args";
@@ -12,7 +13,7 @@ import { createLogger } from "./log";
 import { VERSION } from "./version";
 
 async function main(argv: string[]): Promise<number> {
-  const { command, flags } = parseCommandLine(argv);
+  const { command, flags, room } = parseCommandLine(argv);
   if (command === "help") {
     process.stdout.write(helpText(VERSION));
     return 0;
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     log.info("migrations done", { applied, already_applied: applied.length === 0 });
     return 0;
   }
+  if (command === "reindex") return runReindex(config, log, room);
   const server = await startServer(config, log);
   onStopSignal(server.stop, log);
   return -1; // keep running until a signal

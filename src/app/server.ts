@@ -1,6 +1,7 @@
 // Starting and stopping a chatd server process for a role: backends, migrations, HTTP, graceful stop.
 import type { Config, Role } from "../config";
 import { roomSubject } from "../domain/events";
+import { Indexer } from "../domain/indexer";
 import { createHttpApp } from "../http/app";
 import { opsRoutes } from "../http/routes/ops";
 import { webRoutes } from "../http/web";
@@ -19,6 +20,7 @@ import {
   createServices,
   probes,
   type Services,
+  searchBackend,
 } from "./wire";
 
 export type RunningServer = {
@@ -27,6 +29,8 @@ export type RunningServer = {
   backends: Backends;
   /** The WebSocket gateway, when the role serves it. */
   gateway: Gateway | null;
+  /** The search indexer, when the role runs it and search is configured. */
+  indexer: Indexer | null;
   /** Every HTTP route the server answers (method and path pattern, e.g. `/v1/rooms/:id`). */
   routes: { method: string; path: string }[];
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the backends. */
@@ -45,22 +49,27 @@ export type ServerSeams = {
   now?: () => number;
 };
 
-/** What each role serves. `all` is one process; the others are parts of a split deployment. */
-const ROLES: Record<Role, { api: boolean; ws: boolean }> = {
-  all: { api: true, ws: true },
-  api: { api: true, ws: false },
-  ws: { api: false, ws: true },
-  indexer: { api: false, ws: false },
+/**
+ * What each role serves. `all` is one process (it also indexes search in-process); the others are
+ * parts of a split deployment: `indexer` consumes the event stream into the search index and serves
+ * only /healthz, /readyz, /metrics (and /docs).
+ */
+const ROLES: Record<Role, { api: boolean; ws: boolean; indexer: boolean }> = {
+  all: { api: true, ws: true, indexer: true },
+  api: { api: true, ws: false, indexer: false },
+  ws: { api: false, ws: true, indexer: false },
+  indexer: { api: false, ws: false, indexer: true },
 };
 
 /**
  * Refuses a role that cannot work with this configuration: a part of a split deployment on an
- * in-process bus would not see the other parts' events.
+ * in-process bus would not see the other parts' events, and an indexer needs a search backend.
  */
 export function checkRole(config: Config) {
-  if (config.role === "indexer") {
+  if (config.role === "indexer" && searchBackend(config).kind === "none") {
     throw new RoleNotAvailable(
-      `role "indexer" feeds the search index, which chatd ${VERSION} does not have yet; run --role all, or api and ws`,
+      'role "indexer" feeds the search index, and there is none: set OPENSEARCH_URL (e.g. http://127.0.0.1:9200), ' +
+        "or use SQLite storage for SQLite FTS5",
     );
   }
   if (config.role !== "all" && busBackend(config).kind === "memory") {
@@ -87,6 +96,19 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   const metrics = createMetrics();
 
   const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
+  const indexer =
+    role.indexer && backends.search
+      ? new Indexer({
+          stream: backends.stream,
+          index: backends.search,
+          store: backends.store,
+          log: log.child({ component: "indexer" }),
+          observer: metrics.indexer,
+          // The in-process stream starts empty: what it held before a restart is read from the logs.
+          sweepOnStart: busBackend(config).kind === "memory",
+        })
+      : null;
+  await indexer?.start();
 
   const app = createHttpApp({
     log,
@@ -130,6 +152,8 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
       // Reset mails started by finished requests are sent before the store and mailer close.
       await services.accounts.settle();
       services.sessions.close();
+      await services.feed?.close();
+      await indexer?.stop();
       await closeBackends(backends);
       metrics.close();
       log.info("chatd stopped");
@@ -137,7 +161,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
     return stopping;
   };
   const routes = app.routes.map((route) => ({ method: route.method, path: route.path }));
-  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, routes, stop };
+  return { port, url: `http://127.0.0.1:${port}`, backends, gateway, indexer, routes, stop };
 }
 
 function createGateway(

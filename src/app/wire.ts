@@ -9,12 +9,14 @@ import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Attachments } from "../domain/attachments";
 import { Conversations } from "../domain/conversations";
+import { EventFeed } from "../domain/event-feed";
 import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
 import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
+import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
 import { Timeline } from "../domain/timeline";
 import { MemoryLimiter } from "../limits/memory";
@@ -24,7 +26,9 @@ import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
-import type { BlobStore, Bus, EventStream, Limiter, Mailer, Presence, Store } from "../ports";
+import type { BlobStore, Bus, EventStream, Limiter, Mailer, Presence, SearchIndex, Store } from "../ports";
+import { OpenSearchIndex } from "../search/opensearch";
+import { SqliteSearchIndex } from "../search/sqlite";
 import { CassandraStore } from "../store/cassandra";
 import { SqliteStore } from "../store/sqlite";
 import { resolveJwtSecret } from "./secrets";
@@ -39,6 +43,8 @@ export type Backends = {
   mailer: Mailer;
   /** Where attachments' bytes live. */
   blobs: BlobStore;
+  /** Message search; null when none is configured (Cassandra storage without OPENSEARCH_URL). */
+  search: SearchIndex | null;
 };
 
 export type Services = {
@@ -52,6 +58,9 @@ export type Services = {
   timeline: Timeline;
   conversations: Conversations;
   attachments: Attachments;
+  search: Search;
+  /** Durable events to the indexer, when search is on; closed (flushed) on shutdown. */
+  feed: EventFeed | null;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -161,6 +170,42 @@ export function createBlobStore(config: Config, baseUrl: () => string): BlobStor
 }
 
 /**
+ * Where message search lives: OPENSEARCH_URL selects OpenSearch; otherwise SQLite FTS5 in the SQLite
+ * database; with Cassandra storage and no OPENSEARCH_URL there is none (searches answer 501, and the
+ * indexer role refuses to start), since FTS5 lives in the SQLite file.
+ */
+export type SearchBackend =
+  | { kind: "opensearch"; urls: string[] }
+  | { kind: "sqlite"; path: string }
+  | { kind: "none" };
+
+export const searchBackend = (config: Config): SearchBackend =>
+  config.opensearchUrl
+    ? { kind: "opensearch", urls: config.opensearchUrl }
+    : config.cassandraContactPoints
+      ? { kind: "none" }
+      : { kind: "sqlite", path: databasePath(config) };
+
+export async function createSearch(config: Config, log: Logger): Promise<SearchIndex | null> {
+  const backend = searchBackend(config);
+  switch (backend.kind) {
+    case "opensearch":
+      return OpenSearchIndex.open({
+        urls: backend.urls,
+        indexPrefix: config.opensearchIndexPrefix,
+        timeoutMs: config.opensearchTimeoutMs,
+      });
+    case "sqlite":
+      return new SqliteSearchIndex(backend.path);
+    case "none":
+      log.warn("message search is off: storage is Cassandra and OPENSEARCH_URL is unset (searches answer 501)");
+      return null;
+    default:
+      return unknownKind("search", backend);
+  }
+}
+
+/**
  * `now`: the embedded limiter's clock (a test seam; the real clock when absent). `baseUrl`: see
  * createBlobStore.
  */
@@ -175,14 +220,23 @@ export async function createBackends(
   const mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, "outbox"), config.mailFrom, log.child({ component: "mail" }));
+  const store = createStore(config);
+  let search: SearchIndex | null;
+  try {
+    search = await createSearch(config, log.child({ component: "search" }));
+  } catch (error) {
+    await Promise.allSettled([stream.close(), bus.close(), mailer.close(), store.close()]);
+    throw error;
+  }
   return {
-    store: createStore(config),
+    store,
     bus,
     stream,
     limiter: createLimiter(config, log, now),
     presence: createPresence(config, log),
     mailer,
     blobs,
+    search,
   };
 }
 
@@ -238,6 +292,7 @@ export const probes = (backends: Backends) => ({
   presence: () => backends.presence.ping(),
   mail: () => backends.mailer.ping(),
   blobs: () => backends.blobs.ping(),
+  ...(backends.search ? { search: () => (backends.search as SearchIndex).ping() } : {}),
 });
 
 /**
@@ -278,7 +333,15 @@ export function createServices(
     log: log.child({ component: "accounts" }),
     now: clock,
   });
-  const events = new RoomEvents({ store: backends.store, bus: backends.bus, log: log.child({ component: "events" }) });
+  const feed = backends.search
+    ? new EventFeed({ stream: backends.stream, log: log.child({ component: "feed" }) })
+    : null;
+  const events = new RoomEvents({
+    store: backends.store,
+    bus: backends.bus,
+    feed,
+    log: log.child({ component: "events" }),
+  });
   const rooms = new Rooms({ store: backends.store, presence: backends.presence, events, now: clock });
   const attachments = new Attachments({
     store: backends.store,
@@ -305,7 +368,20 @@ export function createServices(
   });
   const conversations = new Conversations({ store: backends.store, messages, now: clock });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
-  return { accounts, accessTokens, sessions, rooms, messages, events, timeline, conversations, attachments };
+  const search = new Search({ index: backends.search, store: backends.store, rooms, messages, now });
+  return {
+    accounts,
+    accessTokens,
+    sessions,
+    rooms,
+    messages,
+    events,
+    timeline,
+    conversations,
+    attachments,
+    search,
+    feed,
+  };
 }
 
 export async function closeBackends(backends: Backends) {
@@ -316,6 +392,7 @@ export async function closeBackends(backends: Backends) {
     backends.presence.close(),
     backends.stream.close(),
     backends.bus.close(),
+    backends.search?.close(),
   ]);
   await backends.store.close();
 }

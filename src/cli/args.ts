@@ -1,14 +1,15 @@
-// Command line parsing: `chatd [serve|migrate|healthcheck|version|help] [--flag value ...]`.
+// Command line parsing: `chatd [serve|migrate|reindex|healthcheck|version|help] [--flag value ...]`.
 import { parseArgs } from "node:util";
 import { type Setting, settings } from "../config/schema";
 
-export type Command = "serve" | "migrate" | "healthcheck" | "version" | "help";
+export type Command = "serve" | "migrate" | "reindex" | "healthcheck" | "version" | "help";
 
-export type ParsedArgs = { command: Command; flags: Record<string, string> };
+/** `room`: `reindex --room ID` (only that command takes it). */
+export type ParsedArgs = { command: Command; flags: Record<string, string>; room?: string };
 
 export class UsageError extends Error {}
 
-const commands: Command[] = ["serve", "migrate", "healthcheck", "version", "help"];
+const commands: Command[] = ["serve", "migrate", "reindex", "healthcheck", "version", "help"];
 
 export function parseCommandLine(argv: string[]): ParsedArgs {
   const flagNames = Object.values(settings).flatMap((s: Setting<unknown>) => (s.flag ? [s.flag.slice(2)] : []));
@@ -17,7 +18,12 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      options: {
+        ...options,
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+        room: { type: "string" },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -33,6 +39,13 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   for (const name of flagNames) {
     const value = values[name];
     if (typeof value === "string") flags[`--${name}`] = value;
+  }
+  const room = values.room;
+  if (typeof room === "string") {
+    if (command !== "reindex") throw new UsageError("--room goes with reindex only (see chatd --help)");
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(room))
+      throw new UsageError(`--room must be a room id (a UUID), got "${room.slice(0, 40)}"`);
+    return { command, flags, room: room.toLowerCase() };
   }
   return { command, flags };
 }

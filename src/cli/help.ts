@@ -16,6 +16,7 @@ export function helpText(version: string): string {
     "Usage:",
     "  chatd [serve] [--role all|api|ws|indexer] [--port N] [--data-dir DIR]   run the server (default)",
     "  chatd migrate [--data-dir DIR]   apply storage migrations; idempotent",
+    "  chatd reindex [--room ID]        rebuild the search index (of one room) from storage",
     "  chatd healthcheck [--host H] [--port N]   exit 0 when the local server is ready (GET /readyz), else 1",
     "  chatd version                    print the version",
     "  chatd --help                     this text",

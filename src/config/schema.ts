@@ -95,6 +95,13 @@ const streamName: Parser<string> = (raw) => {
   return raw;
 };
 
+/** An OpenSearch index name prefix: lowercase letters, digits, _ and -, not starting with _ or -. */
+const indexPrefix: Parser<string> = (raw) => {
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(raw))
+    throw new InvalidValue("must be 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit");
+  return raw;
+};
+
 const identifier: Parser<string> = (raw) => {
   if (!/^[a-z][a-z0-9_]{0,47}$/.test(raw))
     throw new InvalidValue("must be a lowercase identifier of letters, digits and _");
@@ -450,6 +457,27 @@ export const settings = {
     default: 1,
     description: "JetStream replicas of the event stream (3 on a production cluster)",
     parse: integer(1, 5),
+  },
+  opensearchUrl: {
+    env: "OPENSEARCH_URL",
+    default: undefined,
+    defaultText: "unset: SQLite FTS5 in the database (with SQLite storage)",
+    description:
+      "comma-separated http:// or https:// URLs (user:pass@ for basic auth) of OpenSearch 2.x nodes; when set, message search is OpenSearch, fed by the indexer role",
+    secret: true,
+    parse: urlList("http:", "https:"),
+  },
+  opensearchIndexPrefix: {
+    env: "OPENSEARCH_INDEX_PREFIX",
+    default: "chatd",
+    description: "OpenSearch index names start with it (<prefix>-messages, <prefix>-search-state), created at start",
+    parse: indexPrefix,
+  },
+  opensearchTimeoutMs: {
+    env: "OPENSEARCH_TIMEOUT_MS",
+    default: 5000,
+    description: "per-request OpenSearch timeout; past it searches fail with 503 unavailable",
+    parse: integer(100, 120_000),
   },
   smtpUrl: {
     env: "SMTP_URL",

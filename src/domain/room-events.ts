@@ -1,10 +1,12 @@
 // Recording and publishing room events: a durable event is stored at the room's next position first,
-// then published with it; ephemeral events are only published. Changes and their records run one at a
+// then appended to the indexer's feed (when search is on), then published with it; ephemeral events
+// are only published. Changes and their records run one at a
 // time per room in this process, so this process publishes a room's events in position order (other
 // processes may interleave; subscribers order by position, see ws/room-feed.ts).
 import type { Logger } from "../log";
 import type { Bus } from "../ports/bus";
 import type { RoomLogStore } from "../ports/room-log";
+import type { EventFeed } from "./event-feed";
 import {
   type DurableEvent,
   type EphemeralEvent,
@@ -15,7 +17,13 @@ import {
 } from "./events";
 import { KeyedSerializer } from "./serial";
 
-export type RoomEventsDeps = { store: RoomLogStore; bus: Bus; log: Logger };
+export type RoomEventsDeps = {
+  store: RoomLogStore;
+  bus: Bus;
+  /** Where durable events go for the search indexer; none when search is off. */
+  feed?: EventFeed | null;
+  log: Logger;
+};
 
 export class RoomEvents {
   readonly #perRoom = new KeyedSerializer();
@@ -40,11 +48,16 @@ export class RoomEvents {
     return positioned;
   }
 
-  /** Publishes an event that has its position already (a new message) or needs none. Never rejects. */
+  /**
+   * Publishes an event that has its position already (a new message) or needs none. A durable event
+   * is on the indexer's feed first (awaited, see event-feed.ts), so whatever a subscriber sees is on
+   * the stream. Never rejects.
+   */
   publish = async (event: PositionedEvent | EphemeralEvent): Promise<void> => {
     // A new message's `at` is when it was sent, so delivery latency counts from there.
     const at = event.type === "message.created" ? Date.parse(event.message.created_at) : Date.now();
     const { data, headers } = encodeEvent(event as RoomEvent, at);
+    if (this.deps.feed && "seq" in event) await this.deps.feed.append(event.room_id, event.seq, data);
     try {
       await this.deps.bus.publish(roomSubject(event.room_id), data, headers);
     } catch (error) {

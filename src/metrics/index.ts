@@ -1,6 +1,7 @@
 // Application and process metrics in Prometheus text format. Each server gets its own registry so
 // several servers in one process (tests) never mix their figures.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { IndexerObserver } from "../domain/indexer";
 import { VERSION } from "../version";
 import { processMetrics } from "./process";
 
@@ -88,9 +89,53 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  const indexerMetrics = {
+    lag: new Gauge({
+      name: "chatd_indexer_lag_messages",
+      help: "Event stream messages the search indexer has not acked yet (waiting plus in progress)",
+      registers: [registry],
+    }),
+    documents: new Counter({
+      name: "chatd_indexer_documents_total",
+      help: "Document changes the search indexer applied (messages, edits, tombstones, room deletions; repairs included)",
+      registers: [registry],
+    }),
+    batch: new Histogram({
+      name: "chatd_indexer_batch_seconds",
+      help: "Time to index one batch of event stream messages",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    repairs: new Counter({
+      name: "chatd_indexer_repairs_total",
+      help: "Gaps in a room's positions that the search indexer read from the room's log",
+      registers: [registry],
+    }),
+    late: new Counter({
+      name: "chatd_indexer_late_events_total",
+      help: "Events that reached the search indexer after indexed_through had passed their time",
+      registers: [registry],
+    }),
+    watermark: new Gauge({
+      name: "chatd_search_indexed_through_seconds",
+      help: "The search watermark (indexed_through) as Unix time, where the indexer runs",
+      registers: [registry],
+    }),
+  };
+  const indexer: IndexerObserver = {
+    batch(seconds, documents) {
+      indexerMetrics.batch.observe(seconds);
+      indexerMetrics.documents.inc(documents);
+    },
+    lag: (messages) => indexerMetrics.lag.set(messages),
+    repair: () => indexerMetrics.repairs.inc(),
+    late: () => indexerMetrics.late.inc(),
+    watermark: (ms) => indexerMetrics.watermark.set(ms / 1000),
+  };
   return {
     registry,
     ws,
+    indexer,
     observeRequest(method: string, route: string, status: number, seconds: number) {
       const labels = { method, route, status: String(status) };
       httpRequests.inc(labels);

@@ -53,4 +53,13 @@ export interface RoomLogStore {
   readLog(roomId: string, after: number, limit: number): Promise<LogEntry[]>;
   /** The room's last position; 0 when nothing was appended yet (or the room does not exist). */
   headPosition(roomId: string): Promise<number>;
+  /**
+   * One page of every room with its head position, for rebuilding what is derived from the logs (the
+   * search index). A walk from cursor null, handing each page's `next` to the next call until it is
+   * null, lists every room that exists during the whole walk exactly once; rooms created or deleted
+   * meanwhile may or may not be listed. The order is the adapter's; `next` is opaque.
+   */
+  scanRooms(cursor: string | null, limit: number): Promise<RoomScanPage>;
 }
+
+export type RoomScanPage = { rooms: { roomId: string; head: number }[]; next: string | null };

@@ -32,6 +32,8 @@ export type StreamMessage = {
   data: Uint8Array;
   /** The stream sequence. */
   seq: number;
+  /** When the stream stored it (ms since the epoch, the stream server's clock); grows with `seq`. */
+  timestamp: number;
   /** 1 on first delivery, then 2, 3... for redeliveries. */
   deliveries: number;
   /** Marks the message done for this consumer name; resolves once the stream has recorded it. */
@@ -57,9 +59,22 @@ export type ConsumeOptions = {
   retryDelayMs?: number;
 };
 
+/** How far a consumer name is: what it has not acked, and the oldest of it. */
+export type ConsumerProgress = {
+  /** Messages not acked under this name yet: waiting plus delivered and unacked (as `lag()`). */
+  lag: number;
+  /**
+   * The stream timestamp of the oldest message not acked under this name (by any consumer of it, in
+   * this process or another); null when `lag` is 0. Every message stored before it has been acked.
+   */
+  oldestUnackedAt: number | null;
+};
+
 export interface StreamConsumer {
   /** Messages this consumer name has not acked yet: waiting plus delivered and unacked. */
   lag(): Promise<number>;
+  /** See ConsumerProgress; read from the stream's side, so it survives a crashed consumer. */
+  progress(): Promise<ConsumerProgress>;
   /** Stops delivering and waits for the handler call in progress. Unacked messages stay due for redelivery. */
   stop(): Promise<void>;
 }

@@ -61,6 +61,34 @@ export function describeRoomLogStore(getStore: () => Store, openAnother: () => P
       expect(await store.headPosition(crypto.randomUUID())).toBe(0);
     });
 
+    test("a scan of every room lists each room once, with its head, page by page", async () => {
+      const store = getStore();
+      const heads = new Map<string, number>();
+      for (let i = 0; i < 7; i++) {
+        const { room } = await seedRoom(store);
+        for (let n = 0; n < i % 3; n++) await store.appendEvent(room.id, "member.left", "{}");
+        heads.set(room.id, i % 3);
+      }
+      const seen = new Map<string, number>();
+      const counts = new Map<string, number>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: Awaited<ReturnType<Store["scanRooms"]>> = await store.scanRooms(cursor, 3);
+        expect(page.rooms.length).toBeLessThanOrEqual(3);
+        for (const { roomId, head } of page.rooms) {
+          seen.set(roomId, head);
+          counts.set(roomId, (counts.get(roomId) ?? 0) + 1);
+        }
+        cursor = page.next;
+        pages++;
+      } while (cursor !== null && pages < 10_000);
+      for (const [roomId, head] of heads) {
+        expect(seen.get(roomId)).toBe(head);
+        expect(counts.get(roomId)).toBe(1);
+      }
+    });
+
     test("a message id is minted after the room's last message id, so ids sort in position order", async () => {
       const store = getStore();
       const { room } = await seedRoom(store);

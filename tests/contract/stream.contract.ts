@@ -45,6 +45,16 @@ async function record(
   return { got, batches, consumer };
 }
 
+/** The consumer's progress once its lag is `lag` (acks are recorded a moment after the handler sent them). */
+async function progressWhen(consumer: StreamConsumer, lag: number, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await consumer.progress();
+    if (progress.lag === lag || Date.now() > deadline) return progress;
+    await Bun.sleep(10);
+  }
+}
+
 export function runStreamContract(name: string, newScope: (log: Logger) => Promise<StreamScope>) {
   describe(`EventStream contract: ${name}`, () => {
     let scope: StreamScope;
@@ -82,6 +92,53 @@ export function runStreamContract(name: string, newScope: (log: Logger) => Promi
       const d = await append("test.events.c", "four");
       await eventually(() => got.length === 4);
       expect(got[3]).toMatchObject({ seq: d.seq, text: "four" });
+    });
+
+    test("a delivered message carries when the stream stored it, growing with its sequence", async () => {
+      const before = Date.now();
+      for (const body of ["1", "2", "3"]) await append("test.events.a", body);
+      const after = Date.now();
+      const stamps: number[] = [];
+      const consumer = await stream.consume(durable(), async (messages) => {
+        for (const m of messages) {
+          stamps.push(m.timestamp);
+          await m.ack();
+        }
+      });
+      consumers.push(consumer);
+      await eventually(() => stamps.length === 3);
+      // The same machine's clock (the server's for JetStream), to the millisecond.
+      for (const stamp of stamps) {
+        expect(stamp).toBeGreaterThanOrEqual(before - 1);
+        expect(stamp).toBeLessThanOrEqual(after + 1);
+      }
+      expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
+    });
+
+    test("progress names the oldest message not acked under the name, also one a stopped consumer held", async () => {
+      const name = durable();
+      for (const body of ["1", "2", "3"]) await append("test.events.a", body);
+      const stamps = new Map<string, number>();
+      // Acks "1" and "3", holds "2" (delivered, never acked), as a consumer that then dies would.
+      const first = await stream.consume(
+        name,
+        async (messages) => {
+          for (const m of messages) {
+            stamps.set(text(m.data), m.timestamp);
+            if (text(m.data) !== "2") await m.ack();
+          }
+        },
+        { ackWaitMs: 60_000 },
+      );
+      await eventually(() => stamps.size === 3);
+      expect(await progressWhen(first, 1)).toEqual({ lag: 1, oldestUnackedAt: stamps.get("2") as number });
+      await first.stop();
+      const second = await stream.consume(name, async () => {}, { ackWaitMs: 60_000 });
+      consumers.push(second);
+      expect(await second.progress()).toEqual({ lag: 1, oldestUnackedAt: stamps.get("2") as number });
+      const other = await record(stream, durable(), () => true);
+      consumers.push(other.consumer);
+      expect(await progressWhen(other.consumer, 0)).toEqual({ lag: 0, oldestUnackedAt: null });
     });
 
     test("waiting messages come in batches of at most `batch`, oldest first", async () => {

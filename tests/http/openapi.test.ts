@@ -66,6 +66,7 @@ const AUTHENTICATED_ROUTES = [
   ["post", "/v1/dms"],
   ["get", "/v1/dms"],
   ["get", "/v1/unread"],
+  ["get", "/v1/search/messages"],
   ["get", "/v1/ws"],
 ];
 

@@ -11,7 +11,7 @@ import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniq
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 
-export type Role = "all" | "api" | "ws";
+export type Role = "all" | "api" | "ws" | "indexer";
 
 export class Node {
   url = "";

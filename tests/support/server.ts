@@ -6,7 +6,10 @@
 // (127.0.0.1:4222 unless given), under a subject prefix and with a JetStream stream of its own that
 // close() deletes. With CHATD_TEST_BLOBS=s3 (or an S3 bucket in the overrides) attachments live on the
 // test S3 server (scripts/services/s3proxy) in a bucket of its own that close() deletes; otherwise in
-// the data dir. Seams (a store decorator, a clock) pass through to startServer; see
+// the data dir. With CHATD_TEST_SEARCH=opensearch (or an OpenSearch URL in the overrides) search is
+// the OpenSearch on 127.0.0.1:9200, under an index prefix of its own whose indices close() deletes;
+// otherwise SQLite FTS5 (none with Cassandra storage: searches answer 501). Seams (a store decorator,
+// a clock) pass through to startServer; see
 // tests/support/store-hooks.ts and tests/support/clock.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +18,7 @@ import { type RunningServer, type ServerSeams, startServer } from "../../src/app
 import { type Config, defaultConfig } from "../../src/config";
 import { createLogger, type Logger } from "../../src/log";
 import { deleteStream, NATS_URL, uniqueNatsNames } from "./nats";
+import { deleteIndices, OPENSEARCH_URL, uniqueIndexPrefix } from "./opensearch";
 import { Outbox } from "./outbox";
 import { dropBucket, s3Overrides } from "./s3";
 import { CASSANDRA_CONTACT_POINT, dropKeyspace, REDIS_URL, uniqueKeyPrefix, uniqueKeyspace } from "./services";
@@ -61,6 +65,12 @@ function blobOverrides(overrides: Partial<Config>): Partial<Config> {
   return s3Overrides();
 }
 
+/** Search settings: the shared OpenSearch under a fresh index prefix when asked for, else none (FTS5). */
+function searchOverrides(overrides: Partial<Config>): Partial<Config> {
+  if (process.env.CHATD_TEST_SEARCH !== "opensearch" && !overrides.opensearchUrl) return {};
+  return { opensearchUrl: [OPENSEARCH_URL], opensearchIndexPrefix: uniqueIndexPrefix() };
+}
+
 /** `log` replaces the default logger (silent unless TEST_LOG=1), e.g. to capture the server's lines. */
 export type TestServerOptions = ServerSeams & { log?: Logger };
 
@@ -74,6 +84,7 @@ export async function startTestServer(
     ...limitsOverrides(overrides),
     ...busOverrides(overrides),
     ...blobOverrides(overrides),
+    ...searchOverrides(overrides),
     host: "127.0.0.1",
     port: 0,
     dataDir,
@@ -97,6 +108,7 @@ export async function startTestServer(
       if (config.cassandraContactPoints) await dropKeyspace(config.cassandraKeyspace);
       if (config.natsUrl) await deleteStream(config.natsStream, config.natsUrl[0]);
       if (config.s3Bucket) await dropBucket(config.s3Bucket);
+      if (config.opensearchUrl) await deleteIndices(config.opensearchIndexPrefix, config.opensearchUrl[0]);
     },
   };
 }

@@ -7,6 +7,7 @@ import { conversationRoutes } from "../../http/routes/conversations";
 import { memberRoutes } from "../../http/routes/members";
 import { messageRoutes } from "../../http/routes/messages";
 import { roomRoutes } from "../../http/routes/rooms";
+import { searchRoutes } from "../../http/routes/search";
 import { userRoutes } from "../../http/routes/users";
 import type { BlobEndpoint } from "../../ports/blob";
 import type { Services } from "../wire";
@@ -22,7 +23,8 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))
     .use(messageRoutes(s.messages, s.sessions))
-    .use(conversationRoutes(s.conversations, s.sessions));
+    .use(conversationRoutes(s.conversations, s.sessions))
+    .use(searchRoutes(s.search, s.sessions));
   app.use(attachmentRoutes(s.attachments, s.sessions));
   if (blobs) app.use(blobRoutes(blobs));
   return app;

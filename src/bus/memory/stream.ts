@@ -118,6 +118,7 @@ export class MemoryEventStream implements EventStream {
     })();
     const consumer: StreamConsumer = {
       lag: async () => this.#lag(state),
+      progress: async () => this.#progress(state),
       stop: async () => {
         stopped = true;
         wake();
@@ -176,6 +177,7 @@ export class MemoryEventStream implements EventStream {
       subject: stored.subject,
       data: stored.data,
       seq: stored.seq,
+      timestamp: stored.at,
       deliveries: entry.deliveries,
       ack: async () => {
         if (!current()) return;
@@ -196,6 +198,15 @@ export class MemoryEventStream implements EventStream {
     let unacked = 0;
     for (const seq of durable.unacked.keys()) if (seq >= firstSeq) unacked++;
     return Math.max(0, waiting) + unacked;
+  }
+
+  #progress(durable: Durable) {
+    const lag = this.#lag(durable);
+    if (lag === 0) return { lag, oldestUnackedAt: null };
+    const firstSeq = this.#firstSeq();
+    let oldest = Math.max(durable.next, firstSeq);
+    for (const seq of durable.unacked.keys()) if (seq >= firstSeq && seq < oldest) oldest = seq;
+    return { lag, oldestUnackedAt: this.#find(oldest)?.at ?? null };
   }
 
   /** The oldest kept sequence (one past the last when none is kept). */

@@ -185,7 +185,7 @@ export class JetStreamEventStream implements EventStream {
     this.link.assertUp();
     const { stream } = this.options;
     let messages: ConsumerMessages;
-    let info: () => Promise<number>;
+    let info: () => Promise<{ lag: number; ackFloor: number }>;
     try {
       // Adding an existing durable with the same name updates what may change (ack wait) and keeps its position.
       await this.jsm.consumers.add(stream, {
@@ -199,8 +199,8 @@ export class JetStreamEventStream implements EventStream {
       const consumer = await this.js.consumers.get(stream, name);
       messages = await consumer.consume({ max_messages: settings.batch });
       info = async () => {
-        const { num_pending, num_ack_pending } = await consumer.info();
-        return num_pending + num_ack_pending;
+        const { num_pending, num_ack_pending, ack_floor } = await consumer.info();
+        return { lag: num_pending + num_ack_pending, ackFloor: ack_floor.stream_seq };
       };
     } catch (error) {
       throw translate(error);
@@ -226,7 +226,15 @@ export class JetStreamEventStream implements EventStream {
     const handle: StreamConsumer = {
       lag: async () => {
         try {
-          return await info();
+          return (await info()).lag;
+        } catch (error) {
+          throw translate(error);
+        }
+      },
+      progress: async () => {
+        try {
+          const { lag, ackFloor } = await info();
+          return { lag, oldestUnackedAt: lag === 0 ? null : await this.#storedAt(ackFloor + 1) };
         } catch (error) {
           throw translate(error);
         }
@@ -241,6 +249,16 @@ export class JetStreamEventStream implements EventStream {
     return handle;
   }
 
+  /** The stream timestamp of the message at `seq`, or of the oldest kept one after it (limits drop old ones). */
+  async #storedAt(seq: number): Promise<number | null> {
+    const stream = this.options.stream;
+    const stored = await this.jsm.streams.getMessage(stream, { seq });
+    if (stored) return stored.time.getTime();
+    const { state } = await this.jsm.streams.info(stream);
+    if (state.first_seq <= seq) return null;
+    return (await this.jsm.streams.getMessage(stream, { seq: state.first_seq }))?.time.getTime() ?? null;
+  }
+
   /** A delivered message as the port hands it out, and whether it was acked or nakked. */
   #message(msg: JsMsg): { message: StreamMessage; settled(): boolean } {
     let settled = false;
@@ -251,6 +269,7 @@ export class JetStreamEventStream implements EventStream {
         subject: strip ? msg.subject.slice(strip) : msg.subject,
         data: msg.data,
         seq: msg.seq,
+        timestamp: msg.time.getTime(),
         deliveries: msg.info.deliveryCount,
         ack: async () => {
           settled = true;

@@ -94,6 +94,7 @@ export class CassandraStore implements Store {
   appendEvent: Store["appendEvent"] = (...args) => this.#messages.appendEvent(...args);
   readLog: Store["readLog"] = (...args) => this.#messages.readLog(...args);
   headPosition: Store["headPosition"] = (...args) => this.#messages.headPosition(...args);
+  scanRooms: Store["scanRooms"] = (...args) => this.#messages.scanRooms(...args);
   getMessage: Store["getMessage"] = (...args) => this.#messages.getMessage(...args);
   findMessageByClientId: Store["findMessageByClientId"] = (...args) => this.#messages.findMessageByClientId(...args);
   listMessages: Store["listMessages"] = (...args) => this.#messages.listMessages(...args);

@@ -169,6 +169,22 @@ export class CassandraMessages {
     return (await this.log.findHead(roomId)).position;
   }
 
+  /**
+   * Rooms in the token order of their partition keys, a page of the driver's paging at a time (the
+   * cursor is its page state), each with its head read from the log.
+   */
+  async scanRooms(cursor: string | null, limit: number) {
+    const result = await this.cql.read("SELECT id FROM rooms", [], {
+      fetchSize: Math.max(1, limit),
+      ...(cursor ? { pageState: cursor } : {}),
+    });
+    const rooms = await mapLimit(result.rows, 16, async (row) => {
+      const roomId = row.id.toString();
+      return { roomId, head: (await this.log.findHead(roomId)).position };
+    });
+    return { rooms, next: result.pageState ?? null };
+  }
+
   /** The message of a log entry; restored from the entry when its row was never written. */
   async #restored(roomId: string, messageId: string, snapshot: string | null): Promise<MessageRecord | null> {
     const stored = await this.getMessage(roomId, messageId);

@@ -91,6 +91,7 @@ export class SqliteStore implements Store {
   appendEvent: Store["appendEvent"] = (...args) => this.#log.appendEvent(...args);
   readLog: Store["readLog"] = (...args) => this.#log.readLog(...args);
   headPosition: Store["headPosition"] = (...args) => this.#log.headPosition(...args);
+  scanRooms: Store["scanRooms"] = (...args) => this.#log.scanRooms(...args);
   getMessage: Store["getMessage"] = (...args) => this.#messages.getMessage(...args);
   findMessageByClientId: Store["findMessageByClientId"] = (...args) => this.#messages.findMessageByClientId(...args);
   listMessages: Store["listMessages"] = (...args) => this.#messages.listMessages(...args);

@@ -4,6 +4,7 @@ import roomsMessages from "../../../migrations/sqlite/0002_rooms_messages.sql" w
 import actionTokensByUser from "../../../migrations/sqlite/0003_action_tokens_by_user.sql" with { type: "text" };
 import memberPages from "../../../migrations/sqlite/0004_member_pages.sql" with { type: "text" };
 import roomPositions from "../../../migrations/sqlite/0005_room_positions.sql" with { type: "text" };
+import search from "../../../migrations/sqlite/0006_search.sql" with { type: "text" };
 import attachments from "../../../migrations/sqlite/0007_attachments.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
@@ -14,5 +15,6 @@ export const migrations: Migration[] = [
   { version: "0003_action_tokens_by_user", sql: actionTokensByUser },
   { version: "0004_member_pages", sql: memberPages },
   { version: "0005_room_positions", sql: roomPositions },
+  { version: "0006_search", sql: search },
   { version: "0007_attachments", sql: attachments },
 ];

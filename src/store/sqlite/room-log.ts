@@ -58,6 +58,19 @@ export class SqliteRoomLog implements Omit<RoomLogStore, "appendMessage"> {
     });
   }
 
+  /** Rooms in id order; the cursor is the last id listed. */
+  async scanRooms(cursor: string | null, limit: number) {
+    const rows = this.#run((db) =>
+      db
+        .query<{ id: string; head: number }, [string, number]>(
+          "SELECT id, head FROM rooms WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .all(cursor ?? "", Math.max(1, limit)),
+    );
+    const rooms = rows.map((row) => ({ roomId: row.id, head: row.head }));
+    return { rooms, next: rows.length < limit ? null : (rooms.at(-1)?.roomId ?? null) };
+  }
+
   async headPosition(roomId: string) {
     const row = this.#run((db) =>
       db.query<{ head: number }, [string]>("SELECT head FROM rooms WHERE id = ?").get(roomId),
