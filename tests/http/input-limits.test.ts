@@ -79,6 +79,23 @@ describe("on an in-process server", () => {
     expectError(text, 401, "unauthorized");
   });
 
+  test("a body that is not UTF-8 is invalid_json and changes nothing; a byte order mark is refused as before", async () => {
+    // It used to be decoded with U+FFFD in place of the bad bytes, and stored that way.
+    const body = Buffer.concat([
+      Buffer.from('{"display_name":"a'),
+      Buffer.from([0xff, 0xc0, 0x80]),
+      Buffer.from('b"}'),
+    ]);
+    const response = await fetch(`${server.url}/v1/users/me`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ana.api.token}` },
+      body,
+    });
+    expectError({ status: response.status, body: await response.json() }, 400, "invalid_json");
+    expect((await ana.api.get("/v1/users/me")).body.display_name).toBeNull();
+    expectError(await ana.api.patch("/v1/users/me", '\ufeff{"display_name":"x"}'), 400, "invalid_json");
+  });
+
   test("error details never echo the offending input in full, and there are at most 10 of them", async () => {
     const fields = { ["k".repeat(3000)]: 1, ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`a${i}`, 1])) };
     const reply = await api.post("/v1/auth/login", fields);

@@ -1,5 +1,6 @@
 // Hostile client frames get the same rules as request bodies: nesting is bounded, `__proto__` is an
-// unknown field in every frame type, and what a reader cannot see is no message. The socket survives.
+// unknown field in every frame type, a lone surrogate is no text anywhere, and what a reader cannot
+// see is no message. The socket survives.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
@@ -58,6 +59,20 @@ describe("frames", () => {
         }),
       });
     }
+    expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+  });
+
+  test("a lone surrogate anywhere is validation_failed naming the field, and a ref with one is not echoed", async () => {
+    const client = await connect();
+    client.send('{"type":"ping","ref":"\\ud800"}');
+    const refused = await client.next((f) => f.type === "error");
+    expect(refused).toEqual({ type: "error", code: "validation_failed", message: "ref: must be valid Unicode text" });
+    const send = await client.request({ type: "message.send", room_id: room, content: "hi", client_id: "\udc00" });
+    expect(send).toMatchObject({
+      type: "error",
+      code: "validation_failed",
+      message: "client_id: must be valid Unicode text",
+    });
     expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
   });
 
