@@ -5,6 +5,7 @@ import { type Static, t } from "elysia";
 import type { AppError } from "../domain/errors";
 import { boundMessage } from "../http/details";
 import { DepthScanner, refusedContent } from "../http/json";
+import { JsonInteger } from "../http/schemas";
 
 const Ref = t.Optional(t.String({ maxLength: 128 }));
 const Id = t.String({ format: "uuid" });
@@ -15,7 +16,7 @@ const schemas = {
   subscribe: frame("subscribe", {
     room_id: Id,
     // The last room position the client saw, or a message id (after that message's position).
-    since: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Id])),
+    since: t.Optional(t.Union([JsonInteger({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Id])),
   }),
   unsubscribe: frame("unsubscribe", { room_id: Id }),
   "message.send": frame("message.send", {

@@ -183,6 +183,20 @@ describe("text that is not well-formed Unicode", () => {
   });
 });
 
+describe("integers in a body", () => {
+  test("are JSON numbers: a numeric string is refused naming the field, not decoded", async () => {
+    // Elysia's t.Integer also takes numeric strings, decoded with Number(): "0x10" made a room of 16.
+    for (const value of ['"5"', '" 1"', '"0x10"', '"1e2"']) {
+      const reply = await ana.api.post("/v1/rooms", `{"name":"ints","type":"public","max_members":${value}}`);
+      expectError(reply, 400, "validation_failed");
+      expect({ value, field: reply.body.error.details[0].field }).toEqual({ value, field: "max_members" });
+    }
+    expect((await ana.api.post("/v1/rooms", { name: "ints", type: "public", max_members: 5 })).body.max_members).toBe(
+      5,
+    );
+  });
+});
+
 describe("a GET with a body", () => {
   test("is refused on every GET route, `{}` too: Bun hands the application no GET body to read", async () => {
     for (const op of operations.filter((o) => o.method === "GET")) {

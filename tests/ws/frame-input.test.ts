@@ -76,6 +76,17 @@ describe("frames", () => {
     expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
   });
 
+  test("since is a JSON number or a message id: a numeric string is validation_failed", async () => {
+    // It passed as Elysia's t.Integer and then counted as an unknown message id: a needless reload.
+    const client = await connect();
+    const reply = await client.request({ type: "subscribe", room_id: room, since: "1" });
+    expect(reply).toMatchObject({
+      type: "error",
+      code: "validation_failed",
+      message: expect.stringContaining("since"),
+    });
+  });
+
   test("a frame nested 20,000 levels deep is invalid_frame and the connection goes on", async () => {
     const client = await connect();
     const deep = `{"type":"ping","ref":"deep","x":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
