@@ -1,9 +1,9 @@
-// Request bodies: JSON only, UTF-8 only, at most `limit` bytes, read as a stream so an oversized or
-// too deeply nested body is refused while it arrives, without buffering it. An empty body parses as
+// Request bodies: JSON only, UTF-8 only, at most `limit` bytes, read as a stream so an oversized, too
+// deeply nested or too wide (object members) body is refused while it arrives, without buffering it. An empty body parses as
 // null. This is the only body parser: every route, also one that takes no body, reads through it.
 import { Elysia } from "elysia";
 import { invalidJson, payloadTooLarge, unsupportedMediaType, validationFailed } from "../domain/errors";
-import { DepthScanner, parseJson } from "./json";
+import { JsonScanner, parseJson } from "./json";
 
 const isJson = (contentType: string) => /^application\/([\w.+-]+\+)?json\b/i.test(contentType);
 
@@ -13,7 +13,7 @@ const isJson = (contentType: string) => /^application\/([\w.+-]+\+)?json\b/i.tes
  */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-async function readLimited(request: Request, limit: number, scanner: DepthScanner | null): Promise<Buffer> {
+async function readLimited(request: Request, limit: number, scanner: JsonScanner | null): Promise<Buffer> {
   if (Number(request.headers.get("content-length")) > limit) throw payloadTooLarge(limit);
   if (!request.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
@@ -35,7 +35,7 @@ export const jsonBody = (limit: number) =>
   new Elysia()
     .onParse({ as: "global" }, async ({ request }) => {
       const json = isJson(request.headers.get("content-type") ?? "");
-      const data = await readLimited(request, limit, json ? new DepthScanner() : null);
+      const data = await readLimited(request, limit, json ? new JsonScanner() : null);
       if (!json) {
         if (data.toString("utf8").trim() === "") return null;
         throw unsupportedMediaType();

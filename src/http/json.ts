@@ -1,10 +1,17 @@
-// Decoding untrusted JSON text (request bodies and WebSocket frames): nesting is bounded before
-// JSON.parse builds anything, and `__proto__` keys and text that is not well-formed Unicode are
-// refused wherever they appear.
+// Decoding untrusted JSON text (request bodies and WebSocket frames): nesting and the number of object
+// members are bounded before JSON.parse builds anything, and `__proto__` keys and text that is not
+// well-formed Unicode are refused wherever they appear.
 import { invalidJson, validationFailed } from "../domain/errors";
 
 /** Deepest nesting of arrays and objects accepted. chatd's own bodies and frames nest two levels. */
 export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Most object members (key: value pairs) in one text, all objects together. chatd's bodies and frames
+ * have fewer than ten. JSON.parse spends microseconds on each distinct key, so a megabyte of them
+ * (95,000) held the event loop 100-200 ms; arrays cost far less per byte and stay bounded by size.
+ */
+export const MAX_JSON_MEMBERS = 1000;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -12,15 +19,18 @@ const OPEN_ARRAY = 0x5b;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_ARRAY = 0x5d;
 const CLOSE_OBJECT = 0x7d;
+const COLON = 0x3a;
 
 /**
- * Tracks the nesting depth of JSON text fed in pieces (bytes or a string), skipping brackets inside
- * strings. Throws `invalid_json` as soon as the depth passes MAX_JSON_DEPTH, so a body is refused
- * while it is still arriving. Only ASCII code units matter, so UTF-8 bytes can be fed split anywhere.
- * It does not check the JSON otherwise: JSON.parse does that afterwards.
+ * Tracks the nesting depth and the object members (a colon outside strings is one) of JSON text fed
+ * in pieces (bytes or a string). Throws `invalid_json` as soon as the depth passes MAX_JSON_DEPTH or
+ * the members pass MAX_JSON_MEMBERS, so a body is refused while it is still arriving. Only ASCII code
+ * units matter, so UTF-8 bytes can be fed split anywhere. It does not check the JSON otherwise:
+ * JSON.parse does that afterwards.
  */
-export class DepthScanner {
+export class JsonScanner {
   #depth = 0;
+  #members = 0;
   #inString = false;
   #escaped = false;
 
@@ -41,16 +51,18 @@ export class DepthScanner {
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++this.#depth > MAX_JSON_DEPTH) throw invalidJson(`JSON nesting is deeper than ${MAX_JSON_DEPTH} levels`);
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) this.#depth--;
+    else if (c === COLON && ++this.#members > MAX_JSON_MEMBERS)
+      throw invalidJson(`JSON has more than ${MAX_JSON_MEMBERS} object members`);
   }
 }
 
 /**
- * Parses JSON text: `invalid_json` when it is not JSON or nests too deep; `validation_failed`
+ * Parses JSON text: `invalid_json` when it is not JSON, nests too deep or has too many members; `validation_failed`
  * naming the field when an object has a `__proto__` key or a key or string is not well-formed
- * Unicode (see refusedContent). `alreadyScanned`: the text went through a DepthScanner while it arrived.
+ * Unicode (see refusedContent). `alreadyScanned`: the text went through a JsonScanner while it arrived.
  */
 export function parseJson(text: string, alreadyScanned = false): unknown {
-  if (!alreadyScanned) new DepthScanner().feed(text);
+  if (!alreadyScanned) new JsonScanner().feed(text);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -4,7 +4,7 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type Static, t } from "elysia";
 import type { AppError } from "../domain/errors";
 import { boundMessage } from "../http/details";
-import { DepthScanner, refusedContent } from "../http/json";
+import { JsonScanner, refusedContent } from "../http/json";
 import { JsonInteger } from "../http/schemas";
 
 const Ref = t.Optional(t.String({ maxLength: 128 }));
@@ -58,15 +58,15 @@ const refOf = (value: unknown) => {
 };
 
 /**
- * Decodes one text frame by the same rules as request bodies (nesting bounded, `__proto__` and text
- * that is not well-formed Unicode refused). Throws FrameError: invalid_frame (binary, not JSON, nested
- * too deep, not an object, or larger than maxBytes), unknown_type, validation_failed (naming the first
+ * Decodes one text frame by the same rules as request bodies (nesting and object members bounded,
+ * `__proto__` and text that is not well-formed Unicode refused). Throws FrameError: invalid_frame
+ * (binary, not JSON, nested too deep, too many members, not an object, or larger than maxBytes), unknown_type, validation_failed (naming the first
  * bad field; `__proto__` is one, and so is a lone surrogate).
  */
 export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame {
   if (typeof raw !== "string") throw new FrameError("invalid_frame", "frames must be JSON text");
   try {
-    new DepthScanner().feed(raw);
+    new JsonScanner().feed(raw);
   } catch (error) {
     throw new FrameError("invalid_frame", (error as Error).message);
   }

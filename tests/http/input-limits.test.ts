@@ -52,6 +52,21 @@ describe("on a server with a process of its own", () => {
       expect(JSON.stringify(reply.body).length).toBeLessThan(2000);
     }
   }, 30_000);
+
+  test("more than 1000 object members in all is invalid_json, and /healthz answers while 95,000-member bodies arrive", async () => {
+    // JSON.parse of one object with 95,000 different keys (a megabyte) held the event loop 100-200 ms.
+    const members = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":0`).join(",");
+    const atLimit = await post(`{${members(1000)}}`);
+    expectError(atLimit as any, 400, "validation_failed");
+    const over = await post(`{"x":[{${members(500)}},{${members(501)}}]}`);
+    expectError(over as any, 400, "invalid_json");
+    expect((over as any).body.error.message).toContain("1000");
+    const bombs = Array.from({ length: 6 }, () => post(`{${members(95_000)}}`));
+    const health = new Client(child.url).get("/healthz");
+    const [replies, healthz] = await Promise.all([withDeadline(Promise.all(bombs)), withDeadline(health)]);
+    expect(healthz).toMatchObject({ status: 200 });
+    for (const reply of replies as { status: number; body: any }[]) expectError(reply, 400, "invalid_json");
+  }, 30_000);
 });
 
 describe("on an in-process server", () => {
