@@ -1,5 +1,5 @@
 // Request bodies: JSON only, UTF-8 only, at most `limit` bytes, read as a stream so an oversized, too
-// deeply nested or too wide (object members) body is refused while it arrives, without buffering it. An empty body parses as
+// deeply nested or too wide (items in arrays and objects) body is refused while it arrives. An empty body parses as
 // null. This is the only body parser: every route, also one that takes no body, reads through it.
 import { Elysia } from "elysia";
 import { invalidJson, payloadTooLarge, unsupportedMediaType, validationFailed } from "../domain/errors";

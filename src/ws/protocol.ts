@@ -58,10 +58,10 @@ const refOf = (value: unknown) => {
 };
 
 /**
- * Decodes one text frame by the same rules as request bodies (nesting and object members bounded,
- * `__proto__` and text that is not well-formed Unicode refused). Throws FrameError: invalid_frame
- * (binary, not JSON, nested too deep, too many members, not an object, or larger than maxBytes), unknown_type, validation_failed (naming the first
- * bad field; `__proto__` is one, and so is a lone surrogate).
+ * Decodes one text frame by the same rules as request bodies (nesting and items bounded, `__proto__`
+ * and text that is not well-formed Unicode refused). Throws FrameError: invalid_frame (binary, not
+ * JSON, nested too deep, too many items, not an object, or larger than maxBytes), unknown_type,
+ * validation_failed (naming the first bad field; `__proto__` is one, and so is a lone surrogate).
  */
 export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame {
   if (typeof raw !== "string") throw new FrameError("invalid_frame", "frames must be JSON text");

@@ -38,7 +38,8 @@ describe("on a server with a process of its own", () => {
     }
   }, 30_000);
 
-  test("a megabyte of nested arrays inside a field is a 400 with small details, without stalling others", async () => {
+  test("a megabyte of nested arrays inside a field is a small 400, without stalling others", async () => {
+    // 480,000 items: refused as they arrive (more than 1000), before JSON.parse builds any of them.
     const value = nested(30, Array(480_000).fill(0).join(","));
     const body = `{"username":${value},"email":"a@b.test","password":"long enough"}`;
     const bombs = Array.from({ length: 12 }, () => post(body));
@@ -47,23 +48,26 @@ describe("on a server with a process of its own", () => {
     expect(healthz).toMatchObject({ status: 200 });
     expect(Array.isArray(replies)).toBe(true);
     for (const reply of replies as { status: number; body: any }[]) {
-      expectError(reply, 400, "validation_failed");
-      expect(reply.body.error.details[0].field).toBe("username");
-      expect(JSON.stringify(reply.body).length).toBeLessThan(2000);
+      expectError(reply, 400, "invalid_json");
+      expect(JSON.stringify(reply.body).length).toBeLessThan(300);
     }
   }, 30_000);
 
-  test("more than 1000 object members in all is invalid_json, and /healthz answers while 95,000-member bodies arrive", async () => {
-    // JSON.parse of one object with 95,000 different keys (a megabyte) held the event loop 100-200 ms.
+  test("more than 1000 items (array elements and object members together) is invalid_json", async () => {
+    // JSON.parse of a megabyte of small items (95,000 distinct keys, 330,000 empty objects) held the
+    // event loop 50-280 ms each, so a few such bodies kept /healthz waiting.
     const members = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":0`).join(",");
-    const atLimit = await post(`{${members(1000)}}`);
-    expectError(atLimit as any, 400, "validation_failed");
-    const over = await post(`{"x":[{${members(500)}},{${members(501)}}]}`);
-    expectError(over as any, 400, "invalid_json");
-    expect((over as any).body.error.message).toContain("1000");
-    const bombs = Array.from({ length: 6 }, () => post(`{${members(95_000)}}`));
+    const zeros = (n: number) => Array(n).fill(0).join(",");
+    expectError((await post(`{${members(1000)}}`)) as any, 400, "validation_failed");
+    expectError((await post(`{"x":[${zeros(999)}]}`)) as any, 400, "validation_failed");
+    for (const over of [`{${members(1001)}}`, `{"x":[${zeros(1000)}]}`, `[${Array(1001).fill("{}").join(",")}]`]) {
+      const reply = (await post(over)) as { status: number; body: any };
+      expectError(reply, 400, "invalid_json");
+      expect(reply.body.error.message).toContain("1000");
+    }
+    const bombs = [`{${members(95_000)}}`, `[${Array(330_000).fill("{}").join(",")}]`].flatMap((b) => [b, b, b]);
     const health = new Client(child.url).get("/healthz");
-    const [replies, healthz] = await Promise.all([withDeadline(Promise.all(bombs)), withDeadline(health)]);
+    const [replies, healthz] = await Promise.all([withDeadline(Promise.all(bombs.map(post))), withDeadline(health)]);
     expect(healthz).toMatchObject({ status: 200 });
     for (const reply of replies as { status: number; body: any }[]) expectError(reply, 400, "invalid_json");
   }, 30_000);
