@@ -521,6 +521,14 @@ export const mutations: Mutation[] = [
     tests: ["tests/contract/store.test.ts"],
   },
   {
+    name: "since-ahead-waits",
+    file: timeline,
+    from: "if (from === null || from > head) return",
+    to: "if (from === null) return",
+    why: "a since past the room's head answers at once (not recovered) instead of holding the socket",
+    tests: ws,
+  },
+  {
     name: "since-id-off-by-one",
     file: timeline,
     from: "return message && message.seq > 0 ? message.seq : null;",

@@ -46,14 +46,16 @@ export class Timeline {
   /**
    * For a member of the room: the events after `since` — a position, or a message id meaning after
    * that message's position — up to `limit`, and whether that is all of them. A message id the room
-   * does not have, or one stored before positions existed, cannot be placed: nothing is replayed and
-   * `recovered` is false (the client reloads history).
+   * does not have, or one stored before positions existed, cannot be placed, and a position past the
+   * room's head was never seen (positions are stored before anyone hears of them): nothing is replayed
+   * and `recovered` is false (the client reloads history). Waiting for such a position instead would
+   * hold the subscriber until the room reached it.
    */
   async recover(userId: string, roomId: string, since: number | string, limit: number): Promise<Recovery> {
     await this.deps.rooms.membership(userId, roomId);
     const from = await this.#position(roomId, since);
     const head = await this.head(roomId);
-    if (from === null) return { events: [], recovered: false, through: head };
+    if (from === null || from > head) return { events: [], recovered: false, through: head };
     const events = await this.after(roomId, from, limit + 1, userId);
     const replay = events.slice(0, limit);
     return {

@@ -56,41 +56,41 @@ export const docsRoutes = (info: DocumentInfo) => {
   let document: unknown;
   const asyncApi = asyncApiDocument(info);
   const html = page(info);
-  return plugin
-    .get(
-      "/docs",
-      ({ set }) => {
-        set.headers["content-type"] = "text/html; charset=utf-8";
-        set.headers["content-security-policy"] = DOCS_CSP;
-        return html;
-      },
-      { detail: { hide: true } },
-    )
-    .get(
-      "/docs/json",
-      () => {
-        // Built when first asked for: every route is mounted before the server listens.
-        document ??= openApiDocument(plugin, info);
-        return document;
-      },
-      { detail: { hide: true } },
-    )
-    .get("/docs/asyncapi.json", () => asyncApi, { detail: { hide: true } })
-    .get("/docs/assets/swagger-ui-bundle.js", ({ set }) => asset(set, bundlePath, "text/javascript; charset=utf-8"), {
-      detail: { hide: true },
-    })
-    .get("/docs/assets/swagger-ui.css", ({ set }) => asset(set, cssPath, "text/css; charset=utf-8"), {
-      detail: { hide: true },
-    })
-    .get(
-      "/docs/assets/init.js",
-      ({ set }) => {
-        set.headers["content-type"] = "text/javascript; charset=utf-8";
-        set.headers["cache-control"] = ASSET_CACHE;
-        return init;
-      },
-      { detail: { hide: true } },
-    );
+  return (
+    plugin
+      .get(
+        "/docs",
+        ({ set }) => {
+          set.headers["content-type"] = "text/html; charset=utf-8";
+          set.headers["content-security-policy"] = DOCS_CSP;
+          return html;
+        },
+        { detail: { hide: true } },
+      )
+      // Built when the server starts: every route is mounted by then, and none has served a request.
+      // Elysia changes a route's response schema when it first validates a response (it adds
+      // `additionalProperties: false`), so a document built later would depend on which routes ran.
+      .onStart(() => {
+        document = openApiDocument(plugin, info);
+      })
+      .get("/docs/json", () => document, { detail: { hide: true } })
+      .get("/docs/asyncapi.json", () => asyncApi, { detail: { hide: true } })
+      .get("/docs/assets/swagger-ui-bundle.js", ({ set }) => asset(set, bundlePath, "text/javascript; charset=utf-8"), {
+        detail: { hide: true },
+      })
+      .get("/docs/assets/swagger-ui.css", ({ set }) => asset(set, cssPath, "text/css; charset=utf-8"), {
+        detail: { hide: true },
+      })
+      .get(
+        "/docs/assets/init.js",
+        ({ set }) => {
+          set.headers["content-type"] = "text/javascript; charset=utf-8";
+          set.headers["cache-control"] = ASSET_CACHE;
+          return init;
+        },
+        { detail: { hide: true } },
+      )
+  );
 };
 
 function asset(set: { headers: Record<string, string | number> }, path: string, type: string) {

@@ -1,6 +1,6 @@
 // TypeBox schemas of rooms, members, messages and their queries, for routes and the OpenAPI document.
 import { t } from "elysia";
-import { component } from "./schemas";
+import { component, JsonInteger } from "./schemas";
 
 export const Uuid = t.String({ format: "uuid" });
 export const RoomParams = t.Object({ id: Uuid });
@@ -30,7 +30,7 @@ export const RoomName = t.String({
 export const RoomDescription = Nullable(
   t.String({ maxLength: 4000, description: "at most 1000 characters after trimming; nothing visible clears it" }),
 );
-export const MaxMembers = Nullable(t.Integer({ minimum: 1, maximum: 100_000 }));
+export const MaxMembers = Nullable(JsonInteger({ minimum: 1, maximum: 100_000 }));
 
 export const Room = component(
   "Room",

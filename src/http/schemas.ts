@@ -1,4 +1,5 @@
 // TypeBox schemas shared by routes (and so by the OpenAPI document), and the JSON views of records.
+import { type IntegerOptions, Type } from "@sinclair/typebox";
 import { type TSchema, t } from "elysia";
 import type { Session } from "../domain/accounts";
 import type { UserRecord } from "../ports/store";
@@ -20,6 +21,13 @@ export const ErrorBody = component(
     }),
   }),
 );
+
+/**
+ * An integer in a JSON body or frame: a JSON number only. Elysia's `t.Integer` also takes a numeric
+ * string and decodes it with Number() ("0x10" is 16, " 1" is 1): query parameters need that (they are
+ * strings), a JSON value of the wrong type must be refused like any other.
+ */
+export const JsonInteger = (options?: IntegerOptions) => Type.Integer(options);
 
 /** Route detail of the routes anyone may call (signup, login, health...): no security requirement. */
 export const PUBLIC = { security: [] };

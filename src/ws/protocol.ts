@@ -4,7 +4,8 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type Static, t } from "elysia";
 import type { AppError } from "../domain/errors";
 import { boundMessage } from "../http/details";
-import { DepthScanner, protoKeyField } from "../http/json";
+import { JsonScanner, refusedContent } from "../http/json";
+import { JsonInteger } from "../http/schemas";
 
 const Ref = t.Optional(t.String({ maxLength: 128, description: "echoed on the reply or error for this frame" }));
 const Id = t.String({ format: "uuid" });
@@ -16,7 +17,7 @@ export const clientFrames = {
   subscribe: frame("subscribe", {
     room_id: Id,
     // The last room position the client saw, or a message id (after that message's position).
-    since: t.Optional(t.Union([t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Id])),
+    since: t.Optional(t.Union([JsonInteger({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Id])),
   }),
   unsubscribe: frame("unsubscribe", { room_id: Id }),
   "message.send": frame("message.send", {
@@ -49,20 +50,22 @@ export class FrameError extends Error {
   }
 }
 
+/** The frame's ref when it is one the reply may carry back (a well-formed string of at most 128). */
 const refOf = (value: unknown) => {
   const ref = (value as { ref?: unknown } | null)?.ref;
-  return typeof ref === "string" && ref.length <= 128 ? ref : undefined;
+  return typeof ref === "string" && ref.length <= 128 && ref.isWellFormed() ? ref : undefined;
 };
 
 /**
- * Decodes one text frame by the same rules as request bodies (nesting bounded, `__proto__` refused).
- * Throws FrameError: invalid_frame (binary, not JSON, nested too deep, not an object, or larger than
- * maxBytes), unknown_type, validation_failed (naming the first bad field; `__proto__` is one).
+ * Decodes one text frame by the same rules as request bodies (nesting and items bounded, `__proto__`
+ * and text that is not well-formed Unicode refused). Throws FrameError: invalid_frame (binary, not
+ * JSON, nested too deep, too many items, not an object, or larger than maxBytes), unknown_type,
+ * validation_failed (naming the first bad field; `__proto__` is one, and so is a lone surrogate).
  */
 export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame {
   if (typeof raw !== "string") throw new FrameError("invalid_frame", "frames must be JSON text");
   try {
-    new DepthScanner().feed(raw);
+    new JsonScanner().feed(raw);
   } catch (error) {
     throw new FrameError("invalid_frame", (error as Error).message);
   }
@@ -79,8 +82,9 @@ export function decodeFrame(raw: string | Buffer, maxBytes: number): ClientFrame
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new FrameError("invalid_frame", "a frame is a JSON object with a type", ref);
   }
-  const proto = protoKeyField(raw, value);
-  if (proto !== null) throw new FrameError("validation_failed", boundMessage(`${proto}: Unexpected property`), ref);
+  const refused = refusedContent(raw, value);
+  if (refused !== null)
+    throw new FrameError("validation_failed", boundMessage(`${refused.field}: ${refused.message}`), ref);
   const type = (value as { type?: unknown }).type;
   if (typeof type !== "string") throw new FrameError("validation_failed", "type: required string", ref);
   const checker = checkers.get(type);

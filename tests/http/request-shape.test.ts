@@ -1,8 +1,9 @@
 // The rules every route follows alike, checked on every route the OpenAPI document lists: `__proto__`
-// is an unknown field, unknown query parameters are refused, a wrong method is 405 with Allow, and a
-// 401 carries a Bearer challenge.
+// is an unknown field, a lone surrogate is no text in any field, a GET takes no body, unknown query
+// parameters are refused, a wrong method is 405 with Allow, and a 401 carries a Bearer challenge.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, newUser, type TestUser } from "../support/client";
+import { rawRequest } from "../support/raw-http";
 import { startTestServer, type TestServer } from "../support/server";
 import { WsClient } from "../support/ws";
 
@@ -160,5 +161,66 @@ describe("401", () => {
     const login = await new Client(server.url).post("/v1/auth/login", { login: ana.username, password: "wrong!!!" });
     expectError(login, 401, "unauthorized");
     expect(login.headers.get("www-authenticate")).toBe("Bearer");
+  });
+});
+
+describe("text that is not well-formed Unicode", () => {
+  test("a lone surrogate is refused in any field, also where no text rule looks, naming the field", async () => {
+    // Storage keeps every lone surrogate as U+FFFD: two different client_ids were one, and the second
+    // message was answered as a replay of the first (lost).
+    const room = (await ana.api.post("/v1/rooms", { name: "surrogates", type: "public" })).body.id;
+    for (const clientId of ["\\ud800", "\\udbff"]) {
+      const sent = await ana.api.post(`/v1/rooms/${room}/messages`, `{"content":"hi","client_id":"${clientId}"}`);
+      expectError(sent, 400, "validation_failed");
+      expect(sent.body.error.details[0]).toEqual({ field: "client_id", message: "must be valid Unicode text" });
+    }
+    expect((await ana.api.get(`/v1/rooms/${room}/messages`)).body.messages).toEqual([]);
+    const logout = await ana.api.post("/v1/auth/logout", '{"refresh_token":"\\udfff"}');
+    expectError(logout, 400, "validation_failed");
+    const nested = await ana.api.post(`/v1/rooms/${room}/messages`, '{"content":"hi","attachment_ids":["\\ude00"]}');
+    expect(nested.body.error.details[0].field).toBe("attachment_ids.0");
+    // A pair written as two escapes is one character, and fine.
+    expect((await ana.api.post(`/v1/rooms/${room}/messages`, '{"content":"\\ud83d\\ude00"}')).body.content).toBe("😀");
+  });
+});
+
+describe("integers in a body", () => {
+  test("are JSON numbers: a numeric string is refused naming the field, not decoded", async () => {
+    // Elysia's t.Integer also takes numeric strings, decoded with Number(): "0x10" made a room of 16.
+    for (const value of ['"5"', '" 1"', '"0x10"', '"1e2"']) {
+      const reply = await ana.api.post("/v1/rooms", `{"name":"ints","type":"public","max_members":${value}}`);
+      expectError(reply, 400, "validation_failed");
+      expect({ value, field: reply.body.error.details[0].field }).toEqual({ value, field: "max_members" });
+    }
+    expect((await ana.api.post("/v1/rooms", { name: "ints", type: "public", max_members: 5 })).body.max_members).toBe(
+      5,
+    );
+  });
+});
+
+describe("a GET with a body", () => {
+  test("is refused on every GET route, `{}` too: Bun hands the application no GET body to read", async () => {
+    for (const op of operations.filter((o) => o.method === "GET")) {
+      for (const body of ['{"x":1}', "{}"]) {
+        const reply = await rawRequest(
+          server.url,
+          "GET",
+          concrete(op.path),
+          { authorization: `Bearer ${ana.api.token}`, "content-type": "application/json" },
+          new TextEncoder().encode(body),
+          10_000,
+        );
+        if ("failed" in reply) throw new Error(reply.failed);
+        expect({ route: op.path, body, status: reply.status, error: JSON.parse(reply.text).error }).toEqual({
+          route: op.path,
+          body,
+          status: 400,
+          error: expect.objectContaining({
+            code: "validation_failed",
+            details: [{ field: "body", message: "a GET request takes no body" }],
+          }),
+        });
+      }
+    }
   });
 });

@@ -1,10 +1,11 @@
 // A WebSocket client over raw TCP for liveness tests: it speaks the handshake and frames itself, so a
 // test decides whether it answers pings and whether it reads at all (pause), and sees the exact close
-// code the server sends. Text frames are parsed as JSON into `frames`.
+// code the server sends, and sends any bytes as a text or binary frame (invalid UTF-8 included). Text
+// frames are parsed as JSON into `frames`.
 import type { Socket } from "bun";
 import type { Frame } from "./ws";
 
-const OPCODE = { text: 0x1, close: 0x8, ping: 0x9, pong: 0xa } as const;
+const OPCODE = { text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 export class RawWsClient {
   readonly frames: Frame[] = [];
@@ -15,6 +16,8 @@ export class RawWsClient {
   /** The TCP connection ended. */
   ended = false;
   #buffer = Buffer.alloc(0);
+  /** Bytes the socket did not take yet (Bun's socket.write writes what fits and says how much). */
+  #unsent = Buffer.alloc(0);
   #handshake = "";
   #upgraded = false;
   #socket!: Socket<undefined>;
@@ -28,6 +31,7 @@ export class RawWsClient {
       port,
       socket: {
         data: (_socket, chunk) => client.#receive(chunk),
+        drain: () => client.#flush(),
         close: () => {
           client.ended = true;
         },
@@ -47,6 +51,11 @@ export class RawWsClient {
   /** Sends a masked text frame (clients must mask). */
   sendText(text: string) {
     this.#write(OPCODE.text, Buffer.from(text));
+  }
+
+  /** Sends `payload` as it is in one text or binary frame, whether or not it is UTF-8. */
+  sendFrame(kind: "text" | "binary", payload: Uint8Array) {
+    this.#write(OPCODE[kind], Buffer.from(payload));
   }
 
   /** Stops reading: the server's data piles up in the socket buffers, then in the server. */
@@ -73,12 +82,24 @@ export class RawWsClient {
 
   #write(opcode: number, payload: Buffer) {
     const mask = crypto.getRandomValues(new Uint8Array(4));
-    const length =
-      payload.length < 126
-        ? Buffer.from([0x80 | payload.length])
-        : Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-    const masked = payload.map((byte, i) => byte ^ mask[i % 4]!);
-    this.#socket.write(Buffer.concat([Buffer.from([0x80 | opcode]), length, mask, masked]));
+    let length: Buffer;
+    if (payload.length < 126) length = Buffer.from([0x80 | payload.length]);
+    else if (payload.length < 65_536) length = Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    else {
+      length = Buffer.alloc(9);
+      length[0] = 0x80 | 127;
+      length.writeBigUInt64BE(BigInt(payload.length), 1);
+    }
+    const masked = Buffer.allocUnsafe(payload.length);
+    for (let i = 0; i < payload.length; i++) masked[i] = payload[i]! ^ mask[i % 4]!;
+    this.#unsent = Buffer.concat([this.#unsent, Buffer.from([0x80 | opcode]), length, mask, masked]);
+    this.#flush();
+  }
+
+  #flush() {
+    if (this.#unsent.length === 0) return;
+    const written = this.#socket.write(this.#unsent);
+    this.#unsent = this.#unsent.subarray(Math.max(0, written));
   }
 
   #receive(chunk: Buffer) {

@@ -1,5 +1,6 @@
 // Hostile client frames get the same rules as request bodies: nesting is bounded, `__proto__` is an
-// unknown field in every frame type, and what a reader cannot see is no message. The socket survives.
+// unknown field in every frame type, a lone surrogate is no text anywhere, and what a reader cannot
+// see is no message. The socket survives.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
@@ -59,6 +60,31 @@ describe("frames", () => {
       });
     }
     expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+  });
+
+  test("a lone surrogate anywhere is validation_failed naming the field, and a ref with one is not echoed", async () => {
+    const client = await connect();
+    client.send('{"type":"ping","ref":"\\ud800"}');
+    const refused = await client.next((f) => f.type === "error");
+    expect(refused).toEqual({ type: "error", code: "validation_failed", message: "ref: must be valid Unicode text" });
+    const send = await client.request({ type: "message.send", room_id: room, content: "hi", client_id: "\udc00" });
+    expect(send).toMatchObject({
+      type: "error",
+      code: "validation_failed",
+      message: "client_id: must be valid Unicode text",
+    });
+    expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+  });
+
+  test("since is a JSON number or a message id: a numeric string is validation_failed", async () => {
+    // It passed as Elysia's t.Integer and then counted as an unknown message id: a needless reload.
+    const client = await connect();
+    const reply = await client.request({ type: "subscribe", room_id: room, since: "1" });
+    expect(reply).toMatchObject({
+      type: "error",
+      code: "validation_failed",
+      message: expect.stringContaining("since"),
+    });
   });
 
   test("a frame nested 20,000 levels deep is invalid_frame and the connection goes on", async () => {

@@ -114,6 +114,24 @@ describe("positions", () => {
     expect(reply.seq).toBe(mark.seq + 8);
   });
 
+  test("a position the room has not reached answers at once as not recovered, and the socket goes on", async () => {
+    // It used to wait for the room to reach that position: the socket's frames queued behind it for good.
+    const room = await newRoom();
+    const last = await send(room, "last");
+    const client = await connect(bob);
+    for (const since of [last.seq + 1, 4_294_967_296]) {
+      expect(await client.request({ type: "subscribe", room_id: room, since }, 2000)).toMatchObject({
+        type: "subscribed",
+        missed: [],
+        recovered: false,
+        seq: last.seq,
+      });
+    }
+    expect(await client.request({ type: "ping" })).toMatchObject({ type: "pong" });
+    const next = await send(room, "next");
+    expect((await client.next((f) => f.type === "message.created")).seq).toBe(next.seq);
+  });
+
   test("a position that is not a number nor a message id is a validation error; an unknown message id replays nothing", async () => {
     const room = await newRoom();
     const client = await connect(bob);
