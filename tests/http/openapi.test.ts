@@ -80,7 +80,7 @@ describe("OpenAPI document", () => {
     // Elysia adds `additionalProperties: false` to a response schema when it first validates one: a
     // document first built after a message was sent met two different Message schemas (a 500), and
     // after other requests documented what Elysia had changed.
-    const other = await startTestServer();
+    const other = await startTestServer({ s3Bucket: undefined });
     try {
       const ana = await newUser(other.url, "ana");
       const room = (await ana.api.post("/v1/rooms", { name: "docs", type: "public" })).body;
