@@ -15,8 +15,10 @@ import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqlitePins } from "./pins";
 import { SqliteRoomLog } from "./room-log";
 import { SqliteRooms } from "./rooms";
+import { SqliteThreads } from "./threads";
 
 type UserRow = {
   id: string;
@@ -46,6 +48,8 @@ export class SqliteStore implements Store {
   readonly #messages: SqliteMessages;
   readonly #log: SqliteRoomLog;
   readonly #attachments: SqliteAttachments;
+  readonly #threads: SqliteThreads;
+  readonly #pins: SqlitePins;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -55,6 +59,8 @@ export class SqliteStore implements Store {
     this.#messages = new SqliteMessages(this.#db, run);
     this.#log = new SqliteRoomLog(this.#db, run);
     this.#attachments = new SqliteAttachments(run);
+    this.#threads = new SqliteThreads(run);
+    this.#pins = new SqlitePins(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -112,6 +118,14 @@ export class SqliteStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  threadSummaries: Store["threadSummaries"] = (...args) => this.#threads.threadSummaries(...args);
+  listThreadMessages: Store["listThreadMessages"] = (...args) => this.#threads.listThreadMessages(...args);
+  addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
+  removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
+  listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#pins.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#pins.listMentions(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };
