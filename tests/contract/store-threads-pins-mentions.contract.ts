@@ -69,10 +69,10 @@ export function describeThreadPinMentionStore(getStore: () => Store) {
         (await store.listThreadMessages(room.id, rootId, query)).map((m) => m.id);
       const live = replyIds.filter((_, i) => i !== 2);
       expect(await ids({ limit: 10 })).toEqual([...live].reverse());
-      expect(await ids({ limit: 2 })).toEqual([live[3], live[2]]);
-      expect(await ids({ limit: 2, before: live[2]! })).toEqual([live[1], live[0]]);
+      expect(await ids({ limit: 2 })).toEqual([live[3]!, live[2]!]);
+      expect(await ids({ limit: 2, before: live[2]! })).toEqual([live[1]!, live[0]!]);
       expect(await ids({ limit: 10, after: live[0]! })).toEqual(live.slice(1));
-      expect(await ids({ limit: 10, after: live[0]!, before: live[3]! })).toEqual([live[1], live[2]]);
+      expect(await ids({ limit: 10, after: live[0]!, before: live[3]! })).toEqual([live[1]!, live[2]!]);
       expect(await store.listThreadMessages(room.id, crypto.randomUUID(), { limit: 10 })).toEqual([]);
     });
   });
@@ -103,7 +103,7 @@ export function describeThreadPinMentionStore(getStore: () => Store) {
       }));
       for (const pin of pins) await store.addPin(pin);
       await store.addPin({ roomId: other.room.id, messageId: other.history[0]!, pinnedBy: by, pinnedAt: at(1) });
-      expect((await store.listPins(room.id)).map((p) => p.messageId)).toEqual([history[0], history[2], history[1]]);
+      expect((await store.listPins(room.id)).map((p) => p.messageId)).toEqual([history[0]!, history[2]!, history[1]!]);
       await store.deleteRoom(other.room.id);
       expect(await store.listPins(other.room.id)).toEqual([]);
     });
@@ -121,7 +121,7 @@ export function describeThreadPinMentionStore(getStore: () => Store) {
         await store.addMentions(rooms[i]!, id, [user, newUserId()]);
       }
       await store.addMentions(rooms[1]!, ids[1]!, [user]);
-      const expected = ids.map((messageId, i) => ({ userId: user, roomId: rooms[i], messageId })).reverse();
+      const expected = ids.map((messageId, i) => ({ userId: user, roomId: rooms[i]!, messageId })).reverse();
       expect(await store.listMentions(user, { limit: 10 })).toEqual(expected);
       expect(await store.listMentions(user, { limit: 2 })).toEqual(expected.slice(0, 2));
       expect(await store.listMentions(user, { limit: 10, before: ids[2]! })).toEqual(expected.slice(2));
