@@ -11,6 +11,7 @@ import { DEFAULT_BUCKET_MS, MessageBuckets } from "./buckets";
 import { type CassandraOptions, Cql } from "./client";
 import { listRooms } from "./listing";
 import { CassandraMembers } from "./members";
+import { CassandraMentions } from "./mentions";
 import { CassandraMessages } from "./messages";
 import { BUCKET_SETTING, migrate } from "./migrate";
 import { CassandraModeration } from "./moderation";
@@ -34,6 +35,7 @@ export class CassandraStore implements Store {
   readonly #attachments: CassandraAttachments;
   readonly #threads: CassandraThreads;
   readonly #pins: CassandraPins;
+  readonly #mentions: CassandraMentions;
 
   /** Connects lazily: on `migrate()` or the first call. */
   constructor(options: CassandraOptions) {
@@ -56,6 +58,7 @@ export class CassandraStore implements Store {
     this.#threads = new CassandraThreads(this.#cql, (roomId, id) => this.#messages.getMessage(roomId, id));
     this.#messages.threads = this.#threads;
     this.#pins = new CassandraPins(this.#cql);
+    this.#mentions = new CassandraMentions(this.#cql);
     this.#rooms = new CassandraRooms(this.#cql, next, async (id) => {
       await this.#messages.purge(id);
       await this.#pins.purge(id);
@@ -131,8 +134,8 @@ export class CassandraStore implements Store {
   addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
   removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
   listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
-  addMentions: Store["addMentions"] = (...args) => this.#pins.addMentions(...args);
-  listMentions: Store["listMentions"] = (...args) => this.#pins.listMentions(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
 
   /** Creates the keyspace if missing and applies pending migrations; see migrate.ts. */
   async migrate() {

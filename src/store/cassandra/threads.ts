@@ -6,7 +6,7 @@ import { types } from "cassandra-driver";
 import { unavailable } from "../../domain/errors";
 import { isUuid } from "../../domain/ids";
 import type { HistoryQuery, MessageRecord } from "../../ports/messages";
-import type { ThreadSummary } from "../../ports/threads";
+import type { ThreadStore, ThreadSummary } from "../../ports/threads";
 import type { Cql } from "./client";
 import { sortKey } from "./keys";
 import { mapLimit } from "./parallel";
@@ -15,7 +15,7 @@ import { mapLimit } from "./parallel";
 const IN_LIMIT = 100;
 const MAX_ATTEMPTS = 64;
 
-export class CassandraThreads {
+export class CassandraThreads implements ThreadStore {
   constructor(
     private readonly cql: Cql,
     private readonly getMessage: (roomId: string, id: string) => Promise<MessageRecord | null>,

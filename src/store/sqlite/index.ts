@@ -13,6 +13,7 @@ import type {
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
+import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
 import { SqlitePins } from "./pins";
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   readonly #attachments: SqliteAttachments;
   readonly #threads: SqliteThreads;
   readonly #pins: SqlitePins;
+  readonly #mentions: SqliteMentions;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -61,6 +63,7 @@ export class SqliteStore implements Store {
     this.#attachments = new SqliteAttachments(run);
     this.#threads = new SqliteThreads(run);
     this.#pins = new SqlitePins(run);
+    this.#mentions = new SqliteMentions(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -124,8 +127,8 @@ export class SqliteStore implements Store {
   addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
   removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
   listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
-  addMentions: Store["addMentions"] = (...args) => this.#pins.addMentions(...args);
-  listMentions: Store["listMentions"] = (...args) => this.#pins.listMentions(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };

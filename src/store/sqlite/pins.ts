@@ -1,14 +1,13 @@
-// The SQLite side of PinStore and MentionStore: small tables beside the messages (migration 0008).
+// The SQLite side of PinStore: room_pins, one row per pinned message (migration 0008).
 import type { Database } from "bun:sqlite";
 import { messageSortKey } from "../../domain/ids";
-import type { MentionRecord, MentionStore } from "../../ports/mentions";
 import type { PinRecord, PinStore } from "../../ports/pins";
 
 type Run = <T>(work: (db: Database) => T) => T;
 
 type PinRow = { room_id: string; message_id: string; pinned_by: string; pinned_at: number };
 
-export class SqlitePins implements PinStore, MentionStore {
+export class SqlitePins implements PinStore {
   constructor(private readonly run: Run) {}
 
   async addPin(pin: PinRecord) {
@@ -44,30 +43,5 @@ export class SqlitePins implements PinStore, MentionStore {
       pinnedBy: row.pinned_by,
       pinnedAt: new Date(row.pinned_at),
     }));
-  }
-
-  async addMentions(roomId: string, messageId: string, userIds: string[]) {
-    if (userIds.length === 0) return;
-    this.run((db) =>
-      db
-        .query(
-          `INSERT INTO mentions (user_id, seq, room_id, message_id) SELECT value, ?, ?, ? FROM json_each(?)
-           WHERE true ON CONFLICT (user_id, seq) DO NOTHING`,
-        )
-        .run(messageSortKey(messageId), roomId, messageId, JSON.stringify(userIds)),
-    );
-  }
-
-  async listMentions(userId: string, page: { before?: string; limit: number }): Promise<MentionRecord[]> {
-    const before = page.before === undefined ? null : messageSortKey(page.before);
-    const rows = this.run((db) =>
-      db
-        .query<{ room_id: string; message_id: string }, [string, string | null, number]>(
-          `SELECT room_id, message_id FROM mentions WHERE user_id = ?1 AND (?2 IS NULL OR seq < ?2)
-           ORDER BY seq DESC LIMIT ?3`,
-        )
-        .all(userId, before, Math.max(0, page.limit)),
-    );
-    return rows.map((row) => ({ userId, roomId: row.room_id, messageId: row.message_id }));
   }
 }
