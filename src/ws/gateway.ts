@@ -18,6 +18,7 @@ import { Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
+import { deliverUserEvents } from "./user-events";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -79,6 +80,7 @@ export class Gateway {
   readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
+  readonly #stopUserEvents: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -99,6 +101,12 @@ export class Gateway {
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
     this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
+    this.#stopUserEvents = deliverUserEvents({
+      bus: deps.bus,
+      socketsOf: (userId) => this.#sessions.socketsOf(userId),
+      send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
+      log: deps.log,
+    });
   }
 
   /**
@@ -162,6 +170,7 @@ export class Gateway {
   close() {
     clearInterval(this.#sweep);
     this.#stopListening();
+    this.#stopUserEvents();
     for (const connection of this.#clients.keys())
       this.#closeClient(connection, 1001, "server shutting down", "shutdown");
     this.hub.close();
