@@ -5,6 +5,7 @@ export type * from "./bus";
 export type * from "./limiter";
 export type * from "./mail";
 export type * from "./messages";
+export type * from "./notify";
 export type * from "./presence";
 export type * from "./room-log";
 export type * from "./rooms";

@@ -2,6 +2,7 @@
 // wide-column store (users by id / username / email, tokens by hash, families by id and by user).
 import type { AttachmentStore } from "./attachments";
 import type { MessageStore } from "./messages";
+import type { NotifyStore } from "./notify";
 import type { RoomLogStore } from "./room-log";
 import type { RoomStore } from "./rooms";
 
@@ -83,7 +84,7 @@ export interface AccountStore {
   revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date): Promise<void>;
 }
 
-export interface Store extends AccountStore, RoomStore, MessageStore, RoomLogStore, AttachmentStore {
+export interface Store extends AccountStore, RoomStore, MessageStore, RoomLogStore, AttachmentStore, NotifyStore {
   /** Applies pending migrations; idempotent and safe when several processes start at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** Resolves when the backend answers; throws `unavailable` otherwise. */

@@ -7,6 +7,7 @@ import type { NewUser, Store } from "../../src/ports/store";
 import { describeAttachmentStore } from "./store-attachments.contract";
 import { describeMemberStore } from "./store-members.contract";
 import { describeMessageStore } from "./store-messages.contract";
+import { describeNotifyStore } from "./store-notify.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
 import { describeRoomLogStore } from "./store-room-log.contract";
 import { describeRoomStore } from "./store-rooms.contract";
@@ -279,6 +280,7 @@ export function runStoreContract(
     describeReactionAndReadStore(() => store);
     describeRoomLogStore(() => store, factory);
     describeAttachmentStore(() => store, factory);
+    describeNotifyStore(() => store, factory);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

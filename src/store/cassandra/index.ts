@@ -14,6 +14,7 @@ import { CassandraMembers } from "./members";
 import { CassandraMessages } from "./messages";
 import { BUCKET_SETTING, migrate } from "./migrate";
 import { CassandraModeration } from "./moderation";
+import { CassandraNotify } from "./notify";
 import { CassandraReactions } from "./reactions";
 import { CassandraRoomLog, DEFAULT_LOG_BLOCK } from "./room-log";
 import { CassandraRooms } from "./rooms";
@@ -30,6 +31,7 @@ export class CassandraStore implements Store {
   readonly #messages: CassandraMessages;
   readonly #reactions: CassandraReactions;
   readonly #attachments: CassandraAttachments;
+  readonly #notify: CassandraNotify;
 
   /** Connects lazily: on `migrate()` or the first call. */
   constructor(options: CassandraOptions) {
@@ -53,6 +55,7 @@ export class CassandraStore implements Store {
     this.#members = new CassandraMembers(this.#cql, next);
     this.#moderation = new CassandraModeration(this.#cql);
     this.#reactions = new CassandraReactions(this.#cql, buckets, next);
+    this.#notify = new CassandraNotify(this.#cql);
   }
 
   // AccountStore, RoomStore, MessageStore, RoomLogStore and AttachmentStore, delegated (bound arrow properties, so they may be passed around).
@@ -115,6 +118,20 @@ export class CassandraStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  acquireLease: Store["acquireLease"] = (...args) => this.#notify.acquireLease(...args);
+  releaseLease: Store["releaseLease"] = (...args) => this.#notify.releaseLease(...args);
+  getNotifySettings: Store["getNotifySettings"] = (...args) => this.#notify.getNotifySettings(...args);
+  setNotifySettings: Store["setNotifySettings"] = (...args) => this.#notify.setNotifySettings(...args);
+  markSeen: Store["markSeen"] = (...args) => this.#notify.markSeen(...args);
+  scanSeen: Store["scanSeen"] = (...args) => this.#notify.scanSeen(...args);
+  claimDigest: Store["claimDigest"] = (...args) => this.#notify.claimDigest(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#notify.createWebhook(...args);
+  listWebhooks: Store["listWebhooks"] = (...args) => this.#notify.listWebhooks(...args);
+  deleteWebhook: Store["deleteWebhook"] = (...args) => this.#notify.deleteWebhook(...args);
+  scanWebhooks: Store["scanWebhooks"] = (...args) => this.#notify.scanWebhooks(...args);
+  getWebhookPosition: Store["getWebhookPosition"] = (...args) => this.#notify.getWebhookPosition(...args);
+  setWebhookPosition: Store["setWebhookPosition"] = (...args) => this.#notify.setWebhookPosition(...args);
 
   /** Creates the keyspace if missing and applies pending migrations; see migrate.ts. */
   async migrate() {

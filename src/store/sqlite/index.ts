@@ -15,6 +15,7 @@ import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqliteNotify } from "./notify";
 import { SqliteRoomLog } from "./room-log";
 import { SqliteRooms } from "./rooms";
 
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   readonly #messages: SqliteMessages;
   readonly #log: SqliteRoomLog;
   readonly #attachments: SqliteAttachments;
+  readonly #notify: SqliteNotify;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -55,6 +57,7 @@ export class SqliteStore implements Store {
     this.#messages = new SqliteMessages(this.#db, run);
     this.#log = new SqliteRoomLog(this.#db, run);
     this.#attachments = new SqliteAttachments(run);
+    this.#notify = new SqliteNotify(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -112,6 +115,20 @@ export class SqliteStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  acquireLease: Store["acquireLease"] = (...args) => this.#notify.acquireLease(...args);
+  releaseLease: Store["releaseLease"] = (...args) => this.#notify.releaseLease(...args);
+  getNotifySettings: Store["getNotifySettings"] = (...args) => this.#notify.getNotifySettings(...args);
+  setNotifySettings: Store["setNotifySettings"] = (...args) => this.#notify.setNotifySettings(...args);
+  markSeen: Store["markSeen"] = (...args) => this.#notify.markSeen(...args);
+  scanSeen: Store["scanSeen"] = (...args) => this.#notify.scanSeen(...args);
+  claimDigest: Store["claimDigest"] = (...args) => this.#notify.claimDigest(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#notify.createWebhook(...args);
+  listWebhooks: Store["listWebhooks"] = (...args) => this.#notify.listWebhooks(...args);
+  deleteWebhook: Store["deleteWebhook"] = (...args) => this.#notify.deleteWebhook(...args);
+  scanWebhooks: Store["scanWebhooks"] = (...args) => this.#notify.scanWebhooks(...args);
+  getWebhookPosition: Store["getWebhookPosition"] = (...args) => this.#notify.getWebhookPosition(...args);
+  setWebhookPosition: Store["setWebhookPosition"] = (...args) => this.#notify.setWebhookPosition(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };
