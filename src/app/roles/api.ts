@@ -9,6 +9,7 @@ import { messageRoutes } from "../../http/routes/messages";
 import { roomRoutes } from "../../http/routes/rooms";
 import { searchRoutes } from "../../http/routes/search";
 import { userRoutes } from "../../http/routes/users";
+import { webhookRoutes } from "../../http/routes/webhooks";
 import type { BlobEndpoint } from "../../ports/blob";
 import type { Services } from "../wire";
 
@@ -19,13 +20,14 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
 ) => {
   app
     .use(accountRoutes(s.accounts, s.sessions))
-    .use(userRoutes(s.accounts, s.sessions))
+    .use(userRoutes(s.accounts, s.sessions, s.digests))
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))
     .use(messageRoutes(s.messages, s.sessions))
     .use(conversationRoutes(s.conversations, s.sessions))
     .use(searchRoutes(s.search, s.sessions));
   app.use(attachmentRoutes(s.attachments, s.sessions));
+  app.use(webhookRoutes(s.webhooks, s.sessions));
   if (blobs) app.use(blobRoutes(blobs));
   return app;
 };
