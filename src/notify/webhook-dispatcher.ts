@@ -59,6 +59,7 @@ export class WebhookDispatcher {
 
   /** One round: starts a delivery for every (hook, room) that is behind its room's head and due. */
   async round() {
+    if (this.deps.global) await this.#sinceGlobal();
     for await (const { target, head } of this.#targets()) {
       if (this.#stopped) return;
       const key = `${target.hookId}|${target.roomId}`;
@@ -130,15 +131,20 @@ export class WebhookDispatcher {
     return start;
   }
 
-  async #roomIsNewer(roomId: string) {
+  /** When the global hook was first enabled, recorded by the first round of the first holder. */
+  async #sinceGlobal(): Promise<number> {
     if (this.#globalSince === null) {
       const stored = await this.deps.store.getWebhookPosition(GLOBAL_HOOK_ID, GLOBAL_SINCE_KEY);
-      this.#globalSince = stored ?? this.#now();
-      if (stored === null)
-        await this.deps.store.setWebhookPosition(GLOBAL_HOOK_ID, GLOBAL_SINCE_KEY, this.#globalSince);
+      if (stored === null) await this.deps.store.setWebhookPosition(GLOBAL_HOOK_ID, GLOBAL_SINCE_KEY, this.#now());
+      this.#globalSince = (await this.deps.store.getWebhookPosition(GLOBAL_HOOK_ID, GLOBAL_SINCE_KEY)) ?? this.#now();
     }
+    return this.#globalSince;
+  }
+
+  async #roomIsNewer(roomId: string) {
+    const since = await this.#sinceGlobal();
     const room = await this.deps.store.getRoom(roomId);
-    return room !== null && room.createdAt.getTime() >= this.#globalSince;
+    return room !== null && room.createdAt.getTime() >= since;
   }
 
   /** Delivers the events after `position` one at a time until caught up, a failure, or stop. */
