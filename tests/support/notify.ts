@@ -51,6 +51,18 @@ export async function awaitSeen(store: Store, userId: string, at: number, timeou
   }
 }
 
+/** When the user's last digest was claimed, as the store has it (null: none yet). */
+export async function lastDigestAt(store: Store, userId: string): Promise<number | null> {
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Store["scanSeen"]>> = await store.scanSeen(cursor, 500);
+    const user = page.users.find((u) => u.userId === userId);
+    if (user) return user.digestAt?.getTime() ?? null;
+    cursor = page.next;
+  } while (cursor);
+  return null;
+}
+
 export type Delivery = { at: number; headers: Record<string, string>; body: string; status: number };
 
 /**
