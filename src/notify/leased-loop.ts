@@ -24,6 +24,8 @@ export class LeasedLoop {
   #current: Promise<void> = Promise.resolve();
   #stopped = false;
   #held = false;
+  /** When the lease was last taken or renewed (ms); renewed only after a third of its life. */
+  #renewedAt = 0;
 
   constructor(private readonly options: LeasedLoopOptions) {}
 
@@ -56,7 +58,10 @@ export class LeasedLoop {
     const now = new Date((this.options.now ?? Date.now)());
     const was = this.#held;
     try {
-      this.#held = await store.acquireLease(name, this.holder, leaseMs, now);
+      if (!this.#held || now.getTime() - this.#renewedAt >= leaseMs / 3) {
+        this.#held = await store.acquireLease(name, this.holder, leaseMs, now);
+        if (this.#held) this.#renewedAt = now.getTime();
+      }
     } catch (error) {
       this.#held = false;
       log.warn("lease renewal failed", { lease: name, error });

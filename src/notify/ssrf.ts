@@ -102,7 +102,8 @@ export type PostResult = { status: number } | { error: string };
 /**
  * POSTs the body to the URL, connected to `address` (already checked) whatever DNS says now; TLS
  * still verifies the certificate for the URL's host name. Resolves with the status, or the reason it
- * failed (timeout, refused connection); never rejects. The answer's body is read and dropped.
+ * failed (timeout, refused connection, `signal` aborted); never rejects. The answer's body is read
+ * and dropped.
  */
 export function postPinned(
   url: URL,
@@ -110,8 +111,10 @@ export function postPinned(
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<PostResult> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve({ error: "aborted" });
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = send(
       url,
@@ -134,7 +137,15 @@ export function postPinned(
       req.destroy();
       resolve({ error: "timeout" });
     }, timeoutMs);
-    req.on("close", () => clearTimeout(timer));
+    const abort = () => {
+      req.destroy();
+      resolve({ error: "aborted" });
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+    req.on("close", () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    });
     req.on("timeout", () => {
       req.destroy();
       resolve({ error: "timeout" });

@@ -49,6 +49,8 @@ export class WebhookDispatcher {
   readonly #positions = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
+  /** Aborts the deliveries in flight when the process stops (they are repeated by the next holder). */
+  readonly #abort = new AbortController();
   #globalSince: number | null = null;
 
   constructor(private readonly deps: WebhookDispatcherDeps) {}
@@ -85,6 +87,7 @@ export class WebhookDispatcher {
 
   async stop() {
     this.#stopped = true;
+    this.#abort.abort();
     await Promise.allSettled([...this.#running]);
   }
 
@@ -156,6 +159,7 @@ export class WebhookDispatcher {
       const started = this.#now();
       const ok = await this.#post(target, event.type, deliveryId(target.roomId, event.seq), body);
       const seconds = (this.#now() - started) / 1000;
+      if (this.#stopped) return;
       if (!ok) {
         const now = this.#now();
         lane.firstFailureAt ||= now;
@@ -210,6 +214,7 @@ export class WebhookDispatcher {
       },
       body,
       this.deps.settings.timeoutMs,
+      this.#abort.signal,
     );
     return "status" in result && result.status >= 200 && result.status < 300;
   }
