@@ -101,6 +101,11 @@ export class WebhookDispatcher {
         secret = null;
       }
       const head = await this.deps.store.headPosition(hook.roomId);
+      // A deleted room's hooks go with it (its log is gone: nothing more to deliver).
+      if (head === 0 && !(await this.deps.store.getRoom(hook.roomId))) {
+        await this.deps.store.deleteWebhook(hook.roomId, hook.id);
+        continue;
+      }
       yield { target: { hookId: hook.id, url: new URL(hook.url), secret, roomId: hook.roomId }, head };
     }
     const global = this.deps.global;

@@ -230,6 +230,21 @@ describe("who manages a room's hooks", () => {
   );
 });
 
+test(
+  "a deleted room's hooks are removed by the dispatcher",
+  async () => {
+    const owner = await newUser(server.url, "wh");
+    const { roomId, hook } = await roomWithHook(owner, receiver());
+    expect((await server.backends.store.scanWebhooks()).map((h) => h.id)).toContain(hook.id);
+    expect((await owner.api.delete(`/v1/rooms/${roomId}`)).status).toBe(204);
+    const deadline = Date.now() + 5000;
+    while ((await server.backends.store.scanWebhooks()).some((h) => h.id === hook.id) && Date.now() < deadline)
+      await Bun.sleep(20);
+    expect((await server.backends.store.scanWebhooks()).map((h) => h.id)).not.toContain(hook.id);
+  },
+  TEST_MS,
+);
+
 describe("SSRF and the global hook", () => {
   let guarded: TestServer;
   let global: TestServer;
