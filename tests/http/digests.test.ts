@@ -4,6 +4,7 @@
 // for users who allowed it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestUser } from "../support/client";
+import { readMetrics, sample } from "../support/metrics";
 import { awaitDigests, awaitSeen, digestsTo, lastDigestAt, verifiedUser } from "../support/notify";
 import { startTestServer, type TestServer } from "../support/server";
 import { WsClient } from "../support/ws";
@@ -62,6 +63,7 @@ test(
     expect(text).toContain('{"notify_email": false}');
     await pastTheDelay();
     expect(await digestsTo(server.outbox, bob.email)).toHaveLength(1);
+    expect(sample(await readMetrics(server.url), 'chatd_digest_mails_total{outcome="sent"}')).toBeGreaterThanOrEqual(1);
   },
   TEST_MS,
 );
