@@ -6,6 +6,7 @@ export type * from "./limiter";
 export type * from "./mail";
 export type * from "./mentions";
 export type * from "./messages";
+export type * from "./notify";
 export type * from "./pins";
 export type * from "./presence";
 export type * from "./room-log";

@@ -3,6 +3,7 @@
 import type { AttachmentStore } from "./attachments";
 import type { MentionStore } from "./mentions";
 import type { MessageStore } from "./messages";
+import type { NotifyStore } from "./notify";
 import type { PinStore } from "./pins";
 import type { RoomLogStore } from "./room-log";
 import type { RoomStore } from "./rooms";
@@ -94,7 +95,8 @@ export interface Store
     AttachmentStore,
     ThreadStore,
     PinStore,
-    MentionStore {
+    MentionStore,
+    NotifyStore {
   /** Applies pending migrations; idempotent and safe when several processes start at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** Resolves when the backend answers; throws `unavailable` otherwise. */

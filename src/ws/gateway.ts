@@ -40,6 +40,8 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   settings: GatewaySettings;
   /** The abuse rule's clock, ms (a test seam; Date.now in production). */
   now?: () => number;
+  /** Told of each connection's open and close (last-seen times for missed-message digests). */
+  seen?: { connected(userId: string): void; disconnected(userId: string): void };
 };
 
 /** Why the server closed a socket (a metric label); unset when the client did. */
@@ -187,6 +189,7 @@ export class Gateway {
     ws.data.client = client;
     this.#clients.set(connection, client);
     this.#sessions.add(connection, ws.data.session);
+    this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
     // The session may have ended between the upgrade's check and now.
@@ -263,6 +266,7 @@ export class Gateway {
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#sessions.remove(connection);
+    this.deps.seen?.disconnected(connection.userId);
     this.deps.metrics.ws.connections.dec();
     this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });
     for (const roomId of rooms) void this.#handlers.leftRoom(connection, roomId);

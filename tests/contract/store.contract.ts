@@ -7,6 +7,7 @@ import type { NewUser, Store } from "../../src/ports/store";
 import { describeAttachmentStore } from "./store-attachments.contract";
 import { describeMemberStore } from "./store-members.contract";
 import { describeMessageStore } from "./store-messages.contract";
+import { describeNotifyStore } from "./store-notify.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
 import { describeRoomLogStore } from "./store-room-log.contract";
 import { describeRoomStore } from "./store-rooms.contract";
@@ -281,6 +282,7 @@ export function runStoreContract(
     describeRoomLogStore(() => store, factory);
     describeAttachmentStore(() => store, factory);
     describeThreadPinMentionStore(() => store);
+    describeNotifyStore(() => store, factory);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -59,6 +59,9 @@ const roomRoutes: Record<string, { body?: (r: Staffed) => unknown; publicOutside
   "PUT /v1/rooms/:id/pins/:mid": { publicOutsider: 403 },
   "DELETE /v1/rooms/:id/pins/:mid": { publicOutsider: 403 },
   "GET /v1/rooms/:id/threads/:root/messages": { publicOutsider: 403 },
+  "POST /v1/rooms/:id/webhooks": { body: () => ({ url: "https://hooks.example.test/x" }), publicOutsider: 403 },
+  "GET /v1/rooms/:id/webhooks": { publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/webhooks/:hook_id": { publicOutsider: 403 },
 };
 
 const registeredRoomRoutes = () =>
@@ -72,6 +75,7 @@ function call(user: TestUser, route: string, r: Staffed) {
     .replace(":user_id", member.id)
     .replace(":mid", r.byMember)
     .replace(":root", r.byOwner)
+    .replace(":hook_id", "00000000-0000-4000-8000-000000000000")
     .replace(":emoji", ":x:");
   return user.api.request(method, path, roomRoutes[route]?.body?.(r));
 }

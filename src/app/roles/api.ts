@@ -12,6 +12,7 @@ import { roomRoutes } from "../../http/routes/rooms";
 import { searchRoutes } from "../../http/routes/search";
 import { threadRoutes } from "../../http/routes/threads";
 import { userRoutes } from "../../http/routes/users";
+import { webhookRoutes } from "../../http/routes/webhooks";
 import type { BlobEndpoint } from "../../ports/blob";
 import type { Services } from "../wire";
 
@@ -22,7 +23,7 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
 ) => {
   app
     .use(accountRoutes(s.accounts, s.sessions))
-    .use(userRoutes(s.accounts, s.sessions))
+    .use(userRoutes(s.accounts, s.sessions, s.digests))
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))
     .use(messageRoutes(s.messages, s.sessions))
@@ -33,6 +34,7 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
     .use(pinRoutes(s.pins, s.sessions))
     .use(threadRoutes(s.threads, s.sessions))
     .use(mentionRoutes(s.mentions, s.sessions));
+  app.use(webhookRoutes(s.webhooks, s.sessions));
   if (blobs) app.use(blobRoutes(blobs));
   return app;
 };

@@ -15,6 +15,7 @@ import { CassandraMentions } from "./mentions";
 import { CassandraMessages } from "./messages";
 import { BUCKET_SETTING, migrate } from "./migrate";
 import { CassandraModeration } from "./moderation";
+import { CassandraNotify } from "./notify";
 import { CassandraPins } from "./pins";
 import { CassandraReactions } from "./reactions";
 import { CassandraRoomLog, DEFAULT_LOG_BLOCK } from "./room-log";
@@ -36,6 +37,7 @@ export class CassandraStore implements Store {
   readonly #threads: CassandraThreads;
   readonly #pins: CassandraPins;
   readonly #mentions: CassandraMentions;
+  readonly #notify: CassandraNotify;
 
   /** Connects lazily: on `migrate()` or the first call. */
   constructor(options: CassandraOptions) {
@@ -66,6 +68,7 @@ export class CassandraStore implements Store {
     this.#members = new CassandraMembers(this.#cql, next);
     this.#moderation = new CassandraModeration(this.#cql);
     this.#reactions = new CassandraReactions(this.#cql, buckets, next);
+    this.#notify = new CassandraNotify(this.#cql);
   }
 
   // AccountStore, RoomStore, MessageStore, RoomLogStore and AttachmentStore, delegated (bound arrow properties, so they may be passed around).
@@ -136,6 +139,19 @@ export class CassandraStore implements Store {
   listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
   addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
   listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
+  acquireLease: Store["acquireLease"] = (...args) => this.#notify.acquireLease(...args);
+  releaseLease: Store["releaseLease"] = (...args) => this.#notify.releaseLease(...args);
+  getNotifySettings: Store["getNotifySettings"] = (...args) => this.#notify.getNotifySettings(...args);
+  setNotifySettings: Store["setNotifySettings"] = (...args) => this.#notify.setNotifySettings(...args);
+  markSeen: Store["markSeen"] = (...args) => this.#notify.markSeen(...args);
+  scanSeen: Store["scanSeen"] = (...args) => this.#notify.scanSeen(...args);
+  claimDigest: Store["claimDigest"] = (...args) => this.#notify.claimDigest(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#notify.createWebhook(...args);
+  listWebhooks: Store["listWebhooks"] = (...args) => this.#notify.listWebhooks(...args);
+  deleteWebhook: Store["deleteWebhook"] = (...args) => this.#notify.deleteWebhook(...args);
+  scanWebhooks: Store["scanWebhooks"] = (...args) => this.#notify.scanWebhooks(...args);
+  getWebhookPosition: Store["getWebhookPosition"] = (...args) => this.#notify.getWebhookPosition(...args);
+  setWebhookPosition: Store["setWebhookPosition"] = (...args) => this.#notify.setWebhookPosition(...args);
 
   /** Creates the keyspace if missing and applies pending migrations; see migrate.ts. */
   async migrate() {
