@@ -19,6 +19,7 @@ import { Rooms } from "../domain/rooms";
 import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
 import { Timeline } from "../domain/timeline";
+import { UserPresences } from "../domain/user-presence";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
 import { RedisLimiter } from "../limits/redis/limiter";
@@ -61,6 +62,8 @@ export type Services = {
   search: Search;
   /** Durable events to the indexer, when search is on; closed (flushed) on shutdown. */
   feed: EventFeed | null;
+  /** User-level presence as callers may see it (online/idle/offline, last_seen_at). */
+  userPresence: UserPresences;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -381,6 +384,7 @@ export function createServices(
     attachments,
     search,
     feed,
+    userPresence: new UserPresences({ store: backends.store, presence: backends.presence }),
   };
 }
 

@@ -5,6 +5,7 @@
 import { type Static, type TSchema, t } from "elysia";
 import type { PositionedEvent, RoomEvent } from "../domain/events";
 import { Message, Room } from "../http/schemas-chat";
+import { presenceServerFrames } from "./presence-frames";
 
 const Id = t.String({ format: "uuid" });
 const Ref = t.Optional(t.String({ description: "the ref of the client frame this answers" }));
@@ -103,7 +104,12 @@ export const replyFrames = {
 };
 
 /** Every server → client frame by type. */
-export const serverFrames: Record<string, TSchema> = { ...replyFrames, ...durableEvents, ...ephemeralEvents };
+export const serverFrames: Record<string, TSchema> = {
+  ...replyFrames,
+  ...durableEvents,
+  ...ephemeralEvents,
+  ...presenceServerFrames,
+};
 
 // The schemas describe what the domain publishes: a change to the event types that the schemas do
 // not follow stops the type check here.

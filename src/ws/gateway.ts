@@ -7,6 +7,7 @@ import type { Accounts } from "../domain/accounts";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
 import type { Sessions } from "../domain/sessions";
+import type { UserPresences } from "../domain/user-presence";
 import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -18,6 +19,7 @@ import { Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
+import { isPresenceFrame, UserPresenceGateway } from "./user-presence";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -25,6 +27,9 @@ export type GatewaySettings = {
   maxPayloadBytes: number;
   maxBufferedBytes: number;
   recoveryLimit: number;
+  /** User presence: idle after this long without activity; watched users re-read this often. */
+  presenceIdleMs: number;
+  presencePollMs: number;
 };
 
 export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & {
@@ -37,6 +42,7 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   metrics: Metrics;
   log: Logger;
   settings: GatewaySettings;
+  userPresences: UserPresences;
   /** The abuse rule's clock, ms (a test seam; Date.now in production). */
   now?: () => number;
 };
@@ -76,6 +82,7 @@ export class Gateway {
   readonly hub: Hub;
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
+  readonly #userPresence: UserPresenceGateway;
   readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
@@ -99,6 +106,13 @@ export class Gateway {
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
     this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
+    this.#userPresence = new UserPresenceGateway({
+      ...deps,
+      idleMs: deps.settings.presenceIdleMs,
+      pollMs: deps.settings.presencePollMs,
+      now: deps.now ?? Date.now,
+      send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
+    });
   }
 
   /**
@@ -162,6 +176,7 @@ export class Gateway {
   close() {
     clearInterval(this.#sweep);
     this.#stopListening();
+    this.#userPresence.close();
     for (const connection of this.#clients.keys())
       this.#closeClient(connection, 1001, "server shutting down", "shutdown");
     this.hub.close();
@@ -189,6 +204,7 @@ export class Gateway {
       user: { id: connection.userId, username: connection.username },
       heartbeat_interval_ms: this.deps.settings.heartbeatIntervalMs,
     });
+    this.#userPresence.opened(connection);
   }
 
   /**
@@ -215,6 +231,8 @@ export class Gateway {
       const frame = decodeFrame(raw, this.deps.settings.maxPayloadBytes);
       ref = frame.ref;
       this.deps.metrics.ws.framesIn.inc({ type: frame.type });
+      if (frame.type !== "ping" && frame.type !== "presence.set") this.#userPresence.activity(connection);
+      if (isPresenceFrame(frame)) return await this.#userPresence.handle(connection, frame);
       await this.#handlers.handle(connection, frame);
     } catch (error) {
       this.#fail(connection, error, ref);
@@ -253,6 +271,7 @@ export class Gateway {
     const { connection } = client;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
+    this.#userPresence.closed(connection);
     this.#sessions.remove(connection);
     this.deps.metrics.ws.connections.dec();
     this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });

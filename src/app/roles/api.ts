@@ -6,6 +6,7 @@ import { blobRoutes } from "../../http/routes/blobs";
 import { conversationRoutes } from "../../http/routes/conversations";
 import { memberRoutes } from "../../http/routes/members";
 import { messageRoutes } from "../../http/routes/messages";
+import { presenceRoutes } from "../../http/routes/presence";
 import { roomRoutes } from "../../http/routes/rooms";
 import { searchRoutes } from "../../http/routes/search";
 import { userRoutes } from "../../http/routes/users";
@@ -19,6 +20,7 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
 ) => {
   app
     .use(accountRoutes(s.accounts, s.sessions))
+    .use(presenceRoutes(s.userPresence, s.sessions))
     .use(userRoutes(s.accounts, s.sessions))
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))
