@@ -42,7 +42,11 @@ const nextPresence = (client: WsClient, user: TestUser, status: string, timeoutM
 
 /** The status the REST endpoint gives `asker` for `user`. */
 const statusFor = async (asker: TestUser, user: TestUser) =>
-  (await asker.api.get(`/v1/users/presence?ids=${user.id}`)).body.users[0] as Frame;
+  (await asker.api.get(`/v1/users/presence?ids=${user.id}`)).body.users[0] as {
+    user_id: string;
+    status: string;
+    last_seen_at: string | null;
+  };
 
 async function dmPair() {
   const [ana, bob] = [await newUser(server.url, "ana"), await newUser(server.url, "bob")];
