@@ -4,9 +4,9 @@
 //
 // Activity: every client frame but ping and presence.set counts (the gateway says which), and so does
 // opening the connection. A client's `presence.set idle` holds until it sends `presence.set online`
-// (activity does not undo it); `online` also counts as activity. last_seen_at: an online connection
-// counts as seen while it lasts (the port's refresh) and when it closes; one that goes idle was last
-// seen at its last activity.
+// (activity does not undo it); `online` also counts as activity. last_seen_at is the last moment any
+// connection of the user was online: raised when one comes online, goes idle or closes while online,
+// and by the port's refresh while one stays online (so at most a refresh interval old).
 //
 // Presence is best effort: writes of one connection are made one at a time, in order, and a failed
 // one is logged and forgotten (the adapter converges; watchers poll). Nothing here ever rejects.
@@ -89,7 +89,8 @@ export class PresenceTracker {
 
   #set(connection: Connection, tracked: Tracked, status: ConnectionStatus) {
     tracked.status = status;
-    const seenAt = status === "online" ? this.options.now() : tracked.activeAt;
+    // Online until now, either way.
+    const seenAt = this.options.now();
     this.#write(connection, tracked, (p) => p.connect(connection.userId, connection.id, status, seenAt));
   }
 

@@ -68,8 +68,10 @@ test("a DM partner sees the user online, idle after the idle time, online again 
     last_seen_at: expect.any(String),
   });
   const idle = await nextPresence(anaWs, bob, "idle", IDLE_SECONDS * 1000 + 3000);
-  // Idle since his last activity (the connection's opening): last seen then.
-  expect(Math.abs(Date.parse(idle.last_seen_at) - connectedAt)).toBeLessThan(1500);
+  // Online until he went idle, one idle time after his last activity (the connection's opening).
+  expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(IDLE_SECONDS * 1000);
+  expect(Date.now() - Date.parse(idle.last_seen_at)).toBeLessThan(1500);
+  expect(Date.parse(idle.last_seen_at)).toBeGreaterThan(Date.parse(online.last_seen_at));
   expect((await statusFor(ana, bob)).status).toBe("idle");
   await bobWs.subscribe(dm);
   await nextPresence(anaWs, bob, "online");
