@@ -384,7 +384,7 @@ export function createServices(
     attachments,
     search,
     feed,
-    userPresence: new UserPresences({ store: backends.store, presence: backends.presence }),
+    userPresence: new UserPresences({ store: backends.store, presence: backends.presence, limiter: backends.limiter }),
   };
 }
 

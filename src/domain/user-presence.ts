@@ -1,12 +1,15 @@
 // User-level presence as callers see it: who may see whose status (users who share a room or a DM),
 // the lookup the REST route and the gateway's watch answer with, and a user's DM partners (told of
 // their changes without asking). Statuses themselves live in the Presence port.
+import type { Limiter } from "../ports/limiter";
 import type { Presence, UserStatus } from "../ports/presence";
 import type { RoomStore } from "../ports/rooms";
+import { rateLimited } from "./errors";
 
 export type UserPresenceDeps = {
   store: Pick<RoomStore, "listMemberships" | "listMembers">;
   presence: Pick<Presence, "users">;
+  limiter: Limiter;
 };
 
 /** What a caller is told of a user: the real status, or `unknown` for users it may not see. */
@@ -15,19 +18,29 @@ export type PresenceView = { user_id: string; status: UserStatus | "unknown"; la
 /** Storage reads in flight at once for one question. */
 const PARALLEL = 16;
 
+/**
+ * Visibility questions about others per user (REST lookups and presence.watch together, across
+ * processes sharing the limiter): each may cost a storage read per id asked.
+ */
+export const LOOKUP_RULE = { limit: 60, periodMs: 60_000 };
+
 export class UserPresences {
   constructor(private readonly deps: UserPresenceDeps) {}
 
   /**
    * The ids among `userIds` whose status the caller may see: the caller itself, and users who share
    * a room (any type, DMs included) with it now. An unknown id is simply not among them, exactly like
-   * an existing user who shares nothing, so the answer never tells the two apart.
+   * an existing user who shares nothing, so the answer never tells the two apart. A question about
+   * others counts against LOOKUP_RULE: past it, rejects with `rate_limited`.
    */
   async visible(callerId: string, userIds: string[]): Promise<Set<string>> {
     const unique = [...new Set(userIds)];
     const visible = new Set(unique.filter((id) => id === callerId));
     const others = unique.filter((id) => id !== callerId);
     if (others.length === 0) return visible;
+    const decision = await this.deps.limiter.consume(`presence-lookups:${callerId}`, LOOKUP_RULE);
+    if (!decision.allowed)
+      throw rateLimited("presence_lookups", decision.retryAfterMs, "asking about presence too fast");
     const mine = new Set((await this.deps.store.listMemberships(callerId)).map((m) => m.roomId));
     if (mine.size === 0) return visible;
     await eachLimited(others, async (id) => {

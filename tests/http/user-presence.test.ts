@@ -101,3 +101,20 @@ test("the route needs a valid access token", async () => {
   const anonymous = await new Client(server.url).get(`/v1/users/presence?ids=${bob.id}`);
   expect(anonymous.status).toBe(401);
 });
+
+test("lookups about others are rate limited per user (60 per minute, REST and WebSocket together): 429 with Retry-After", async () => {
+  const eager = await newUser(server.url, "eager");
+  const replies = await Promise.all(Array.from({ length: 61 }, () => presence(eager, [bob.id])));
+  expect(replies.filter((r) => r.status === 200)).toHaveLength(60);
+  const refused = replies.find((r) => r.status === 429);
+  expect(refused?.body.error.code).toBe("rate_limited");
+  expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThan(0);
+  // Asking only about oneself costs nothing.
+  expect((await presence(eager, [eager.id])).status).toBe(200);
+  const ws = await WsClient.connect(server.url, eager.api.token!);
+  sockets.push(ws);
+  expect(await ws.request({ type: "presence.watch", user_ids: [bob.id] })).toMatchObject({
+    type: "error",
+    code: "rate_limited",
+  });
+});

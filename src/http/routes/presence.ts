@@ -54,7 +54,7 @@ export const presenceRoutes = (presences: UserPresences, auth: Authenticator) =>
         200: t.Object({
           users: t.Array(UserPresenceView, { description: "one per distinct id, in the order asked" }),
         }),
-        ...errors(400, 401, 503),
+        ...errors(400, 401, 429, 503),
       },
       detail: { summary: "Users' presence (online, idle, offline) and last seen time" },
     });
