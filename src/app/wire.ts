@@ -350,10 +350,12 @@ export function createServices(
     store: backends.store,
     blobs: backends.blobs,
     rooms,
+    limiter: backends.limiter,
     settings: {
       maxBytes: config.attachmentMaxBytes,
       contentTypes: config.attachmentContentTypes,
       uploadTtlMs: config.attachmentUploadTtlSeconds * 1000,
+      uploadsPerMinute: config.attachmentUploadsPerMinute,
       downloadTtlMs: config.attachmentDownloadTtlSeconds * 1000,
     },
     log: log.child({ component: "attachments" }),

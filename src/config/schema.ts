@@ -519,6 +519,12 @@ export const settings = {
     description: "an upload URL, and the pending attachment, expire this long after POST /v1/attachments",
     parse: integer(60, 7 * 86_400),
   },
+  attachmentUploadsPerMinute: {
+    env: "RATE_LIMIT_UPLOADS_PER_MINUTE",
+    default: 30,
+    description: "uploads one user may start per minute (POST /v1/attachments)",
+    parse: integer(1, 1_000_000),
+  },
   attachmentDownloadTtlSeconds: {
     env: "ATTACHMENT_DOWNLOAD_TTL_SECONDS",
     default: 300,
