@@ -71,6 +71,7 @@ export const presenceServerFrames = {
   "user.presence": frame(
     "user.presence",
     { user_id: Id, status: Status, last_seen_at: LastSeen },
-    "a watched user's or a DM partner's status changed (at most about one per user per second, the latest state)",
+    "a watched user's or a DM partner's status changed (at most about one per user per second, the latest state); " +
+      "also sent right after the connection opens for each DM partner who is online or idle",
   ),
 };

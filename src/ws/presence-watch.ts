@@ -39,6 +39,7 @@ type Watched = {
   subscription: BusSubscription;
   /** The status last told (or read when the watch began); null until known. */
   shown: UserStatus | null;
+  lastSeenAt: number | null;
   /** When an event was last told, performance.now() ms. */
   toldAt: number;
   /** When a read is due (performance.now() ms), or null. */
@@ -63,8 +64,10 @@ export class PresenceWatch {
   /**
    * Replaces the connection's list of that kind. Resolves once the bus has confirmed the new
    * subscriptions (a failure is logged: polling covers) and the newly watched users' status is known.
+   * With `announce`, the connection is then told the status of each newly watched user who is not
+   * offline (known from after the subscription, so no change falls between that and the events).
    */
-  async set(connection: Connection, kind: WatchKind, userIds: Iterable<string>) {
+  async set(connection: Connection, kind: WatchKind, userIds: Iterable<string>, announce = false) {
     if (connection.closed) return;
     const lists = this.#lists.get(connection) ?? { watch: new Set<string>(), dm: new Set<string>() };
     this.#lists.set(connection, lists);
@@ -74,12 +77,21 @@ export class PresenceWatch {
     for (const userId of before) if (!after.has(userId)) this.#unwatch(connection, userId);
     const started: Promise<void>[] = [];
     const fresh: string[] = [];
+    const added: string[] = [];
     for (const userId of after) {
       if (before.has(userId)) continue;
+      added.push(userId);
       let watched = this.#users.get(userId);
       if (!watched) {
         const subscription = this.options.bus.subscribe(this.options.subjectOf(userId), () => this.#mark(userId));
-        watched = { connections: new Set(), subscription, shown: null, toldAt: Number.NEGATIVE_INFINITY, due: null };
+        watched = {
+          connections: new Set(),
+          subscription,
+          shown: null,
+          lastSeenAt: null,
+          toldAt: Number.NEGATIVE_INFINITY,
+          due: null,
+        };
         this.#users.set(userId, watched);
         started.push(subscription.ready);
         fresh.push(userId);
@@ -90,6 +102,12 @@ export class PresenceWatch {
     if (ready.some((r) => r.status === "rejected"))
       this.options.log.warn("presence subscriptions not confirmed; watchers rely on polling", { kind });
     if (fresh.length > 0) await this.#seed(fresh);
+    if (!announce || connection.closed) return;
+    for (const userId of added) {
+      const watched = this.#users.get(userId);
+      if (!watched?.connections.has(connection) || watched.shown === null || watched.shown === "offline") continue;
+      this.options.send(connection, eventOf(userId, watched.shown, watched.lastSeenAt), "user.presence");
+    }
   }
 
   /** Forgets a closed connection. */
@@ -121,7 +139,10 @@ export class PresenceWatch {
     try {
       for (const status of await this.options.presence.users(userIds)) {
         const watched = this.#users.get(status.userId);
-        if (watched && watched.shown === null) watched.shown = status.status;
+        if (watched && watched.shown === null) {
+          watched.shown = status.status;
+          watched.lastSeenAt = status.lastSeenAt;
+        }
       }
     } catch (error) {
       this.options.log.warn("presence read failed; watchers catch up by polling", { error });
@@ -168,11 +189,16 @@ export class PresenceWatch {
   async #tell(userIds: string[]) {
     for (const { userId, status, lastSeenAt } of await this.options.presence.users(userIds)) {
       const watched = this.#users.get(userId);
-      if (!watched || watched.shown === status) continue;
+      if (!watched) continue;
+      watched.lastSeenAt = lastSeenAt;
+      if (watched.shown === status) continue;
       watched.shown = status;
       watched.toldAt = performance.now();
-      const raw = JSON.stringify({ type: "user.presence", user_id: userId, status, last_seen_at: timeOf(lastSeenAt) });
+      const raw = eventOf(userId, status, lastSeenAt);
       for (const connection of watched.connections) this.options.send(connection, raw, "user.presence");
     }
   }
 }
+
+const eventOf = (userId: string, status: UserStatus, lastSeenAt: number | null) =>
+  JSON.stringify({ type: "user.presence", user_id: userId, status, last_seen_at: timeOf(lastSeenAt) });

@@ -38,12 +38,15 @@ export class UserPresenceGateway {
     this.#watch = new PresenceWatch({ ...options, subjectOf: presenceSubject });
   }
 
-  /** The connection is online, and watches its DM partners (looked up now; a failure is logged). */
+  /**
+   * The connection is online, and watches its DM partners (looked up now; a failure is logged): it is
+   * told at once of each partner who is online or idle, then of their changes.
+   */
   opened(connection: Connection) {
     this.#tracker.opened(connection);
     void this.options.userPresences
       .dmPartners(connection.userId)
-      .then((partners) => this.#watch.set(connection, "dm", partners))
+      .then((partners) => this.#watch.set(connection, "dm", partners, true))
       .catch((error) => this.options.log.warn("DM partners not watched", { connection_id: connection.id, error }));
   }
 

@@ -82,6 +82,23 @@ test("a DM partner sees the user online, idle after the idle time, online again 
   expect(await statusFor(ana, bob)).toEqual({ user_id: bob.id, status: "offline", last_seen_at: offline.last_seen_at });
 });
 
+test("a new connection is told at once of each DM partner who is online or idle, not of offline ones", async () => {
+  const { ana, bob } = await dmPair();
+  const carol = await newUser(server.url, "carol");
+  await ana.api.post("/v1/dms", { user_id: carol.id });
+  const bobWs = await connect(bob);
+  await bobWs.request({ type: "presence.set", status: "idle" });
+  const anaWs = await connect(ana);
+  const told = await nextPresence(anaWs, bob, "idle");
+  expect(told.last_seen_at).toEqual(expect.any(String));
+  // A second connection of ana's on the same process is told too (bob is already watched here).
+  const anaPhone = await connect(ana);
+  await nextPresence(anaPhone, bob, "idle");
+  await Bun.sleep(200);
+  expect(presenceOf(anaWs, carol)).toEqual([]);
+  expect(presenceOf(anaWs, bob)).toHaveLength(1);
+});
+
 test("pings are not activity: a client that only pings goes idle", async () => {
   const { ana, bob } = await dmPair();
   const bobWs = await connect(bob);

@@ -486,7 +486,7 @@ export interface components {
                 last_seen_at: string | null;
             }[];
         };
-        /** @description a watched user's or a DM partner's status changed (at most about one per user per second, the latest state) */
+        /** @description a watched user's or a DM partner's status changed (at most about one per user per second, the latest state); also sent right after the connection opens for each DM partner who is online or idle */
         ServerUserPresence: {
             /** @constant */
             type: "user.presence";
