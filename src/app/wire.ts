@@ -12,12 +12,16 @@ import { Conversations } from "../domain/conversations";
 import { EventFeed } from "../domain/event-feed";
 import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
+import { MentionInbox } from "../domain/mention-inbox";
+import { Mentions } from "../domain/mentions";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
+import { Pins } from "../domain/pins";
 import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
 import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
+import { Threads } from "../domain/threads";
 import { Timeline } from "../domain/timeline";
 import { UserPresences } from "../domain/user-presence";
 import { MemoryLimiter } from "../limits/memory";
@@ -60,6 +64,9 @@ export type Services = {
   conversations: Conversations;
   attachments: Attachments;
   search: Search;
+  pins: Pins;
+  threads: Threads;
+  mentions: MentionInbox;
   /** Durable events to the indexer, when search is on; closed (flushed) on shutdown. */
   feed: EventFeed | null;
   /** User-level presence as callers may see it (online/idle/offline, last_seen_at). */
@@ -368,6 +375,7 @@ export function createServices(
     ids: new MessageIdGenerator(),
     events,
     attachments,
+    mentions: new Mentions({ ...backends, log: log.child({ component: "mentions" }) }),
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
     now: clock,
   });
@@ -385,6 +393,9 @@ export function createServices(
     conversations,
     attachments,
     search,
+    pins: new Pins({ store: backends.store, rooms, messages, events, now: clock }),
+    threads: new Threads({ store: backends.store, rooms, messages }),
+    mentions: new MentionInbox({ store: backends.store, messages }),
     feed,
     userPresence: new UserPresences({ store: backends.store, presence: backends.presence, limiter: backends.limiter }),
   };

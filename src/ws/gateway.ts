@@ -19,6 +19,7 @@ import { Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
+import { deliverUserEvents } from "./user-events";
 import { isPresenceFrame, UserPresenceGateway } from "./user-presence";
 
 export type GatewaySettings = {
@@ -86,6 +87,7 @@ export class Gateway {
   readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
+  readonly #stopUserEvents: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -106,6 +108,12 @@ export class Gateway {
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
     this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
+    this.#stopUserEvents = deliverUserEvents({
+      bus: deps.bus,
+      socketsOf: (userId) => this.#sessions.socketsOf(userId),
+      send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
+      log: deps.log,
+    });
     this.#userPresence = new UserPresenceGateway({
       ...deps,
       idleMs: deps.settings.presenceIdleMs,
@@ -176,6 +184,7 @@ export class Gateway {
   close() {
     clearInterval(this.#sweep);
     this.#stopListening();
+    this.#stopUserEvents();
     this.#userPresence.close();
     for (const connection of this.#clients.keys())
       this.#closeClient(connection, 1001, "server shutting down", "shutdown");

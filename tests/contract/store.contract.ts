@@ -10,6 +10,7 @@ import { describeMessageStore } from "./store-messages.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
 import { describeRoomLogStore } from "./store-room-log.contract";
 import { describeRoomStore } from "./store-rooms.contract";
+import { describeThreadPinMentionStore } from "./store-threads-pins-mentions.contract";
 
 export function runStoreContract(
   name: string,
@@ -279,6 +280,7 @@ export function runStoreContract(
     describeReactionAndReadStore(() => store);
     describeRoomLogStore(() => store, factory);
     describeAttachmentStore(() => store, factory);
+    describeThreadPinMentionStore(() => store);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -67,6 +67,11 @@ const AUTHENTICATED_ROUTES = [
   ["post", "/v1/dms"],
   ["get", "/v1/dms"],
   ["get", "/v1/unread"],
+  ["get", "/v1/mentions"],
+  ["get", "/v1/rooms/{id}/pins"],
+  ["put", "/v1/rooms/{id}/pins/{mid}"],
+  ["delete", "/v1/rooms/{id}/pins/{mid}"],
+  ["get", "/v1/rooms/{id}/threads/{root}/messages"],
   ["get", "/v1/search/messages"],
   ["get", "/v1/ws"],
 ];

@@ -13,10 +13,13 @@ import type {
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
+import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqlitePins } from "./pins";
 import { SqliteRoomLog } from "./room-log";
 import { SqliteRooms } from "./rooms";
+import { SqliteThreads } from "./threads";
 
 type UserRow = {
   id: string;
@@ -46,6 +49,9 @@ export class SqliteStore implements Store {
   readonly #messages: SqliteMessages;
   readonly #log: SqliteRoomLog;
   readonly #attachments: SqliteAttachments;
+  readonly #threads: SqliteThreads;
+  readonly #pins: SqlitePins;
+  readonly #mentions: SqliteMentions;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -55,6 +61,9 @@ export class SqliteStore implements Store {
     this.#messages = new SqliteMessages(this.#db, run);
     this.#log = new SqliteRoomLog(this.#db, run);
     this.#attachments = new SqliteAttachments(run);
+    this.#threads = new SqliteThreads(run);
+    this.#pins = new SqlitePins(run);
+    this.#mentions = new SqliteMentions(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -112,6 +121,14 @@ export class SqliteStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  threadSummaries: Store["threadSummaries"] = (...args) => this.#threads.threadSummaries(...args);
+  listThreadMessages: Store["listThreadMessages"] = (...args) => this.#threads.listThreadMessages(...args);
+  addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
+  removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
+  listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };
