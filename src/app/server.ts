@@ -191,6 +191,7 @@ function createGateway(
     messages: services.messages,
     events: services.events,
     timeline: services.timeline,
+    userPresences: services.userPresence,
     metrics,
     now,
     log: log.child({ component: "ws" }),
@@ -200,6 +201,10 @@ function createGateway(
       maxPayloadBytes: config.wsMaxPayloadBytes,
       maxBufferedBytes: config.wsMaxBufferedBytes,
       recoveryLimit: config.wsRecoveryLimit,
+      presenceIdleMs: config.presenceIdleSeconds * 1000,
+      // A dead process's users turn offline within PRESENCE_TTL_SECONDS; watchers look as often as
+      // the entries are refreshed.
+      presencePollMs: Math.max(500, (config.presenceTtlSeconds * 1000) / 3),
     },
   });
 }

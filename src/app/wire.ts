@@ -24,6 +24,7 @@ import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
 import { Threads } from "../domain/threads";
 import { Timeline } from "../domain/timeline";
+import { UserPresences } from "../domain/user-presence";
 import { SecretBox, Webhooks } from "../domain/webhooks";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
@@ -76,6 +77,8 @@ export type Services = {
   /** Per-room webhooks; `box` seals their secrets. */
   webhooks: Webhooks;
   box: SecretBox;
+  /** User-level presence as callers may see it (online/idle/offline, last_seen_at). */
+  userPresence: UserPresences;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -423,6 +426,7 @@ export function createServices(
     digests,
     webhooks,
     box,
+    userPresence: new UserPresences({ store: backends.store, presence: backends.presence, limiter: backends.limiter }),
   };
 }
 

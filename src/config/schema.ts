@@ -428,6 +428,13 @@ export const settings = {
       "with REDIS_URL: a crashed process's users drop out of presence within this long (refreshed every third of it)",
     parse: integer(1, 3600),
   },
+  presenceIdleSeconds: {
+    env: "PRESENCE_IDLE_SECONDS",
+    default: 300,
+    description:
+      "a connection with no client frame but ping for this long is idle; a user is idle when all their connections are",
+    parse: integer(1, 86_400),
+  },
   natsUrl: {
     env: "NATS_URL",
     default: undefined,

@@ -20,12 +20,26 @@
 // "joined"/"left" for the changes made meanwhile. Callers treat presence as best effort (see the
 // degraded mode in the README): a failed call never fails the user's action.
 //
-// Not yet (issue 15, user-level presence `online | idle | offline` with `last_seen_at`): that is a
-// per-user view across rooms, fed by connections rather than room subscriptions. It will add
-// connect/disconnect/status calls next to these on the same model (per-connection entries with
-// expiry, refreshed by their process); nothing here needs to change for it.
+// Users (issue 15): beside rooms, the port keeps each user's status across all their connections, on
+// the same model: an entry per (user, connection) with its own status, registered, refreshed and
+// removed by the process holding the connection, expiring one TTL after its last refresh. A user is
+// `online` while any live connection is online, `idle` while they all are idle, `offline` without
+// any. `last_seen_at` is kept beside (never expiring): the greatest `seenAt` any call passed for the
+// user, so it never goes back. Each call returns the user's status before and after it, decided
+// atomically across processes: of concurrent first connections exactly one sees `offline` before.
+// A user whose connections expired (their process died) turns `offline` silently; whoever shows
+// statuses reads them again (users()) to notice.
 
 export type PresenceChange = "joined" | "left" | "unchanged";
+
+/** A user's status across their connections. */
+export type UserStatus = "online" | "idle" | "offline";
+/** One connection's status. */
+export type ConnectionStatus = "online" | "idle";
+/** A user's status; lastSeenAt: ms since the epoch, null when never seen. */
+export type UserPresence = { userId: string; status: UserStatus; lastSeenAt: number | null };
+/** A user's status around one call. */
+export type UserPresenceChange = { before: UserStatus; after: UserStatus; lastSeenAt: number | null };
 
 export interface Presence {
   /**
@@ -45,11 +59,27 @@ export interface Presence {
    * no particular order. An empty array when nobody is there (an unknown room too).
    */
   online(roomId: string): Promise<string[]>;
+  /**
+   * Registers the user's connection with a status, or updates it (idempotent; renews the entry).
+   * `seenAt` (ms; 0: none) raises the user's last_seen_at when later than it.
+   */
+  connect(userId: string, connectionId: string, status: ConnectionStatus, seenAt: number): Promise<UserPresenceChange>;
+  /**
+   * Removes the user's connection (a connection not, or no longer, there changes nothing but
+   * last_seen_at), raising last_seen_at to `seenAt` (ms; 0: none) when later.
+   */
+  disconnect(userId: string, connectionId: string, seenAt: number): Promise<UserPresenceChange>;
+  /**
+   * The users' statuses, one per id in the order given (duplicates repeated): `offline` with
+   * lastSeenAt null for a user never seen (an unknown id too).
+   */
+  users(userIds: string[]): Promise<UserPresence[]>;
   /** Resolves when the backend answers; rejects with `unavailable` otherwise. */
   ping(): Promise<void>;
   /**
    * Stops refreshing and removes the entries this process registered (other processes' entries stay),
-   * as best it can: when the backend is down they expire by themselves. No "left" is reported.
+   * as best it can: when the backend is down they expire by themselves. No "left" is reported. Its
+   * users' online connections count as seen now.
    */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import { type Static, type TSchema, t } from "elysia";
 import type { PositionedEvent, RoomEvent } from "../domain/events";
 import { Message, Room, ThreadSummary } from "../http/schemas-chat";
+import { presenceServerFrames } from "./presence-frames";
 
 const Id = t.String({ format: "uuid" });
 const Ref = t.Optional(t.String({ description: "the ref of the client frame this answers" }));
@@ -135,6 +136,7 @@ export const serverFrames: Record<string, TSchema> = {
   ...durableEvents,
   ...ephemeralEvents,
   ...userFrames,
+  ...presenceServerFrames,
 };
 
 // The schemas describe what the domain publishes: a change to the event types that the schemas do

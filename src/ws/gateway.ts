@@ -7,6 +7,7 @@ import type { Accounts } from "../domain/accounts";
 import { AppError, unauthorized } from "../domain/errors";
 import type { SessionRevoked } from "../domain/session-events";
 import type { Sessions } from "../domain/sessions";
+import type { UserPresences } from "../domain/user-presence";
 import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
@@ -19,6 +20,7 @@ import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
 import { deliverUserEvents } from "./user-events";
+import { isPresenceFrame, UserPresenceGateway } from "./user-presence";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -26,6 +28,9 @@ export type GatewaySettings = {
   maxPayloadBytes: number;
   maxBufferedBytes: number;
   recoveryLimit: number;
+  /** User presence: idle after this long without activity; watched users re-read this often. */
+  presenceIdleMs: number;
+  presencePollMs: number;
 };
 
 export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & {
@@ -38,6 +43,7 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   metrics: Metrics;
   log: Logger;
   settings: GatewaySettings;
+  userPresences: UserPresences;
   /** The abuse rule's clock, ms (a test seam; Date.now in production). */
   now?: () => number;
   /** Told of each connection's open and close (last-seen times for missed-message digests). */
@@ -79,6 +85,7 @@ export class Gateway {
   readonly hub: Hub;
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
+  readonly #userPresence: UserPresenceGateway;
   readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
@@ -108,6 +115,13 @@ export class Gateway {
       socketsOf: (userId) => this.#sessions.socketsOf(userId),
       send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
       log: deps.log,
+    });
+    this.#userPresence = new UserPresenceGateway({
+      ...deps,
+      idleMs: deps.settings.presenceIdleMs,
+      pollMs: deps.settings.presencePollMs,
+      now: deps.now ?? Date.now,
+      send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
     });
   }
 
@@ -173,6 +187,7 @@ export class Gateway {
     clearInterval(this.#sweep);
     this.#stopListening();
     this.#stopUserEvents();
+    this.#userPresence.close();
     for (const connection of this.#clients.keys())
       this.#closeClient(connection, 1001, "server shutting down", "shutdown");
     this.hub.close();
@@ -201,6 +216,7 @@ export class Gateway {
       user: { id: connection.userId, username: connection.username },
       heartbeat_interval_ms: this.deps.settings.heartbeatIntervalMs,
     });
+    this.#userPresence.opened(connection);
   }
 
   /**
@@ -227,6 +243,8 @@ export class Gateway {
       const frame = decodeFrame(raw, this.deps.settings.maxPayloadBytes);
       ref = frame.ref;
       this.deps.metrics.ws.framesIn.inc({ type: frame.type });
+      if (frame.type !== "ping" && frame.type !== "presence.set") this.#userPresence.activity(connection);
+      if (isPresenceFrame(frame)) return await this.#userPresence.handle(connection, frame);
       await this.#handlers.handle(connection, frame);
     } catch (error) {
       this.#fail(connection, error, ref);
@@ -265,6 +283,7 @@ export class Gateway {
     const { connection } = client;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
+    this.#userPresence.closed(connection);
     this.#sessions.remove(connection);
     this.deps.seen?.disconnected(connection.userId);
     this.deps.metrics.ws.connections.dec();

@@ -6,6 +6,7 @@ import type { AppError } from "../domain/errors";
 import { boundMessage } from "../http/details";
 import { JsonScanner, refusedContent } from "../http/json";
 import { JsonInteger } from "../http/schemas";
+import { presenceClientFrames } from "./presence-frames";
 
 const Ref = t.Optional(t.String({ maxLength: 128, description: "echoed on the reply or error for this frame" }));
 const Id = t.String({ format: "uuid" });
@@ -31,6 +32,7 @@ export const clientFrames = {
   typing: frame("typing", { room_id: Id }),
   read: frame("read", { room_id: Id, message_id: Id }),
   ping: frame("ping", {}),
+  ...presenceClientFrames,
 };
 
 type Schemas = typeof clientFrames;

@@ -3,11 +3,13 @@
 // harness stand for processes on one backend: they agree, entries of a live process outlive the TTL,
 // and a crashed process's users go offline within it.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { Presence, PresenceChange } from "../../src/ports/presence";
+import type { ConnectionStatus, Presence, PresenceChange, UserPresenceChange } from "../../src/ports/presence";
 
 /** Another process on the backend that can be killed without a chance to clean up. */
 export type CrashableProcess = {
   enter(roomId: string, userId: string, connectionId: string): Promise<PresenceChange>;
+  /** Registers a user's connection (seen now). */
+  connect(userId: string, connectionId: string, status: ConnectionStatus): Promise<UserPresenceChange>;
   crash(): Promise<void>;
 };
 
@@ -96,8 +98,121 @@ export function runPresenceContract(name: string, harness: PresenceHarness) {
       expect(await presence.online(room)).toEqual([]);
     });
 
+    const statusOf = async (p: Presence, user: string) => (await p.users([user]))[0]?.status;
+
+    test("a user is online from their first connection, once: later connections change nothing", async () => {
+      const user = id();
+      expect(await presence.connect(user, "c1", "online", 1000)).toEqual({
+        before: "offline",
+        after: "online",
+        lastSeenAt: 1000,
+      });
+      expect(await presence.connect(user, "c2", "online", 2000)).toEqual({
+        before: "online",
+        after: "online",
+        lastSeenAt: 2000,
+      });
+      expect(await presence.users([user])).toEqual([{ userId: user, status: "online", lastSeenAt: 2000 }]);
+    });
+
+    test("a user is idle only while every connection is idle; one online connection makes them online", async () => {
+      const user = id();
+      await presence.connect(user, "c1", "online", 1000);
+      await presence.connect(user, "c2", "idle", 0);
+      expect(await statusOf(presence, user)).toBe("online");
+      expect(await presence.connect(user, "c1", "idle", 1500)).toMatchObject({ before: "online", after: "idle" });
+      expect(await presence.connect(user, "c2", "online", 3000)).toMatchObject({ before: "idle", after: "online" });
+      expect(await presence.disconnect(user, "c2", 3500)).toEqual({
+        before: "online",
+        after: "idle",
+        lastSeenAt: 3500,
+      });
+    });
+
+    test("the last connection gone makes the user offline; last_seen_at stays and never goes back", async () => {
+      const user = id();
+      await presence.connect(user, "c1", "online", 5000);
+      expect(await presence.disconnect(user, "c1", 4000)).toEqual({
+        before: "online",
+        after: "offline",
+        lastSeenAt: 5000,
+      });
+      expect(await presence.disconnect(user, "c1", 9000)).toEqual({
+        before: "offline",
+        after: "offline",
+        lastSeenAt: 9000,
+      });
+      expect(await presence.users([user])).toEqual([{ userId: user, status: "offline", lastSeenAt: 9000 }]);
+    });
+
+    test("users answers in the order asked, and a user never seen is offline with no last_seen_at", async () => {
+      const [seen, never] = [id(), id()];
+      await presence.connect(seen, "c1", "idle", 7000);
+      expect(await presence.users([never, seen, never])).toEqual([
+        { userId: never, status: "offline", lastSeenAt: null },
+        { userId: seen, status: "idle", lastSeenAt: 7000 },
+        { userId: never, status: "offline", lastSeenAt: null },
+      ]);
+      expect(await presence.users([])).toEqual([]);
+    });
+
+    test("user presence is apart from rooms: entering a room does not make a user online", async () => {
+      const [room, user] = [id(), id()];
+      await presence.enter(room, user, "c1");
+      expect(await statusOf(presence, user)).toBe("offline");
+      await presence.connect(user, "c1", "online", 1);
+      await presence.disconnect(user, "c1", 2);
+      expect(await presence.online(room)).toEqual([user]);
+    });
+
+    test("of concurrent first connections of one user exactly one sees offline before", async () => {
+      const user = id();
+      const changes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => presence.connect(user, `c${i}`, "online", i + 1)),
+      );
+      expect(changes.filter((c) => c.before === "offline")).toHaveLength(1);
+      const gone = await Promise.all(Array.from({ length: 20 }, (_, i) => presence.disconnect(user, `c${i}`, 0)));
+      expect(gone.filter((c) => c.after === "offline" && c.before !== "offline")).toHaveLength(1);
+    });
+
     const shared = harness.shared;
     if (!shared) return;
+
+    test("processes agree on a user's status: online through either process, offline when both are gone", async () => {
+      const other = await open();
+      const user = id();
+      expect((await presence.connect(user, "here", "idle", 10)).after).toBe("idle");
+      expect(await other.connect(user, "there", "online", 20)).toMatchObject({ before: "idle", after: "online" });
+      expect(await statusOf(presence, user)).toBe("online");
+      expect((await other.disconnect(user, "there", 30)).after).toBe("idle");
+      expect(await presence.disconnect(user, "here", 0)).toEqual({ before: "idle", after: "offline", lastSeenAt: 30 });
+    });
+
+    test("a live process keeps its users online well past the TTL, and close takes them offline", async () => {
+      const other = await open();
+      const user = id();
+      await other.connect(user, "c1", "online", 1);
+      await Bun.sleep(shared.ttlMs * 2.5);
+      expect(await statusOf(presence, user)).toBe("online");
+      const before = Date.now();
+      await other.close();
+      const [after] = await presence.users([user]);
+      expect(after?.status).toBe("offline");
+      // Online until its process closed: seen then, not at connect.
+      expect(after?.lastSeenAt ?? 0).toBeGreaterThanOrEqual(before - shared.ttlMs);
+    });
+
+    test("a crashed process's users go offline within the TTL and keep their last_seen_at", async () => {
+      const crashing = await shared.spawn();
+      const user = id();
+      expect((await crashing.connect(user, "doomed", "online")).before).toBe("offline");
+      expect(await statusOf(presence, user)).toBe("online");
+      await crashing.crash();
+      const offlineAfter = await waitFor(async () => (await statusOf(presence, user)) === "offline", shared.ttlMs * 3);
+      expect(offlineAfter).toBeLessThan(shared.ttlMs + 1000);
+      expect((await presence.users([user]))[0]?.lastSeenAt).toBeGreaterThan(0);
+      expect((await presence.connect(user, "back", "online", 1)).before).toBe("offline");
+    });
 
     test("processes agree: a user connected through two processes is joined once and left once", async () => {
       const other = await open();

@@ -94,6 +94,8 @@ suite("a Redis outage", () => {
     const ws = await WsClient.connect(server.url, user.api.token as string);
     await ws.subscribe(room.id);
     expect((await presence()).body.online.map((u: { user_id: string }) => u.user_id)).toEqual([user.id]);
+    const myStatus = () => user.api.get(`/v1/users/presence?ids=${user.id}`);
+    expect((await myStatus()).body.users[0].status).toBe("online");
 
     redis?.kill("SIGKILL");
     await redis?.exited;
@@ -117,6 +119,7 @@ suite("a Redis outage", () => {
     expect(ready.reply.body.checks).toMatchObject({ storage: "ok", bus: "ok", mail: "ok" });
     expect(ready.ms).toBeLessThan(3 * TIMEOUT_MS);
     expect(await presence()).toMatchObject({ status: 503, body: { error: { code: "unavailable" } } });
+    expect(await myStatus()).toMatchObject({ status: 503, body: { error: { code: "unavailable" } } });
 
     // The gateway: a send fails with `unavailable`, typing many times over is not abuse, and
     // subscribing, unsubscribing and closing go on without presence.
@@ -151,6 +154,13 @@ suite("a Redis outage", () => {
       3000 * PRESENCE_TTL_SECONDS,
     );
     expect(online.body.online.map((u: { user_id: string }) => u.user_id)).toEqual([user.id]);
+    // So is the user's own status (its connection's entry), and last_seen_at starts afresh with it.
+    const status = await eventually(
+      myStatus,
+      (r) => r.status === 200 && r.body.users[0].status === "online",
+      3000 * PRESENCE_TTL_SECONDS,
+    );
+    expect(status.body.users[0].last_seen_at).not.toBeNull();
     await ws.close();
     expect(rejections).toEqual([]);
   }, 120_000);

@@ -251,3 +251,18 @@ test("malformed ids are 400, never 500", async () => {
   ]);
   expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400]);
 });
+
+test("a user's presence is visible only to users who share a room or DM with them, and a left room stops it", async () => {
+  const [one, two] = [await newUser(server.url, "p1"), await newUser(server.url, "p2")];
+  const room = (await one.api.post("/v1/rooms", { name: "presence", type: "private" })).body.id as string;
+  await one.api.post(`/v1/rooms/${room}/members`, { user_id: two.id });
+  const statusOf = async (asker: TestUser, user: TestUser) =>
+    (await asker.api.get(`/v1/users/presence?ids=${user.id}`)).body.users[0].status;
+  expect(await statusOf(one, two)).toBe("offline");
+  expect(await statusOf(two, one)).toBe("offline");
+  await two.api.delete(`/v1/rooms/${room}/members/me`);
+  expect(await statusOf(one, two)).toBe("unknown");
+  expect(await statusOf(two, one)).toBe("unknown");
+  await one.api.post("/v1/dms", { user_id: two.id });
+  expect(await statusOf(two, one)).toBe("offline");
+});

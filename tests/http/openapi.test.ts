@@ -40,6 +40,7 @@ const AUTHENTICATED_ROUTES = [
   ["get", "/v1/attachments/{id}"],
   ["get", "/v1/users/me"],
   ["patch", "/v1/users/me"],
+  ["get", "/v1/users/presence"],
   ["get", "/v1/users/{id}"],
   ["post", "/v1/rooms"],
   ["get", "/v1/rooms"],

@@ -82,6 +82,33 @@ describe("live events", () => {
   });
 });
 
+describe("user presence", () => {
+  test("watchPresence follows a user's status across a reconnect; setPresence idle is told to watchers", async () => {
+    const net = await proxy();
+    const { ana, bob } = await pair(server.url);
+    const watcher = await sdkUser(net.url, "watcher");
+    const shared = await ana.client.api.rooms.create({ name: "watched", type: "private" });
+    await ana.client.api.rooms.invite(shared.id, watcher.id);
+    const seen = record(watcher.client, "user.presence");
+    const states = record(watcher.client, "state");
+    watcher.client.connect();
+    await until(() => watcher.client.state === "open", "open");
+    const watched = await watcher.client.watchPresence([ana.id, bob.id]);
+    expect(watched?.users.map((u) => u.status)).toEqual(["offline", "unknown"]);
+    ana.client.connect();
+    await until(() => seen.some((e) => e.user_id === ana.id && e.status === "online"), "ana online");
+    net.cut();
+    await until(() => states.includes("reconnecting"), "reconnecting");
+    net.restore();
+    await until(() => watcher.client.state === "open", "reconnected");
+    await Bun.sleep(500);
+    ana.client.setPresence("idle");
+    await until(() => seen.some((e) => e.user_id === ana.id && e.status === "idle"), "ana idle");
+    const [asked] = (await watcher.client.api.users.presence([ana.id])).users;
+    expect(asked).toMatchObject({ user_id: ana.id, status: "idle" });
+  });
+});
+
 describe("reconnects", () => {
   test("a cut connection comes back with backoff and misses nothing: every message sent meanwhile once, in order", async () => {
     const net = await proxy();

@@ -3,7 +3,7 @@
 // refreshed until it is killed with SIGKILL — a crash, with no chance to clean up.
 import { RedisPresence } from "../../src/limits/redis/presence";
 import { createLogger } from "../../src/log";
-import type { PresenceChange } from "../../src/ports/presence";
+import type { PresenceChange, UserPresenceChange } from "../../src/ports/presence";
 import type { CrashableProcess } from "../contract/presence.contract";
 
 type Options = { url: string; keyPrefix: string; ttlMs: number };
@@ -18,7 +18,9 @@ export async function spawnPresenceProcess(options: Options): Promise<CrashableP
   const reply = async () => {
     const { value, done } = await lines.next();
     if (done) throw new Error(`presence process exited (${await child.exited})`);
-    return JSON.parse(value) as { ok: true; change?: PresenceChange } | { ok: false; error: string };
+    return JSON.parse(value) as
+      | { ok: true; change?: PresenceChange | UserPresenceChange }
+      | { ok: false; error: string };
   };
   const ready = await reply();
   if (!ready.ok) throw new Error(ready.error);
@@ -29,6 +31,13 @@ export async function spawnPresenceProcess(options: Options): Promise<CrashableP
       const answer = await reply();
       if (!answer.ok) throw new Error(answer.error);
       return answer.change as PresenceChange;
+    },
+    async connect(userId, connectionId, status) {
+      child.stdin.write(`${JSON.stringify({ op: "connect", userId, connectionId, status })}\n`);
+      child.stdin.flush();
+      const answer = await reply();
+      if (!answer.ok) throw new Error(answer.error);
+      return answer.change as UserPresenceChange;
     },
     async crash() {
       child.kill("SIGKILL");
@@ -57,9 +66,10 @@ async function child(options: Options) {
   await presence.ping();
   say({ ok: true });
   for await (const line of console) {
-    const { roomId, userId, connectionId } = JSON.parse(line);
+    const { op, roomId, userId, connectionId, status } = JSON.parse(line);
     try {
-      say({ ok: true, change: await presence.enter(roomId, userId, connectionId) });
+      if (op === "connect") say({ ok: true, change: await presence.connect(userId, connectionId, status, Date.now()) });
+      else say({ ok: true, change: await presence.enter(roomId, userId, connectionId) });
     } catch (error) {
       say({ ok: false, error: String(error) });
     }

@@ -102,6 +102,11 @@ describe("frames the server sends", () => {
     const start = await anaWs.subscribe(room);
     await bobWs.subscribe(room);
     expect((await anaWs.request({ type: "ping" })).type).toBe("pong");
+    // User presence: ana watches bob (they share the room) and sees him go idle and back.
+    expect((await anaWs.request({ type: "presence.watch", user_ids: [bob!.id] })).type).toBe("presence.watched");
+    expect((await bobWs.request({ type: "presence.set", status: "idle" })).type).toBe("presence.status");
+    await anaWs.next((f) => f.type === "user.presence" && f.user_id === bob!.id && f.status === "idle");
+    await bobWs.request({ type: "presence.set", status: "online" });
 
     const ack = await bobWs.request({ type: "message.send", room_id: room, content: "hello", client_id: "c-1" });
     expect(ack.type).toBe("ack");

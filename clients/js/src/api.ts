@@ -18,6 +18,8 @@ export const createApi = (http: Http) => ({
     me: () => http.call("get", "/v1/users/me"),
     update: (body: BodyOf<"/v1/users/me", "patch">) => http.call("patch", "/v1/users/me", { body }),
     get: (id: Id) => http.call("get", "/v1/users/{id}", { params: { id } }),
+    /** Presence of up to 200 users: `unknown` for those who share no room or DM with the caller. */
+    presence: (ids: Id[]) => http.call("get", "/v1/users/presence", { query: { ids: ids.join(",") } }),
   },
   rooms: {
     list: (query: QueryOf<"/v1/rooms", "get"> = {}) => http.call("get", "/v1/rooms", { query }),

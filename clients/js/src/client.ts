@@ -114,4 +114,14 @@ export class ChatClient {
   typing(roomId: string) {
     this.realtime.typing(roomId);
   }
+
+  /** Follows these users' presence (`user.presence` events; see Realtime.watchPresence). */
+  watchPresence(userIds: string[]) {
+    return this.realtime.watchPresence(userIds);
+  }
+
+  /** Marks this connection online or idle (see Realtime.setPresence). */
+  setPresence(status: "online" | "idle") {
+    this.realtime.setPresence(status);
+  }
 }

@@ -7,6 +7,7 @@ export { Emitter } from "./emitter";
 export { ChatdError, SessionEndedError, type SessionEndReason } from "./errors";
 export { type Authenticator, type CallOptions, type Fetch, fillPath, Http, type RawInit, type RawReply } from "./http";
 export { newClientId } from "./ids";
+export type { PresenceStatus, PresenceWatched } from "./presence";
 export { type ConnectionState, Realtime, type RealtimeEvents, type RealtimeOptions } from "./realtime";
 export { localStorageTokenStore, memoryTokenStore, Session, type TokenStore, type Tokens } from "./session";
 export {

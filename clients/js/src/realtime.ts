@@ -7,6 +7,7 @@ import { type BackoffOptions, backoffDelay } from "./backoff";
 import { Emitter } from "./emitter";
 import { ChatdError, SessionEndedError } from "./errors";
 import { Outbox, type SendOptions } from "./outbox";
+import { type PresenceStatus, type PresenceWatched, PresenceWish } from "./presence";
 import { type Closed, GatewaySocket, SocketClosedError, type SocketOptions } from "./socket";
 import { type Subscription, Subscriptions } from "./subscriptions";
 import type { DurableEvent, Hello, Message, RoomEventType, ServerFrame, ServerFrames, Subscribed } from "./types";
@@ -26,6 +27,8 @@ export type RealtimeEvents = { [K in RoomEventType]: ServerFrames[K] } & {
   mention: ServerFrames["mention"];
   /** A socket closed (the connection is reopened unless the session ended or disconnect was called). */
   closed: Closed;
+  /** A watched user's or DM partner's status changed. */
+  "user.presence": ServerFrames["user.presence"];
 };
 
 /** What the connection needs of the session (session.ts). */
@@ -75,6 +78,7 @@ export class Realtime {
   );
   readonly #typedAt = new Map<string, number>();
   readonly #wake = new Wake();
+  readonly #presence = new PresenceWish();
   readonly #network: ReturnType<typeof network>;
   #state: ConnectionState = "idle";
   #socket: GatewaySocket | null = null;
@@ -160,6 +164,12 @@ export class Realtime {
     this.#socket.send({ type: "typing", room_id: roomId });
   }
 
+  /** Watches these users' presence (replacing the list, kept across reconnects); null while disconnected. */
+  watchPresence = (userIds: string[]): Promise<PresenceWatched | null> => this.#presence.watch(userIds, this.#socket);
+
+  /** Sets this connection's presence (idle holds until online again; kept across reconnects). */
+  setPresence = (status: PresenceStatus) => this.#presence.set(status, this.#socket);
+
   #setState(state: ConnectionState) {
     if (state === this.#state) return;
     this.#state = state;
@@ -228,6 +238,7 @@ export class Realtime {
     this.events.emit("hello", hello);
     for (const subscription of this.#subs.all()) this.#subscribe(subscription, socket);
     this.#outbox.flush(socket);
+    this.#presence.apply(socket);
   }
 
   #closed(closed: Closed) {
@@ -274,6 +285,11 @@ export class Realtime {
       case "subscribed":
       case "ack":
       case "pong":
+      case "presence.status":
+      case "presence.watched":
+        return;
+      case "user.presence":
+        this.events.emit(frame.type, frame);
         return;
       case "error":
         if (frame.ref === undefined) this.events.emit("error", frame);

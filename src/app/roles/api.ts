@@ -8,6 +8,7 @@ import { memberRoutes } from "../../http/routes/members";
 import { mentionRoutes } from "../../http/routes/mentions";
 import { messageRoutes } from "../../http/routes/messages";
 import { pinRoutes } from "../../http/routes/pins";
+import { presenceRoutes } from "../../http/routes/presence";
 import { roomRoutes } from "../../http/routes/rooms";
 import { searchRoutes } from "../../http/routes/search";
 import { threadRoutes } from "../../http/routes/threads";
@@ -23,6 +24,7 @@ export const mountApi = <App extends Elysia<any, any, any, any, any, any, any>>(
 ) => {
   app
     .use(accountRoutes(s.accounts, s.sessions))
+    .use(presenceRoutes(s.userPresence, s.sessions))
     .use(userRoutes(s.accounts, s.sessions, s.digests))
     .use(roomRoutes(s.rooms, s.sessions))
     .use(memberRoutes(s.rooms, s.sessions))

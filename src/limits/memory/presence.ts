@@ -1,9 +1,11 @@
 // The embedded presence: which connections of which users are in which room, in process memory.
-import type { Presence, PresenceChange } from "../../ports/presence";
+import type { ConnectionStatus, Presence, PresenceChange } from "../../ports/presence";
+import { MemoryUserPresence } from "./user-presence";
 
 export class MemoryPresence implements Presence {
   /** room -> user -> connection ids */
   readonly #rooms = new Map<string, Map<string, Set<string>>>();
+  readonly #users = new MemoryUserPresence();
 
   async enter(roomId: string, userId: string, connectionId: string): Promise<PresenceChange> {
     const users = this.#rooms.get(roomId) ?? new Map<string, Set<string>>();
@@ -29,9 +31,22 @@ export class MemoryPresence implements Presence {
     return [...(this.#rooms.get(roomId)?.keys() ?? [])];
   }
 
+  async connect(userId: string, connectionId: string, status: ConnectionStatus, seenAt: number) {
+    return this.#users.connect(userId, connectionId, status, seenAt);
+  }
+
+  async disconnect(userId: string, connectionId: string, seenAt: number) {
+    return this.#users.disconnect(userId, connectionId, seenAt);
+  }
+
+  async users(userIds: string[]) {
+    return this.#users.users(userIds);
+  }
+
   async ping() {}
 
   async close() {
     this.#rooms.clear();
+    this.#users.clear();
   }
 }

@@ -8,12 +8,15 @@
 // are decided atomically whichever processes race; both first drop the user's expired entries. Every
 // write renews the key's own TTL, so the keys of an empty or abandoned room vanish by themselves.
 //
+// Users (online/idle/offline, last_seen_at) are user-presence.ts's, under presence:user:{<user>}.
+//
 // Refresh: every TTL/3 this process re-enters every entry it registered (the enter script is
 // idempotent), which also re-creates them after Redis lost its data. An entry this process failed
 // to leave (Redis down) is simply no longer refreshed and expires within the TTL.
 import type { Logger } from "../../log";
-import type { Presence, PresenceChange } from "../../ports/presence";
+import type { ConnectionStatus, Presence, PresenceChange } from "../../ports/presence";
 import { LUA_NOW, RedisConnection } from "./client";
+import { RedisUserPresence } from "./user-presence";
 
 export type RedisPresenceOptions = {
   url: string;
@@ -66,6 +69,8 @@ export class RedisPresence implements Presence {
   /** The entries this process registered and keeps alive, by `entryId`. */
   readonly #entries = new Map<string, Entry>();
   readonly #timer: ReturnType<typeof setInterval>;
+  /** The user-level part (user-presence.ts), on the same connection and refresh timer. */
+  readonly #users: RedisUserPresence;
   #refreshing = false;
   #refreshFailing = false;
 
@@ -74,6 +79,7 @@ export class RedisPresence implements Presence {
     this.#prefix = `${options.keyPrefix ?? "chatd:"}presence:`;
     this.#ttlMs = options.ttlMs;
     this.#log = options.log;
+    this.#users = new RedisUserPresence(this.#redis, this.#prefix, options.ttlMs);
     this.#timer = setInterval(() => this.#refresh(), Math.max(1, Math.floor(options.ttlMs / 3)));
     this.#timer.unref?.();
   }
@@ -94,6 +100,18 @@ export class RedisPresence implements Presence {
     return (await this.#redis.eval(ONLINE, [this.#roomKey(roomId)], [])) as string[];
   }
 
+  connect(userId: string, connectionId: string, status: ConnectionStatus, seenAt: number) {
+    return this.#users.connect(userId, connectionId, status, seenAt);
+  }
+
+  disconnect(userId: string, connectionId: string, seenAt: number) {
+    return this.#users.disconnect(userId, connectionId, seenAt);
+  }
+
+  users(userIds: string[]) {
+    return this.#users.users(userIds);
+  }
+
   ping(): Promise<void> {
     return this.#redis.ping();
   }
@@ -102,7 +120,10 @@ export class RedisPresence implements Presence {
     clearInterval(this.#timer);
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled(entries.map((e) => this.#redis.eval(LEAVE, this.#keys(e), [e.userId, e.connectionId])));
+    await Promise.allSettled([
+      ...entries.map((e) => this.#redis.eval(LEAVE, this.#keys(e), [e.userId, e.connectionId])),
+      ...this.#users.close(),
+    ]);
     await this.#redis.close();
   }
 
@@ -111,14 +132,15 @@ export class RedisPresence implements Presence {
    * order with the enters and leaves made around it (a connection that left is not revived).
    */
   async #refresh() {
-    if (this.#refreshing || this.#entries.size === 0) return;
+    if (this.#refreshing || this.#entries.size + this.#users.size === 0) return;
     this.#refreshing = true;
     try {
-      const results = await Promise.allSettled(
-        [...this.#entries.values()].map((e) =>
+      const results = await Promise.allSettled([
+        ...[...this.#entries.values()].map((e) =>
           this.#redis.eval(ENTER, this.#keys(e), [e.userId, e.connectionId, this.#ttlMs]),
         ),
-      );
+        ...this.#users.refresh(),
+      ]);
       const failed = results.filter((r) => r.status === "rejected").length;
       if (failed > 0 && !this.#refreshFailing)
         this.#log.warn("presence refresh failing; entries expire unless it recovers", { failed });

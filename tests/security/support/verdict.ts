@@ -140,6 +140,9 @@ const FRAME_TYPES = new Set([
   "typing",
   "presence",
   "read",
+  "presence.status",
+  "presence.watched",
+  "user.presence",
 ]);
 
 /** Problems with the frames one hostile frame got back; `refuse`: it can never be right, so an error is due. */

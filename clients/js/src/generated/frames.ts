@@ -112,6 +112,22 @@ export interface components {
             /** @description echoed on the reply or error for this frame */
             ref?: string;
         };
+        ClientPresenceSet: {
+            /** @constant */
+            type: "presence.set";
+            /** @description echoed on the reply or error for this frame */
+            ref?: string;
+            /** @description idle holds until the client sets online again; online also counts as activity */
+            status: "online" | "idle";
+        };
+        ClientPresenceWatch: {
+            /** @constant */
+            type: "presence.watch";
+            /** @description echoed on the reply or error for this frame */
+            ref?: string;
+            /** @description replaces the connection's watched list; only users who share a room or DM with the caller are watched, the others are answered as unknown */
+            user_ids: string[];
+        };
         /** @description sent once, right after the connection opens */
         ServerHello: {
             /** @constant */
@@ -539,6 +555,40 @@ export interface components {
             room_id: string;
             message: components["schemas"]["Message"];
         };
+        /** @description the reply to presence.set: this connection's status now */
+        ServerPresenceStatus: {
+            /** @constant */
+            type: "presence.status";
+            /** @description the ref of the client frame this answers */
+            ref?: string;
+            status: "online" | "idle";
+        };
+        /** @description the reply to presence.watch: the watched users' presence now; user.presence events follow */
+        ServerPresenceWatched: {
+            /** @constant */
+            type: "presence.watched";
+            /** @description the ref of the client frame this answers */
+            ref?: string;
+            /** @description one per distinct id asked, in order */
+            users: {
+                /** Format: uuid */
+                user_id: string;
+                /** @description unknown: not watched (shares no room or DM with the caller, or no such user) */
+                status: ("online" | "idle" | "offline") | "unknown";
+                /** @description the last time the user was online (null: never) */
+                last_seen_at: string | null;
+            }[];
+        };
+        /** @description a watched user's or a DM partner's status changed (at most about one per user per second, the latest state); also sent right after the connection opens for each DM partner who is online or idle */
+        ServerUserPresence: {
+            /** @constant */
+            type: "user.presence";
+            /** Format: uuid */
+            user_id: string;
+            status: "online" | "idle" | "offline";
+            /** @description the last time the user was online (null: never) */
+            last_seen_at: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -557,6 +607,8 @@ export type ClientFrames = {
   "typing": components["schemas"]["ClientTyping"];
   "read": components["schemas"]["ClientRead"];
   "ping": components["schemas"]["ClientPing"];
+  "presence.set": components["schemas"]["ClientPresenceSet"];
+  "presence.watch": components["schemas"]["ClientPresenceWatch"];
 };
 
 /** Every server frame by its type. */
@@ -586,4 +638,7 @@ export type ServerFrames = {
   "presence": components["schemas"]["ServerPresence"];
   "read": components["schemas"]["ServerRead"];
   "mention": components["schemas"]["ServerMention"];
+  "presence.status": components["schemas"]["ServerPresenceStatus"];
+  "presence.watched": components["schemas"]["ServerPresenceWatched"];
+  "user.presence": components["schemas"]["ServerUserPresence"];
 };
