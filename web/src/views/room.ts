@@ -11,6 +11,8 @@ import { MessageItem } from "./message";
 import { OnlineMembers, TypingLine } from "./people";
 
 const PAGE = 50;
+/** How far back `reveal` looks for a message (pages of PAGE). */
+const REVEAL_PAGES = 20;
 
 type Handled =
   | "message.created"
@@ -156,21 +158,33 @@ export class RoomView {
 
   #composer() {
     const text = h("textarea", { rows: 2, autocomplete: "off", maxlength: 2000 });
-    const send = (content: string) => {
-      const trimmed = content.trim();
-      if (!trimmed) return;
-      this.#send(trimmed);
-    };
+    const tools = extensions.flatMap((e) => e.composer?.({ roomId: this.roomId, client: this.client }) ?? []);
     const form = h(
       "form",
       { class: "composer", "aria-label": "Send a message" },
       field("Message", text),
-      ...extensions.flatMap((e) => e.composer?.({ roomId: this.roomId, client: this.client, send }) ?? []),
+      ...tools.flatMap((tool) => tool.nodes),
       h("button", {}, "Send"),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      send(text.value);
+      this.#alert.textContent = "";
+      const extras = tools.map((tool) => tool.take());
+      const refusal = extras.find((extra) => typeof extra === "string");
+      if (refusal) {
+        this.#alert.textContent = refusal;
+        return;
+      }
+      const taken = extras.filter((extra) => typeof extra !== "string");
+      const attachmentIds = taken.flatMap((extra) => extra.attachmentIds ?? []);
+      const content =
+        text.value.trim() ||
+        taken
+          .map((extra) => extra.fallbackContent ?? "")
+          .join(" ")
+          .trim();
+      if (!content) return;
+      this.#send(content, attachmentIds);
       text.value = "";
       text.focus();
     });
@@ -185,7 +199,7 @@ export class RoomView {
   }
 
   /** Sends over the live connection (kept and sent again across reconnects); shown as pending until it is stored. */
-  #send(content: string) {
+  #send(content: string, attachmentIds: string[]) {
     const clientId = newClientId();
     const pending = h(
       "article",
@@ -207,7 +221,7 @@ export class RoomView {
     const atEnd = this.#atEnd();
     this.#log.append(pending);
     if (atEnd) this.#scrollToEnd();
-    this.client.send(this.roomId, content, { clientId }).then(
+    this.client.send(this.roomId, content, { clientId, attachmentIds }).then(
       (message) => this.#upsert(message),
       (error) => {
         pending.remove();
@@ -266,6 +280,27 @@ export class RoomView {
     );
     this.#log.insertBefore(item.element, after ?? this.#log.querySelector("article.pending"));
     if (!after && atEnd) this.#scrollToEnd();
+  }
+
+  /**
+   * Scrolls to a message and marks it (a search result), loading older pages until it is there;
+   * says so when the room no longer has it.
+   */
+  async reveal(messageId: string) {
+    for (let pages = 0; !this.#items.has(messageId) && this.#hasMore && pages < REVEAL_PAGES; pages++) {
+      while (this.#loading) await new Promise((done) => setTimeout(done, 50));
+      await this.#loadOlder();
+    }
+    const item = this.#items.get(messageId);
+    if (!item) {
+      this.#alert.textContent = "That message is not in this room any more.";
+      return;
+    }
+    for (const found of this.#log.querySelectorAll(".found")) found.classList.remove("found");
+    item.element.classList.add("found");
+    item.element.tabIndex = -1;
+    item.element.scrollIntoView({ block: "center" });
+    item.element.focus({ preventScroll: true });
   }
 
   async #loadOlder() {
