@@ -116,10 +116,7 @@ chrome.describe("attachments and search in the web app", () => {
       const message = log(bob.page).getByRole("article", { name: `${ana.username}: two files` });
       const image = message.getByRole("img", { name: "dot.png" });
       await image.waitFor();
-      await bob.page.waitForFunction(
-        (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0,
-        await image.elementHandle(),
-      );
+      await bob.page.waitForFunction((img: any) => img.complete && img.naturalWidth > 0, await image.elementHandle());
       const link = message.getByRole("link", { name: "notes.txt" });
       await link.waitFor();
       const [download] = await Promise.all([bob.page.waitForEvent("download"), link.click()]);
@@ -173,9 +170,10 @@ chrome.describe("attachments and search in the web app", () => {
       expect(page.url()).toBe(`${origin}/rooms/${archive.id}?message=${target.id}`);
       // Scrolled into view, marked, and focused (a screen reader reads it next).
       await page.waitForFunction(
-        (el) => {
-          const box = (el as HTMLElement).getBoundingClientRect();
-          return box.top >= 0 && box.bottom <= innerHeight && document.activeElement === el;
+        (el: any) => {
+          const box = el.getBoundingClientRect();
+          const window = globalThis as any;
+          return box.top >= 0 && box.bottom <= window.innerHeight && window.document.activeElement === el;
         },
         await found.elementHandle(),
       );
