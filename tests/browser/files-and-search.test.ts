@@ -72,16 +72,13 @@ chrome.describe("attachments and search in the web app", () => {
   test(
     "files attached to a message: upload states, the image rendered for the other user, the file downloaded whole",
     async () => {
-      ana = await person("ana");
-      bob = await person("bob");
+      [ana, bob] = await Promise.all([person("ana"), person("bob")]);
       roomName = `files ${Date.now().toString(36)}`;
       const room = await ana.client.api.rooms.create({ name: roomName, type: "public" });
       roomId = room.id;
       await bob.client.api.rooms.join(roomId);
-      for (const who of [ana, bob]) {
-        await who.page.reload(); // the sidebar as it is now
-        await openRoom(who.page, roomName);
-      }
+      // The sidebar as it is now.
+      await Promise.all([ana, bob].map(async ({ page }) => (await page.reload(), openRoom(page, roomName))));
 
       const picked = ana.page.getByRole("list", { name: "Files to send" });
       // A type the server does not allow fails, says why, and holds the message until it is removed.
