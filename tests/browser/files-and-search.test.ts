@@ -8,10 +8,13 @@ import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { ChatClient } from "../../clients/js/src";
 import { launchChromium, requireChromium } from "../support/browser";
+import { S3_ENDPOINT, S3_HOST, S3_PORT, s3Overrides } from "../support/s3";
 import { closeClients, type SdkUser, sdkUser } from "../support/sdk";
 import { startTestServer, type TestServer } from "../support/server";
+import { requireService } from "../support/services";
 
 const chrome = requireChromium();
+const s3 = await requireService("s3proxy", S3_HOST, S3_PORT);
 const SLOW = 60_000;
 /** A 1×1 PNG. */
 const PNG = Buffer.from(
@@ -45,8 +48,8 @@ afterAll(async () => {
 });
 
 /** A user signed up through the SDK and logged in through the page's form. */
-async function person(prefix: string): Promise<Person> {
-  const user = await sdkUser(origin, prefix);
+async function person(prefix: string, at = origin): Promise<Person> {
+  const user = await sdkUser(at, prefix);
   const context = await browser.newContext({ viewport: { width: 1180, height: 760 }, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -54,7 +57,7 @@ async function person(prefix: string): Promise<Person> {
     if (message.type() === "error") problems.push(`${prefix}: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`${prefix}: ${error.message}`));
-  await page.goto(`${origin}/login`);
+  await page.goto(`${at}/login`);
   await page.getByLabel("Username or email").fill(user.username);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Log in" }).click();
@@ -178,6 +181,42 @@ chrome.describe("attachments and search in the web app", () => {
       // History above and below it is there, each message once.
       const texts = await log(page).locator("article .content").allTextContents();
       expect(texts).toEqual([`the ${word} met a wombat`, ...Array.from({ length: 60 }, (_, i) => `later ${i + 1}`)]);
+    },
+    SLOW,
+  );
+
+  (s3.up ? test : test.skip)(
+    "with attachments on S3 the page shows images from the bucket's origin (its CSP names it) and downloads files from there",
+    async () => {
+      const onS3 = await startTestServer(s3Overrides());
+      try {
+        // Uploaded through the SDK: a browser's PUT to the test S3 server would need a CORS rule it has not.
+        const carol = await person("carol", onS3.url);
+        const room = await carol.client.api.rooms.create({ name: `s3 ${Date.now().toString(36)}`, type: "public" });
+        const files = await Promise.all([
+          carol.client.uploadAttachment(new File([PNG], "dot.png", { type: "image/png" })),
+          carol.client.uploadAttachment(new File([NOTES], "notes.txt", { type: "text/plain" })),
+        ]);
+        await carol.client.api.messages.send(room.id, { content: "from s3", attachment_ids: files.map((f) => f.id) });
+        await carol.page.goto(`${onS3.url}/rooms/${room.id}`);
+        const message = log(carol.page).getByRole("article", { name: `${carol.username}: from s3` });
+        const image = message.getByRole("img", { name: "dot.png" });
+        await image.waitFor();
+        await carol.page.waitForFunction(
+          (img: any) => img.complete && img.naturalWidth > 0,
+          await image.elementHandle(),
+        );
+        expect(new URL((await image.getAttribute("src"))!).origin).toBe(S3_ENDPOINT);
+        const [download] = await Promise.all([
+          carol.page.waitForEvent("download"),
+          message.getByRole("link", { name: "notes.txt" }).click(),
+        ]);
+        expect(download.suggestedFilename()).toBe("notes.txt");
+        expect(await readFile((await download.path())!, "utf8")).toBe(NOTES);
+        await carol.page.context().close();
+      } finally {
+        await onS3.close();
+      }
     },
     SLOW,
   );

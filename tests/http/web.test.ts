@@ -4,8 +4,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { APP_CSP, appCsp } from "../../src/http/web";
 import { Client, newUser } from "../support/client";
-import { S3_ENDPOINT, s3Overrides } from "../support/s3";
+import { S3_ENDPOINT, S3_HOST, S3_PORT, s3Overrides } from "../support/s3";
 import { startTestServer, type TestServer } from "../support/server";
+import { requireService } from "../support/services";
+
+const s3 = await requireService("s3proxy", S3_HOST, S3_PORT);
 
 let server: TestServer;
 let html: string;
@@ -59,25 +62,32 @@ describe("the web app's page", () => {
     expect(html).not.toMatch(/\sstyle=|<style/);
   });
 
-  test("with attachments on S3, the CSP allows exactly the store's origin, for uploads and images only", async () => {
-    const embedded = (await fetch(`${server.url}/`)).headers.get("content-security-policy")!;
-    const s3 = await startTestServer(s3Overrides());
-    try {
-      const csp = (await fetch(`${s3.url}/`)).headers.get("content-security-policy")!;
-      const directives = new Map(csp.split("; ").map((d) => [d.split(" ")[0], d]));
-      expect(directives.get("img-src")).toBe(`img-src 'self' data: ${S3_ENDPOINT}`);
-      expect(directives.get("connect-src")).toBe(`connect-src 'self' ${S3_ENDPOINT}`);
-      // Nothing else may come from there, and the embedded store (chatd's own URLs) adds no origin.
-      expect(csp.split(S3_ENDPOINT).length - 1).toBe(2);
-      if (!server.config.s3Bucket) expect(embedded).not.toContain("http");
-      // The origin is the one the signed URLs have.
-      const user = await newUser(s3.url, "csp");
-      const ticket = await user.api.post("/v1/attachments", { filename: "a.png", content_type: "image/png", size: 3 });
-      expect(new URL(ticket.body.upload_url).origin).toBe(S3_ENDPOINT);
-    } finally {
-      await s3.close();
-    }
-  });
+  (s3.up ? test : test.skip)(
+    "with attachments on S3, the CSP allows exactly the store's origin, for uploads and images only",
+    async () => {
+      const embedded = (await fetch(`${server.url}/`)).headers.get("content-security-policy")!;
+      const onS3 = await startTestServer(s3Overrides());
+      try {
+        const csp = (await fetch(`${onS3.url}/`)).headers.get("content-security-policy")!;
+        const directives = new Map(csp.split("; ").map((d) => [d.split(" ")[0], d]));
+        expect(directives.get("img-src")).toBe(`img-src 'self' data: ${S3_ENDPOINT}`);
+        expect(directives.get("connect-src")).toBe(`connect-src 'self' ${S3_ENDPOINT}`);
+        // Nothing else may come from there, and the embedded store (chatd's own URLs) adds no origin.
+        expect(csp.split(S3_ENDPOINT).length - 1).toBe(2);
+        if (!server.config.s3Bucket) expect(embedded).not.toContain("http");
+        // The origin is the one the signed URLs have.
+        const user = await newUser(onS3.url, "csp");
+        const ticket = await user.api.post("/v1/attachments", {
+          filename: "a.png",
+          content_type: "image/png",
+          size: 3,
+        });
+        expect(new URL(ticket.body.upload_url).origin).toBe(S3_ENDPOINT);
+      } finally {
+        await onS3.close();
+      }
+    },
+  );
 
   test("its assets are served with their types and cached for good (named by content hash)", async () => {
     for (const asset of assetsOf(html).filter((a) => a.startsWith("/assets/"))) {
