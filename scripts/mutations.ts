@@ -677,6 +677,7 @@ export const mutations: Mutation[] = [
   {
     name: "csp-forgets-blob-uploads",
     file: "src/http/web.ts",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
     from: "    `connect-src 'self'${blobs}`,",
     to: "    \"connect-src 'self'\",",
     why: "with attachments on S3, the web app's CSP lets the page PUT uploads to the store's origin",

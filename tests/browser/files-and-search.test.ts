@@ -5,9 +5,10 @@
 // older message (one the first page of history does not hold).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { ChatClient } from "../../clients/js/src";
-import { launchChromium, requireChromium } from "../support/browser";
+import { ARTIFACTS, launchChromium, requireChromium } from "../support/browser";
 import { S3_ENDPOINT, S3_HOST, S3_PORT, s3Overrides } from "../support/s3";
 import { closeClients, type SdkUser, sdkUser } from "../support/sdk";
 import { startTestServer, type TestServer } from "../support/server";
@@ -81,7 +82,12 @@ chrome.describe("attachments and search in the web app", () => {
       roomId = room.id;
       await bob.client.api.rooms.join(roomId);
       // The sidebar as it is now.
-      await Promise.all([ana, bob].map(async ({ page }) => (await page.reload(), openRoom(page, roomName))));
+      await Promise.all(
+        [ana, bob].map(async ({ page }) => {
+          await page.reload();
+          await openRoom(page, roomName);
+        }),
+      );
 
       const picked = ana.page.getByRole("list", { name: "Files to send" });
       // A type the server does not allow fails, says why, and holds the message until it is removed.
@@ -109,6 +115,7 @@ chrome.describe("attachments and search in the web app", () => {
         expect.stringMatching(/^dot\.png .*Ready/),
         expect.stringMatching(/^notes\.txt .*Ready/),
       ]);
+      await ana.page.screenshot({ path: join(ARTIFACTS, "attachments-ready.png") });
       await ana.page.getByRole("button", { name: "Send" }).click();
       // Sent: the composer starts afresh.
       await picked.locator("li").first().waitFor({ state: "detached" });
@@ -126,6 +133,7 @@ chrome.describe("attachments and search in the web app", () => {
       const own = log(ana.page).getByRole("article", { name: `${ana.username}: two files` });
       await own.getByRole("img", { name: "dot.png" }).waitFor();
       await own.getByRole("link", { name: "notes.txt" }).waitFor();
+      await bob.page.screenshot({ path: join(ARTIFACTS, "attachments-shown.png") });
     },
     SLOW,
   );
@@ -161,6 +169,7 @@ chrome.describe("attachments and search in the web app", () => {
       expect(await result.textContent()).toContain(seeder.username);
       expect(await result.locator("mark").allTextContents()).toEqual([word]);
       await results.getByRole("status").getByText("1 message").waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "search-results.png") });
 
       await result.click();
       await page.getByRole("heading", { name: archive.name }).waitFor();
@@ -178,6 +187,7 @@ chrome.describe("attachments and search in the web app", () => {
         await found.elementHandle(),
       );
       expect(await found.getAttribute("class")).toContain("found");
+      await page.screenshot({ path: join(ARTIFACTS, "search-opened.png") });
       // History above and below it is there, each message once.
       const texts = await log(page).locator("article .content").allTextContents();
       expect(texts).toEqual([`the ${word} met a wombat`, ...Array.from({ length: 60 }, (_, i) => `later ${i + 1}`)]);

@@ -15,7 +15,7 @@ export type HeaderContext = {
 
 export type ComposerContext = { roomId: string; client: ChatClient };
 
-/** What goes with a message besides its text; a string refuses the send with that reason. */
+/** What goes with a message besides its text. */
 export type ComposerExtra = Pick<SendOptions, "attachmentIds"> & {
   /** Text to send when the user typed none (a message's content cannot be empty). */
   fallbackContent?: string;
@@ -23,11 +23,12 @@ export type ComposerExtra = Pick<SendOptions, "attachmentIds"> & {
 
 export type ComposerTool = {
   nodes: Node[];
-  /**
-   * Called when the user sends: what goes with this message (the tool then starts afresh), or a
-   * sentence saying why it cannot go yet (e.g. an upload still running).
-   */
-  take(): ComposerExtra | string;
+  /** Why the message cannot go yet (e.g. an upload still running), or null when it can. */
+  blocked(): string | null;
+  /** Whether it has something to send even without text (e.g. ready files). */
+  holds(): boolean;
+  /** What goes with the message being sent; the tool then starts afresh. */
+  take(): ComposerExtra;
 };
 
 export type ChatExtension = {

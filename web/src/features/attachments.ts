@@ -95,9 +95,12 @@ function composerTool({ client }: ComposerContext): ComposerTool {
     input.value = "";
   });
 
-  const take = () => {
+  const blocked = () => {
     if (uploads.some((u) => u.state === "uploading")) return "Wait until the files have uploaded, or remove them.";
     if (uploads.some((u) => u.state === "failed")) return "Remove the files that could not be uploaded first.";
+    return null;
+  };
+  const take = () => {
     const ready = uploads.splice(0);
     list.replaceChildren();
     if (ready.length === 0) return {};
@@ -109,7 +112,7 @@ function composerTool({ client }: ComposerContext): ComposerTool {
 
   // The input stays in the page (and focusable) but looks like the label, which says what it does.
   const picker = h("div", { class: "attach" }, input, h("label", { for: input.id }, "Attach file"));
-  return { nodes: [picker, list], take };
+  return { nodes: [picker, list], blocked, holds: () => uploads.length > 0, take };
 }
 
 type Signed = { url: string; expiresAt: number };

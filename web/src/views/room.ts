@@ -1,12 +1,13 @@
 // The open room: its history (newest page first, older pages as the user scrolls up), live messages,
-// edits, deletions and reactions from the SDK's events, who is typing, who is online, and the composer.
+// edits, deletions and reactions from the SDK's events, who is typing, who is online, and the composer
+// (composer.ts); `reveal` brings one message into view (a search result).
 // Messages are kept in room position order (`seq`) and by id, so a message the history page and a
 // live event both bring is shown once.
 import { type ChatClient, type Message, newClientId, type RealtimeEvents } from "../../../clients/js/src";
-import { describe, field, h, replace } from "../dom";
-import { extensions } from "../extensions";
+import { describe, h, replace } from "../dom";
 import { navigate } from "../router";
 import type { ChatState } from "../state";
+import { composer } from "./composer";
 import { MessageItem } from "./message";
 import { OnlineMembers, TypingLine } from "./people";
 
@@ -132,7 +133,14 @@ export class RoomView {
 
   #render(title: string, description: string | null, kind: "room" | "dm") {
     this.#title.textContent = kind === "dm" ? `Direct message with ${title}` : title;
-    const composer = this.#composer();
+    const form = composer({
+      roomId: this.roomId,
+      client: this.client,
+      send: (content, attachmentIds) => this.#send(content, attachmentIds),
+      alert: (text) => {
+        this.#alert.textContent = text;
+      },
+    });
     replace(
       this.element,
       h(
@@ -144,7 +152,7 @@ export class RoomView {
       h(
         "div",
         { class: "room-body" },
-        h("div", { class: "conversation" }, this.#scroller, this.#typing.element, composer, this.#alert),
+        h("div", { class: "conversation" }, this.#scroller, this.#typing.element, form, this.#alert),
         h(
           "aside",
           { class: "members", "aria-label": "Online members" },
@@ -154,48 +162,6 @@ export class RoomView {
       ),
     );
     this.#older.addEventListener("click", () => void this.#loadOlder());
-  }
-
-  #composer() {
-    const text = h("textarea", { rows: 2, autocomplete: "off", maxlength: 2000 });
-    const tools = extensions.flatMap((e) => e.composer?.({ roomId: this.roomId, client: this.client }) ?? []);
-    const form = h(
-      "form",
-      { class: "composer", "aria-label": "Send a message" },
-      field("Message", text),
-      ...tools.flatMap((tool) => tool.nodes),
-      h("button", {}, "Send"),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#alert.textContent = "";
-      const extras = tools.map((tool) => tool.take());
-      const refusal = extras.find((extra) => typeof extra === "string");
-      if (refusal) {
-        this.#alert.textContent = refusal;
-        return;
-      }
-      const taken = extras.filter((extra) => typeof extra !== "string");
-      const attachmentIds = taken.flatMap((extra) => extra.attachmentIds ?? []);
-      const content =
-        text.value.trim() ||
-        taken
-          .map((extra) => extra.fallbackContent ?? "")
-          .join(" ")
-          .trim();
-      if (!content) return;
-      this.#send(content, attachmentIds);
-      text.value = "";
-      text.focus();
-    });
-    text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        form.requestSubmit();
-      }
-    });
-    text.addEventListener("input", () => text.value.trim() && this.client.typing(this.roomId));
-    return form;
   }
 
   /** Sends over the live connection (kept and sent again across reconnects); shown as pending until it is stored. */
