@@ -105,6 +105,7 @@ chrome.describe("attachments and search in the web app", () => {
       await ana.page.getByRole("button", { name: "Send" }).click();
       await ana.page.getByRole("alert").getByText("Remove the files that could not be uploaded first.").waitFor();
       await picked.getByRole("button", { name: "Remove page.html" }).click();
+      await ana.page.getByRole("alert").getByText("Remove the files").waitFor({ state: "detached" });
 
       await ana.page.getByLabel("Attach file").setInputFiles([
         { name: "dot.png", mimeType: "image/png", buffer: PNG },

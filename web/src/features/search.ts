@@ -58,7 +58,7 @@ function searchTool({ client, openRoom, roomTitle }: HeaderContext): Node[] {
 
   const item = (result: SearchResult) => {
     const { message } = result;
-    const room = h("span", { class: "room" }, roomTitle(message.room_id) ?? "…");
+    const room = h("span", { class: "result-room" }, roomTitle(message.room_id) ?? "…");
     if (!roomTitle(message.room_id)) void nameOf(client, message.room_id).then((name) => (room.textContent = name));
     const snippet = result.highlights.length
       ? result.highlights.flatMap((highlight, i) => [...(i ? [" … "] : []), ...fragment(highlight)])

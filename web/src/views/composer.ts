@@ -44,6 +44,11 @@ export function composer({ roomId, client, send, alert }: ComposerOptions): HTML
     text.value = "";
     text.focus();
   });
+  // A refusal is about the tools' state: it goes once files are picked or removed.
+  form.addEventListener("change", () => alert(""));
+  form.addEventListener("click", (event) => {
+    if ((event.target as Element).closest?.("button[type=button]")) alert("");
+  });
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
