@@ -47,6 +47,10 @@ export class RoomView {
    */
   #buffer: { type: Handled; event: any }[] | null = [];
   #observer: IntersectionObserver | undefined;
+  /** Whether the user was at the newest message when they last scrolled (an image loading keeps them there). */
+  #stuck = true;
+  /** Where the last scroll to the end put the timeline. */
+  #endTop = -1;
 
   constructor(
     private readonly client: ChatClient,
@@ -162,6 +166,12 @@ export class RoomView {
       ),
     );
     this.#older.addEventListener("click", () => void this.#loadOlder());
+    // A scroll event comes a frame late: one of ours (to the end) may find the log grown by then.
+    this.#scroller.addEventListener("scroll", () => {
+      this.#stuck = this.#scroller.scrollTop === this.#endTop || this.#atEnd();
+    });
+    // An image (an attachment) grows its message once loaded: `load` does not bubble, but is captured.
+    this.#log.addEventListener("load", () => this.#stuck && this.#scrollToEnd(), true);
   }
 
   /** Sends over the live connection (kept and sent again across reconnects); shown as pending until it is stored. */
@@ -328,5 +338,6 @@ export class RoomView {
 
   #scrollToEnd() {
     this.#scroller.scrollTop = this.#scroller.scrollHeight;
+    this.#endTop = this.#scroller.scrollTop;
   }
 }
