@@ -31,7 +31,6 @@ const problems: string[] = [];
 type Person = SdkUser & { page: Page };
 let ana: Person;
 let bob: Person;
-let roomId: string;
 let roomName: string;
 
 beforeAll(async () => {
@@ -48,12 +47,15 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A user signed up through the SDK and logged in through the page's form. */
-async function person(prefix: string, at = origin): Promise<Person> {
-  const user = await sdkUser(at, prefix);
+/** A user signed up through the SDK (no page yet). */
+const user = (prefix: string, at = origin) => sdkUser(at, prefix);
+
+/** The user logged in through the page's form, in a browser context of their own. */
+async function browse(user: SdkUser, at = origin): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: 1180, height: 760 }, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  const prefix = user.username;
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`${prefix}: ${message.text()}`);
   });
@@ -76,18 +78,12 @@ chrome.describe("attachments and search in the web app", () => {
   test(
     "files attached to a message: upload states, the image rendered for the other user, the file downloaded whole",
     async () => {
-      [ana, bob] = await Promise.all([person("ana"), person("bob")]);
+      const [a, b] = await Promise.all([user("ana"), user("bob")]);
       roomName = `files ${Date.now().toString(36)}`;
-      const room = await ana.client.api.rooms.create({ name: roomName, type: "public" });
-      roomId = room.id;
-      await bob.client.api.rooms.join(roomId);
-      // The sidebar as it is now.
-      await Promise.all(
-        [ana, bob].map(async ({ page }) => {
-          await page.reload();
-          await openRoom(page, roomName);
-        }),
-      );
+      const room = await a.client.api.rooms.create({ name: roomName, type: "public" });
+      await b.client.api.rooms.join(room.id);
+      [ana, bob] = await Promise.all([browse(a), browse(b)]);
+      await Promise.all([ana, bob].map(({ page }) => openRoom(page, roomName)));
 
       const picked = ana.page.getByRole("list", { name: "Files to send" });
       // A type the server does not allow fails, says why, and holds the message until it is removed.
@@ -98,7 +94,7 @@ chrome.describe("attachments and search in the web app", () => {
       });
       await picked.getByText(/Failed: .*content type/).waitFor();
       // The browser logs the refused request (POST /v1/attachments, 400): expected, the only one.
-      const refused = problems.findIndex((p) => p.startsWith("ana: ") && p.includes("status of 400"));
+      const refused = problems.findIndex((p) => p.startsWith(`${ana.username}: `) && p.includes("status of 400"));
       expect(refused).toBeGreaterThanOrEqual(0);
       problems.splice(refused, 1);
       await ana.page.getByLabel("Message", { exact: true }).fill("two files");
@@ -202,7 +198,7 @@ chrome.describe("attachments and search in the web app", () => {
       const onS3 = await startTestServer(s3Overrides());
       try {
         // Uploaded through the SDK: a browser's PUT to the test S3 server would need a CORS rule it has not.
-        const carol = await person("carol", onS3.url);
+        const carol = await browse(await user("carol", onS3.url), onS3.url);
         const room = await carol.client.api.rooms.create({ name: `s3 ${Date.now().toString(36)}`, type: "public" });
         const files = await Promise.all([
           carol.client.uploadAttachment(new File([PNG], "dot.png", { type: "image/png" })),
