@@ -8,6 +8,7 @@ import { webRoutes } from "../http/web";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import { createMetrics } from "../metrics";
+import { checkNotify, createSeenTracker, type SeenTracker, startDispatchers } from "../notify";
 import type { Store } from "../ports";
 import { VERSION } from "../version";
 import { Gateway } from "../ws/gateway";
@@ -82,6 +83,7 @@ export function checkRole(config: Config) {
 
 export async function startServer(config: Config, log: Logger, seams: ServerSeams = {}): Promise<RunningServer> {
   checkRole(config);
+  checkNotify(config);
   const role = ROLES[config.role];
   // Where clients reach this process, for the embedded blob store's signed URLs: PUBLIC_URL, else
   // this server's own address once it listens.
@@ -95,7 +97,8 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   const services = createServices(config, backends, log, seams.now, () => listening);
   const metrics = createMetrics();
 
-  const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now) : null;
+  const seen = role.ws ? createSeenTracker(config, backends, log) : null;
+  const gateway = role.ws ? createGateway(config, backends, services, metrics, log, seams.now ?? Date.now, seen) : null;
   const indexer =
     role.indexer && backends.search
       ? new Indexer({
@@ -136,6 +139,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   listening = port;
   baseUrl ??= `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   const sweeper = role.api ? startSweeper(services, config.attachmentSweepIntervalSeconds * 1000, log) : null;
+  const dispatchers = role.api ? startDispatchers(config, backends, services, metrics, log) : null;
   log.info("chatd listening", { role: config.role, url: `http://${config.host}:${port}`, version: VERSION });
 
   let stopping: Promise<void> | undefined;
@@ -143,6 +147,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
     stopping ??= (async () => {
       gateway?.close();
       await sweeper?.stop();
+      await dispatchers?.stop();
       const graceful = server.stop(false);
       const timeout = Bun.sleep(config.shutdownTimeoutSeconds * 1000).then(() => "timeout" as const);
       if ((await Promise.race([graceful, timeout])) === "timeout") {
@@ -151,6 +156,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
       }
       // Reset mails started by finished requests are sent before the store and mailer close.
       await services.accounts.settle();
+      await seen?.close();
       services.sessions.close();
       await services.feed?.close();
       await indexer?.stop();
@@ -171,8 +177,10 @@ function createGateway(
   metrics: Metrics,
   log: Logger,
   now: () => number,
+  seen: SeenTracker | null,
 ) {
   return new Gateway({
+    ...(seen ? { seen } : {}),
     bus: backends.bus,
     subjectOf: roomSubject,
     accounts: services.accounts,

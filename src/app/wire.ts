@@ -9,16 +9,22 @@ import { AccessTokens } from "../domain/access-tokens";
 import { Accounts } from "../domain/accounts";
 import { Attachments } from "../domain/attachments";
 import { Conversations } from "../domain/conversations";
+import { Digests } from "../domain/digests";
 import { EventFeed } from "../domain/event-feed";
 import { STREAM_SUBJECTS } from "../domain/events";
 import { MessageIdGenerator } from "../domain/ids";
+import { MentionInbox } from "../domain/mention-inbox";
+import { Mentions } from "../domain/mentions";
 import { Messages } from "../domain/messages";
 import { Passwords } from "../domain/passwords";
+import { Pins } from "../domain/pins";
 import { RoomEvents } from "../domain/room-events";
 import { Rooms } from "../domain/rooms";
 import { Search } from "../domain/search";
 import { Sessions } from "../domain/sessions";
+import { Threads } from "../domain/threads";
 import { Timeline } from "../domain/timeline";
+import { SecretBox, Webhooks } from "../domain/webhooks";
 import { MemoryLimiter } from "../limits/memory";
 import { MemoryPresence } from "../limits/memory/presence";
 import { RedisLimiter } from "../limits/redis/limiter";
@@ -26,6 +32,7 @@ import { RedisPresence } from "../limits/redis/presence";
 import type { Logger } from "../log";
 import { OutboxMailer } from "../mail/outbox";
 import { SmtpMailer } from "../mail/smtp";
+import { resolveTarget } from "../notify/ssrf";
 import type { BlobStore, Bus, EventStream, Limiter, Mailer, Presence, SearchIndex, Store } from "../ports";
 import { OpenSearchIndex } from "../search/opensearch";
 import { SqliteSearchIndex } from "../search/sqlite";
@@ -59,8 +66,16 @@ export type Services = {
   conversations: Conversations;
   attachments: Attachments;
   search: Search;
+  pins: Pins;
+  threads: Threads;
+  mentions: MentionInbox;
   /** Durable events to the indexer, when search is on; closed (flushed) on shutdown. */
   feed: EventFeed | null;
+  /** Missed-message digests and mail preferences (the dispatcher runs in src/notify). */
+  digests: Digests;
+  /** Per-room webhooks; `box` seals their secrets. */
+  webhooks: Webhooks;
+  box: SecretBox;
 };
 
 export const databasePath = (config: Config) => join(config.dataDir, "chatd.sqlite");
@@ -307,10 +322,8 @@ export function createServices(
   port: () => number = () => config.port,
 ): Services {
   const clock = now && (() => new Date(now()));
-  const accessTokens = new AccessTokens(
-    resolveJwtSecret(config.jwtSecret, config.dataDir, log),
-    config.accessTokenTtlSeconds,
-  );
+  const serverSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, log);
+  const accessTokens = new AccessTokens(serverSecret, config.accessTokenTtlSeconds);
   const sessions = new Sessions({
     store: backends.store,
     bus: backends.bus,
@@ -347,10 +360,12 @@ export function createServices(
     store: backends.store,
     blobs: backends.blobs,
     rooms,
+    limiter: backends.limiter,
     settings: {
       maxBytes: config.attachmentMaxBytes,
       contentTypes: config.attachmentContentTypes,
       uploadTtlMs: config.attachmentUploadTtlSeconds * 1000,
+      uploadsPerMinute: config.attachmentUploadsPerMinute,
       downloadTtlMs: config.attachmentDownloadTtlSeconds * 1000,
     },
     log: log.child({ component: "attachments" }),
@@ -363,12 +378,33 @@ export function createServices(
     ids: new MessageIdGenerator(),
     events,
     attachments,
+    mentions: new Mentions({ ...backends, log: log.child({ component: "mentions" }) }),
     settings: { maxLength: config.maxMessageLength, perMinute: config.messagesPerMinute },
     now: clock,
   });
   const conversations = new Conversations({ store: backends.store, messages, now: clock });
   const timeline = new Timeline({ store: backends.store, rooms, messages });
   const search = new Search({ index: backends.search, store: backends.store, rooms, messages, now });
+  const digests = new Digests({
+    store: backends.store,
+    mailer: backends.mailer,
+    settings: {
+      afterMs: config.notifyAfterMinutes * 60_000,
+      intervalMs: config.notifyIntervalMinutes * 60_000,
+      get publicUrl() {
+        return config.publicUrl ?? `http://localhost:${port()}`;
+      },
+    },
+    now: clock,
+  });
+  const box = new SecretBox(serverSecret);
+  const webhooks = new Webhooks({
+    store: backends.store,
+    rooms,
+    box,
+    checkTarget: (url) => resolveTarget(url, config.webhookAllowPrivate),
+    now: clock,
+  });
   return {
     accounts,
     accessTokens,
@@ -380,7 +416,13 @@ export function createServices(
     conversations,
     attachments,
     search,
+    pins: new Pins({ store: backends.store, rooms, messages, events, now: clock }),
+    threads: new Threads({ store: backends.store, rooms, messages }),
+    mentions: new MentionInbox({ store: backends.store, messages }),
     feed,
+    digests,
+    webhooks,
+    box,
   };
 }
 

@@ -169,6 +169,16 @@ const boolean: Parser<boolean> = (raw) => {
   throw new InvalidValue("must be true or false");
 };
 
+/** A decimal number in [min, max] (fractional minutes, e.g. 0.05 for three seconds in tests). */
+const decimal =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < min || value > max)
+      throw new InvalidValue(`must be a number from ${min} to ${max}`);
+    return value;
+  };
+
 /** Comma-separated media types `type/subtype` (lowercased), no parameters, no wildcards. */
 const mediaTypes: Parser<string[]> = (raw) => {
   const items = raw
@@ -493,6 +503,77 @@ export const settings = {
     description: "From address of the mails chatd sends",
     parse: nonEmpty,
   },
+  notifyAfterMinutes: {
+    env: "NOTIFY_AFTER_MINUTES",
+    default: 15,
+    description:
+      "a user with unread DMs or mentions and no live WebSocket connection for this long gets a digest mail (fractions allowed)",
+    parse: decimal(0.01, 10_080),
+  },
+  notifyIntervalMinutes: {
+    env: "NOTIFY_INTERVAL_MINUTES",
+    default: 60,
+    description: "at most one digest mail per user in this long (fractions allowed)",
+    parse: decimal(0.01, 10_080),
+  },
+  notifyPollSeconds: {
+    env: "NOTIFY_POLL_SECONDS",
+    default: 30,
+    description: "how often the digest dispatcher (api role) looks for users to mail (fractions allowed)",
+    parse: decimal(0.05, 3600),
+  },
+  webhookUrl: {
+    env: "WEBHOOK_URL",
+    default: undefined,
+    defaultText: "unset: no global webhook",
+    description: "receives every room's durable events as signed JSON POSTs (with WEBHOOK_SECRET)",
+    secret: true,
+    parse: url("http:", "https:"),
+  },
+  webhookSecret: {
+    env: "WEBHOOK_SECRET",
+    default: undefined,
+    description: "signing secret of WEBHOOK_URL (X-Chatd-Signature), at least 16 characters",
+    secret: true,
+    parse: secret(16),
+  },
+  webhookAllowPrivate: {
+    env: "WEBHOOK_ALLOW_PRIVATE",
+    default: false,
+    description:
+      "allow webhook targets on private, loopback, link-local and metadata addresses (refused by default: SSRF)",
+    parse: boolean,
+  },
+  webhookRetryForSeconds: {
+    env: "WEBHOOK_RETRY_FOR_SECONDS",
+    default: 86_400,
+    description: "how long an event is retried while its receiver fails before it is dropped (and counted)",
+    parse: integer(1, 30 * 86_400),
+  },
+  webhookRetryBaseMs: {
+    env: "WEBHOOK_RETRY_BASE_MS",
+    default: 1000,
+    description: "first retry delay; each next one doubles (with jitter) up to WEBHOOK_RETRY_MAX_MS",
+    parse: integer(1, 3_600_000),
+  },
+  webhookRetryMaxMs: {
+    env: "WEBHOOK_RETRY_MAX_MS",
+    default: 600_000,
+    description: "longest delay between two attempts at one event",
+    parse: integer(1, 86_400_000),
+  },
+  webhookTimeoutMs: {
+    env: "WEBHOOK_TIMEOUT_MS",
+    default: 10_000,
+    description: "a delivery that has not answered in this long counts as failed",
+    parse: integer(100, 120_000),
+  },
+  webhookPollMs: {
+    env: "WEBHOOK_POLL_MS",
+    default: 1000,
+    description: "how often the webhook dispatcher (api role) looks for new room events",
+    parse: integer(10, 600_000),
+  },
   attachmentMaxBytes: {
     env: "ATTACHMENT_MAX_BYTES",
     default: 26_214_400,
@@ -511,6 +592,12 @@ export const settings = {
     default: 900,
     description: "an upload URL, and the pending attachment, expire this long after POST /v1/attachments",
     parse: integer(60, 7 * 86_400),
+  },
+  attachmentUploadsPerMinute: {
+    env: "RATE_LIMIT_UPLOADS_PER_MINUTE",
+    default: 30,
+    description: "uploads one user may start per minute (POST /v1/attachments)",
+    parse: integer(1, 1_000_000),
   },
   attachmentDownloadTtlSeconds: {
     env: "ATTACHMENT_DOWNLOAD_TTL_SECONDS",

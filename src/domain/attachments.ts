@@ -4,9 +4,10 @@
 import type { Logger } from "../log";
 import type { AttachmentRecord, AttachmentStore, SweepItem } from "../ports/attachments";
 import type { BlobStore } from "../ports/blob";
+import type { Limiter } from "../ports/limiter";
 import type { MessageRecord } from "../ports/messages";
 import { contentDisposition, newBlobKey, sanitizeFilename } from "./attachment-rules";
-import { AppError, conflict, notFound, payloadTooLarge, validationFailed } from "./errors";
+import { AppError, conflict, notFound, payloadTooLarge, rateLimited, validationFailed } from "./errors";
 import type { Rooms } from "./rooms";
 import type { AttachmentView } from "./views";
 
@@ -16,6 +17,8 @@ export type AttachmentSettings = {
   contentTypes: readonly string[];
   /** Upload URL and pending record lifetime. */
   uploadTtlMs: number;
+  /** Uploads one user may start per minute (POST /v1/attachments). */
+  uploadsPerMinute: number;
   downloadTtlMs: number;
 };
 
@@ -23,6 +26,7 @@ export type AttachmentDeps = {
   store: AttachmentStore;
   blobs: BlobStore;
   rooms: Pick<Rooms, "membership">;
+  limiter: Limiter;
   settings: AttachmentSettings;
   log: Logger;
   now?: () => Date;
@@ -88,6 +92,13 @@ export class Attachments {
       ]);
     }
     if (input.size > settings.maxBytes) throw payloadTooLarge(settings.maxBytes);
+    // Counted once the request is valid: a refused one costs nothing. Every ticket is a pending record
+    // and a URL that may store up to maxBytes until it expires, so their pace is bounded per user.
+    const decision = await this.deps.limiter.consume(`uploads:${userId}`, {
+      limit: settings.uploadsPerMinute,
+      periodMs: 60_000,
+    });
+    if (!decision.allowed) throw rateLimited("uploads", decision.retryAfterMs, "starting uploads too fast");
     const now = this.#now();
     const record = {
       id: crypto.randomUUID(),

@@ -4,7 +4,7 @@
 // type and position in headers next to the bytes, so readers route it without parsing the JSON.
 import type { BusHeaders } from "../ports/bus";
 import type { MemberRole } from "../ports/rooms";
-import type { MessageView, RoomView } from "./views";
+import type { MessageView, RoomView, ThreadView } from "./views";
 
 export type DurableEvent =
   | { type: "message.created" | "message.updated"; room_id: string; message: MessageView }
@@ -13,6 +13,8 @@ export type DurableEvent =
   | { type: "member.joined"; room_id: string; user_id: string; username: string; role: MemberRole }
   | { type: "member.left" | "member.kicked" | "member.banned"; room_id: string; user_id: string }
   | { type: "member.role_changed"; room_id: string; user_id: string; role: MemberRole }
+  | { type: "message.pinned" | "message.unpinned"; room_id: string; message_id: string; user_id: string }
+  | { type: "thread.updated"; room_id: string; root_id: string; thread: ThreadView | null }
   | { type: "room.updated"; room_id: string; room: RoomView }
   | { type: "room.deleted"; room_id: string };
 

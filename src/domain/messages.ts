@@ -2,28 +2,34 @@
 // read markers and unread counts. REST and the WebSocket gateway both come through here.
 import type { Limiter } from "../ports/limiter";
 import type { MessageRecord, MessageStore, ReactionRecord } from "../ports/messages";
+import type { PinStore } from "../ports/pins";
 import type { MessageDraft, RoomLogStore } from "../ports/room-log";
 import type { RoomStore } from "../ports/rooms";
 import type { AccountStore } from "../ports/store";
+import type { ThreadStore } from "../ports/threads";
 import { type Attachments, attachmentView } from "./attachments";
 import { canonicalEmoji, MAX_DISTINCT_REACTIONS } from "./emoji";
 import { conflict, forbidden, notFound, rateLimited, validationFailed } from "./errors";
 import { type MessageIdGenerator, messageIdFloor } from "./ids";
+import type { Mentions } from "./mentions";
 import { isModerator, outranks } from "./permissions";
+import { unpinDeleted } from "./pins";
 import type { RoomEvents } from "./room-events";
 import type { Rooms } from "./rooms";
 import { visibleText } from "./text";
+import { assertThreadRoot, recordThreadUpdate } from "./threads";
 import { type AttachmentView, type MessageView, messageView, reactionViews } from "./views";
 
 export type MessageSettings = { maxLength: number; perMinute: number };
 
 export type MessageDeps = {
-  store: MessageStore & RoomLogStore & AccountStore & Pick<RoomStore, "getMember">;
+  store: MessageStore & RoomLogStore & AccountStore & ThreadStore & PinStore & Pick<RoomStore, "getMember">;
   rooms: Rooms;
   limiter: Limiter;
   ids: MessageIdGenerator;
   events: RoomEvents;
   attachments: Attachments;
+  mentions: Mentions;
   settings: MessageSettings;
   now?: () => Date;
 };
@@ -32,13 +38,13 @@ export type SendInput = {
   content: string;
   clientId?: string | null;
   replyTo?: string | null;
+  /** Makes the message a reply in this root's thread (threads.ts). */
+  threadRoot?: string | null;
   attachmentIds?: string[];
 };
 
 /** Unread counts stop here; clients show "999+". */
 export const UNREAD_CAP = 1000;
-const MAX_MENTIONS = 20;
-const MENTION = /(?<![\w@])@([A-Za-z0-9_.-]{3,32})/g;
 
 export class Messages {
   readonly #now: () => Date;
@@ -65,6 +71,7 @@ export class Messages {
         { field: "reply_to", message: "not a message of this room" },
       ]);
     }
+    if (input.threadRoot) await assertThreadRoot(store, roomId, input.threadRoot);
     const attachments = await this.deps.attachments.forNewMessage(userId, input.attachmentIds ?? []);
     const decision = await this.deps.limiter.consume(`messages:${userId}`, {
       limit: settings.perMinute,
@@ -81,11 +88,14 @@ export class Messages {
       editedAt: null,
       deleted: false,
       replyTo: input.replyTo ?? null,
+      threadRoot: input.threadRoot ?? null,
       clientId,
-      mentions: await this.#mentions(content),
+      mentions: await this.deps.mentions.resolve(roomId, member, content),
       attachmentIds: attachments.map((a) => a.id),
     };
-    return this.deps.events.inOrder(roomId, () => this.#append(draft, attachments.map(attachmentView)));
+    const sent = await this.deps.events.inOrder(roomId, () => this.#append(draft, attachments.map(attachmentView)));
+    if (sent.created) await this.deps.mentions.record(sent.message, sent.message.mentions);
+    return sent;
   }
 
   /**
@@ -99,6 +109,7 @@ export class Messages {
     if (!created) return { message: await this.#view(message, draft.authorId), created };
     const view = messageView(message, [], attachments);
     await this.deps.events.publish({ type: "message.created", room_id: draft.roomId, message: view, seq: message.seq });
+    if (message.threadRoot) await recordThreadUpdate(this.deps, draft.roomId, message.threadRoot);
     return { message: view, created };
   }
 
@@ -114,13 +125,28 @@ export class Messages {
     return { messages: await this.views(roomId, messages, userId), hasMore: page.length > query.limit };
   }
 
+  /**
+   * The author edits; mentions are resolved again from the new content: users it no longer names
+   * drop out of the message's mentions (and so of their mention lists), newly named ones get a
+   * `mention` event.
+   */
   async edit(userId: string, roomId: string, messageId: string, rawContent: string): Promise<MessageView> {
-    await this.deps.rooms.membership(userId, roomId);
+    const { member } = await this.deps.rooms.membership(userId, roomId);
     const message = await this.#message(roomId, messageId);
     if (message.authorId !== userId) throw forbidden("only the author can edit a message");
     if (message.deleted) throw conflict("the message was deleted");
     const content = this.#content(rawContent);
-    const mentions = await this.#mentions(content);
+    const mentions = await this.deps.mentions.resolve(roomId, member, content);
+    const edited = await this.#storeEdit(roomId, messageId, userId, content, mentions);
+    const added = mentions.filter((id) => !message.mentions.includes(id));
+    await this.deps.mentions.record(
+      { ...edited, reactions: edited.reactions.map((r) => ({ ...r, me: false })) },
+      added,
+    );
+    return edited;
+  }
+
+  #storeEdit(roomId: string, messageId: string, userId: string, content: string, mentions: string[]) {
     return this.deps.events.inOrder(roomId, async () => {
       const updated = await this.deps.store.updateMessage(roomId, messageId, {
         content,
@@ -129,17 +155,19 @@ export class Messages {
       });
       if (!updated) throw notFound("message");
       if (updated.deleted) throw conflict("the message was deleted");
-      const [reactions, attachments] = await Promise.all([
+      const [reactions, attachments, threads] = await Promise.all([
         this.deps.store.listReactions(roomId, [messageId]),
         this.deps.attachments.ofMessages([updated]),
+        this.deps.store.threadSummaries(roomId, [messageId]),
       ]);
       const shown = attachments.get(messageId) ?? [];
+      const thread = threads.get(messageId);
       await this.deps.events.record({
         type: "message.updated",
         room_id: roomId,
-        message: messageView(updated, reactionViews(reactions, null), shown),
+        message: messageView(updated, reactionViews(reactions, null), shown, thread),
       });
-      return messageView(updated, reactionViews(reactions, userId), shown);
+      return messageView(updated, reactionViews(reactions, userId), shown, thread);
     });
   }
 
@@ -173,6 +201,8 @@ export class Messages {
         });
       }
       await this.deps.events.record({ type: "message.deleted", room_id: roomId, message_id: messageId });
+      await unpinDeleted(this.deps, roomId, messageId, userId);
+      if (current.threadRoot) await recordThreadUpdate(this.deps, roomId, current.threadRoot);
       return discarded;
     });
     // Their objects go now; what fails here the sweep removes later.
@@ -252,30 +282,21 @@ export class Messages {
     return visibleText(raw, { field: "content", max: this.deps.settings.maxLength });
   }
 
-  /** Ids of the existing users @mentioned in the content (at most MAX_MENTIONS names looked up). */
-  async #mentions(content: string): Promise<string[]> {
-    if (!content.includes("@")) return [];
-    const names = [...new Set([...content.matchAll(MENTION)].map((m) => (m[1] as string).toLowerCase()))].slice(
-      0,
-      MAX_MENTIONS,
-    );
-    const users = await Promise.all(names.map((name) => this.deps.store.getUserByUsername(name)));
-    return users.flatMap((user) => (user ? [user.id] : []));
-  }
-
   async #view(message: MessageRecord, viewerId: string): Promise<MessageView> {
     return (await this.views(message.roomId, [message], viewerId))[0] as MessageView;
   }
 
   /**
-   * Messages as a viewer sees them: with reactions (`me` for the viewer; none when null) and
-   * attachments. One reactions read and one attachments read for the whole list.
+   * Messages as a viewer sees them: with reactions (`me` for the viewer; none when null),
+   * attachments and thread summaries: one read of each for the whole list.
    */
   async views(roomId: string, messages: MessageRecord[], viewerId: string | null): Promise<MessageView[]> {
     const live = messages.filter((m) => !m.deleted).map((m) => m.id);
-    const [reactions, attachments] = await Promise.all([
+    const roots = messages.filter((m) => m.threadRoot === null).map((m) => m.id);
+    const [reactions, attachments, threads] = await Promise.all([
       live.length ? this.deps.store.listReactions(roomId, live) : [],
       this.deps.attachments.ofMessages(messages),
+      roots.length ? this.deps.store.threadSummaries(roomId, roots) : new Map(),
     ]);
     return messages.map((m) =>
       messageView(
@@ -285,6 +306,7 @@ export class Messages {
           viewerId,
         ),
         attachments.get(m.id),
+        threads.get(m.id),
       ),
     );
   }

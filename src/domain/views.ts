@@ -1,11 +1,15 @@
 // The JSON shapes of rooms, members and messages: what REST answers and what events carry, built once.
 import type { MessageRecord, ReactionRecord } from "../ports/messages";
 import type { AuditRecord, BanRecord, MemberRecord, RoomRecord } from "../ports/rooms";
+import type { ThreadSummary } from "../ports/threads";
 
 export type ReactionView = { emoji: string; count: number; me: boolean };
 
 /** An attachment as a message lists it. */
 export type AttachmentView = { id: string; filename: string; content_type: string; size: number };
+
+/** A thread root's replies: null for a message without live replies. */
+export type ThreadView = { reply_count: number; last_reply_at: string };
 
 export type MessageView = {
   id: string;
@@ -19,6 +23,12 @@ export type MessageView = {
   edited_at: string | null;
   deleted: boolean;
   reply_to: string | null;
+  /** The thread root this message replies in; null: not a thread reply. */
+  thread_root: string | null;
+  /** A thread root's summary; null when it has no live replies (and for replies). */
+  thread: ThreadView | null;
+  /** The users the message mentions (resolved at send and edit time). */
+  mentions: string[];
   attachments: AttachmentView[];
   reactions: ReactionView[];
   client_id: string | null;
@@ -83,10 +93,14 @@ export function reactionViews(reactions: ReactionRecord[], viewerId: string | nu
  * A message as clients see it. `attachments` are those the message carries that are still shown
  * (Attachments.ofMessages); a tombstone shows no reactions and no attachments.
  */
+export const threadView = (summary: ThreadSummary | undefined): ThreadView | null =>
+  summary ? { reply_count: summary.replyCount, last_reply_at: summary.lastReplyAt.toISOString() } : null;
+
 export const messageView = (
   message: MessageRecord,
   reactions: ReactionView[] = [],
   attachments: AttachmentView[] = [],
+  thread: ThreadSummary | undefined = undefined,
 ): MessageView => ({
   id: message.id,
   seq: message.seq,
@@ -98,6 +112,9 @@ export const messageView = (
   edited_at: iso(message.editedAt),
   deleted: message.deleted,
   reply_to: message.replyTo,
+  thread_root: message.threadRoot,
+  thread: threadView(thread),
+  mentions: message.mentions,
   attachments: message.deleted ? [] : attachments,
   reactions: message.deleted ? [] : reactions,
   client_id: message.clientId,

@@ -17,7 +17,8 @@ export const ReactionParams = t.Object({
   }),
 });
 
-const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Union([schema, t.Null()]);
+const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T, description?: string) =>
+  t.Union([schema, t.Null()], description ? { description } : {});
 const Time = t.String({ format: "date-time" });
 
 // Text lengths are checked by the domain in code points after trimming (domain/text.ts); the schema
@@ -75,6 +76,14 @@ export const AuditEntry = component(
   }),
 );
 
+export const ThreadSummary = component(
+  "ThreadSummary",
+  t.Object({
+    reply_count: t.Integer({ minimum: 1, description: "live (not deleted) replies" }),
+    last_reply_at: Time,
+  }),
+);
+
 export const Message = component(
   "Message",
   t.Object({
@@ -88,6 +97,11 @@ export const Message = component(
     edited_at: Nullable(Time),
     deleted: t.Boolean(),
     reply_to: Nullable(Uuid),
+    thread_root: Nullable(Uuid, "the thread root this message is a reply in; null: not a thread reply"),
+    thread: Nullable(ThreadSummary, "a thread root's replies; null when it has none"),
+    mentions: t.Array(Uuid, {
+      description: "the users the message mentions (room members, resolved when sent or edited)",
+    }),
     attachments: t.Array(t.Object({ id: Uuid, filename: t.String(), content_type: t.String(), size: t.Integer() })),
     reactions: t.Array(t.Object({ emoji: t.String(), count: t.Integer(), me: t.Boolean() })),
     client_id: Nullable(t.String()),

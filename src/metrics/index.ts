@@ -122,6 +122,26 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  const notify = {
+    webhooks: new Counter({
+      name: "chatd_webhook_deliveries_total",
+      help: "Webhook delivery attempts by outcome: delivered (2xx), failed (retried later), dropped (retried for WEBHOOK_RETRY_FOR_SECONDS)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    webhookSeconds: new Histogram({
+      name: "chatd_webhook_delivery_seconds",
+      help: "Time of one webhook delivery attempt",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    digests: new Counter({
+      name: "chatd_digest_mails_total",
+      help: "Missed-message digest mails by outcome (sent, failed)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+  };
   const indexer: IndexerObserver = {
     batch(seconds, documents) {
       indexerMetrics.batch.observe(seconds);
@@ -136,6 +156,13 @@ export function createMetrics() {
     registry,
     ws,
     indexer,
+    notify: {
+      webhook(outcome: "delivered" | "failed" | "dropped", seconds: number) {
+        notify.webhooks.inc({ outcome });
+        notify.webhookSeconds.observe(seconds);
+      },
+      digest: (outcome: "sent" | "failed") => notify.digests.inc({ outcome }),
+    },
     observeRequest(method: string, route: string, status: number, seconds: number) {
       const labels = { method, route, status: String(status) };
       httpRequests.inc(labels);

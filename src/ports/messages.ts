@@ -17,6 +17,8 @@ export type MessageRecord = {
   editedAt: Date | null;
   deleted: boolean;
   replyTo: string | null;
+  /** The root message of the thread this is a reply in (ports/threads.ts); null: not a thread reply. */
+  threadRoot: string | null;
   clientId: string | null;
   /** Ids of the users the content mentions. */
   mentions: string[];

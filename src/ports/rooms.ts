@@ -55,6 +55,8 @@ export type AuditAction =
   | "member.unbanned"
   | "member.role_changed"
   | "message.deleted"
+  | "message.pinned"
+  | "message.unpinned"
   | "room.updated";
 
 export type AuditRecord = {

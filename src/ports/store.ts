@@ -1,9 +1,13 @@
 // The storage port. Access paths are chosen so every call maps to one partition lookup on a
 // wide-column store (users by id / username / email, tokens by hash, families by id and by user).
 import type { AttachmentStore } from "./attachments";
+import type { MentionStore } from "./mentions";
 import type { MessageStore } from "./messages";
+import type { NotifyStore } from "./notify";
+import type { PinStore } from "./pins";
 import type { RoomLogStore } from "./room-log";
 import type { RoomStore } from "./rooms";
+import type { ThreadStore } from "./threads";
 
 export type UserRecord = {
   id: string;
@@ -83,7 +87,16 @@ export interface AccountStore {
   revokeActionTokens(userId: string, kind: ActionTokenKind, now: Date): Promise<void>;
 }
 
-export interface Store extends AccountStore, RoomStore, MessageStore, RoomLogStore, AttachmentStore {
+export interface Store
+  extends AccountStore,
+    RoomStore,
+    MessageStore,
+    RoomLogStore,
+    AttachmentStore,
+    ThreadStore,
+    PinStore,
+    MentionStore,
+    NotifyStore {
   /** Applies pending migrations; idempotent and safe when several processes start at once. */
   migrate(): Promise<{ applied: string[] }>;
   /** Resolves when the backend answers; throws `unavailable` otherwise. */

@@ -4,7 +4,7 @@
 // test validates every frame the server really sends against them, so the three cannot drift apart.
 import { type Static, type TSchema, t } from "elysia";
 import type { PositionedEvent, RoomEvent } from "../domain/events";
-import { Message, Room } from "../http/schemas-chat";
+import { Message, Room, ThreadSummary } from "../http/schemas-chat";
 
 const Id = t.String({ format: "uuid" });
 const Ref = t.Optional(t.String({ description: "the ref of the client frame this answers" }));
@@ -32,6 +32,24 @@ export const durableEvents = {
   "member.kicked": durable("member.kicked", { user_id: Id }, "a member was kicked"),
   "member.banned": durable("member.banned", { user_id: Id }, "a member was banned"),
   "member.role_changed": durable("member.role_changed", { user_id: Id, role: Role }, "a member's role changed"),
+  "message.pinned": durable(
+    "message.pinned",
+    { message_id: Id, user_id: Id },
+    "a moderator (user_id) pinned a message (GET /v1/rooms/{id}/pins lists them)",
+  ),
+  "message.unpinned": durable(
+    "message.unpinned",
+    { message_id: Id, user_id: Id },
+    "a message was unpinned: by a moderator, or because user_id deleted it",
+  ),
+  "thread.updated": durable(
+    "thread.updated",
+    {
+      root_id: Id,
+      thread: t.Union([ThreadSummary, t.Null()], { description: "null: the root has no live replies left" }),
+    },
+    "a thread's summary changed (a reply was sent or deleted); it follows the reply's own event",
+  ),
   "room.updated": durable("room.updated", { room: Room }, "the room's settings changed"),
   "room.deleted": durable("room.deleted", {}, "the room was deleted"),
 };
@@ -102,8 +120,22 @@ export const replyFrames = {
   ),
 };
 
+/** Events for one user, on every socket of theirs whatever rooms it subscribed to. */
+export const userFrames = {
+  mention: frame(
+    "mention",
+    { room_id: Id, message: Message },
+    "a message mentions you (@username, or @here from a moderator); also listed by GET /v1/mentions",
+  ),
+};
+
 /** Every server → client frame by type. */
-export const serverFrames: Record<string, TSchema> = { ...replyFrames, ...durableEvents, ...ephemeralEvents };
+export const serverFrames: Record<string, TSchema> = {
+  ...replyFrames,
+  ...durableEvents,
+  ...ephemeralEvents,
+  ...userFrames,
+};
 
 // The schemas describe what the domain publishes: a change to the event types that the schemas do
 // not follow stops the type check here.

@@ -18,6 +18,7 @@ import { Hub } from "./hub";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
+import { deliverUserEvents } from "./user-events";
 
 export type GatewaySettings = {
   heartbeatIntervalMs: number;
@@ -39,6 +40,8 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
   settings: GatewaySettings;
   /** The abuse rule's clock, ms (a test seam; Date.now in production). */
   now?: () => number;
+  /** Told of each connection's open and close (last-seen times for missed-message digests). */
+  seen?: { connected(userId: string): void; disconnected(userId: string): void };
 };
 
 /** Why the server closed a socket (a metric label); unset when the client did. */
@@ -79,6 +82,7 @@ export class Gateway {
   readonly #clients = new Map<Connection, Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
+  readonly #stopUserEvents: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
@@ -99,6 +103,12 @@ export class Gateway {
     });
     this.#handlers = new FrameHandlers({ ...deps, hub: this.hub, send: (c, frame) => this.#send(c, frame) });
     this.#stopListening = deps.sessions.onRevoked((event) => this.#revoked(event));
+    this.#stopUserEvents = deliverUserEvents({
+      bus: deps.bus,
+      socketsOf: (userId) => this.#sessions.socketsOf(userId),
+      send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
+      log: deps.log,
+    });
   }
 
   /**
@@ -162,6 +172,7 @@ export class Gateway {
   close() {
     clearInterval(this.#sweep);
     this.#stopListening();
+    this.#stopUserEvents();
     for (const connection of this.#clients.keys())
       this.#closeClient(connection, 1001, "server shutting down", "shutdown");
     this.hub.close();
@@ -178,6 +189,7 @@ export class Gateway {
     ws.data.client = client;
     this.#clients.set(connection, client);
     this.#sessions.add(connection, ws.data.session);
+    this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
     // The session may have ended between the upgrade's check and now.
@@ -254,6 +266,7 @@ export class Gateway {
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#sessions.remove(connection);
+    this.deps.seen?.disconnected(connection.userId);
     this.deps.metrics.ws.connections.dec();
     this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });
     for (const roomId of rooms) void this.#handlers.leftRoom(connection, roomId);

@@ -105,6 +105,7 @@ export class FrameHandlers {
       content: frame.content,
       clientId: frame.client_id,
       replyTo: frame.reply_to,
+      threadRoot: frame.thread_root,
       attachmentIds: frame.attachment_ids,
     });
     this.deps.send(connection, { type: "ack", ...withRef(frame.ref), message });

@@ -25,6 +25,7 @@ export const clientFrames = {
     content: t.String({ maxLength: 100_000 }),
     client_id: t.Optional(t.Union([t.String({ minLength: 1, maxLength: 64 }), t.Null()])),
     reply_to: t.Optional(t.Union([Id, t.Null()])),
+    thread_root: t.Optional(t.Union([Id, t.Null()])),
     attachment_ids: t.Optional(t.Array(Id, { maxItems: 10 })),
   }),
   typing: frame("typing", { room_id: Id }),

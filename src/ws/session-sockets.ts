@@ -23,6 +23,11 @@ export class SessionSockets {
     if (sockets?.size === 0) this.#byUser.delete(connection.userId);
   }
 
+  /** The user's sockets here. */
+  socketsOf(userId: string): Iterable<Connection> {
+    return this.#byUser.get(userId) ?? [];
+  }
+
   expired(connection: Connection, now: number): boolean {
     const session = this.#sessions.get(connection);
     return session !== undefined && session.expiresAt <= now;

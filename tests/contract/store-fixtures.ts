@@ -52,6 +52,7 @@ export function messageFixture(roomId: string, id: string, over: Partial<Message
     editedAt: null,
     deleted: false,
     replyTo: null,
+    threadRoot: null,
     clientId: null,
     mentions: [],
     attachmentIds: [],

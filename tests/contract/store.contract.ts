@@ -7,9 +7,11 @@ import type { NewUser, Store } from "../../src/ports/store";
 import { describeAttachmentStore } from "./store-attachments.contract";
 import { describeMemberStore } from "./store-members.contract";
 import { describeMessageStore } from "./store-messages.contract";
+import { describeNotifyStore } from "./store-notify.contract";
 import { describeReactionAndReadStore } from "./store-reactions-unread.contract";
 import { describeRoomLogStore } from "./store-room-log.contract";
 import { describeRoomStore } from "./store-rooms.contract";
+import { describeThreadPinMentionStore } from "./store-threads-pins-mentions.contract";
 
 export function runStoreContract(
   name: string,
@@ -279,6 +281,8 @@ export function runStoreContract(
     describeReactionAndReadStore(() => store);
     describeRoomLogStore(() => store, factory);
     describeAttachmentStore(() => store, factory);
+    describeThreadPinMentionStore(() => store);
+    describeNotifyStore(() => store, factory);
 
     test("migrate is idempotent and ping answers", async () => {
       expect((await store.migrate()).applied).toEqual([]);

@@ -17,6 +17,7 @@ const MAX_BYTES = 8 * 1024 * 1024;
 beforeAll(async () => {
   server = await startTestServer({
     messagesPerMinute: 1000,
+    attachmentUploadsPerMinute: 1000,
     attachmentMaxBytes: MAX_BYTES,
     // Far below the uploads here: the blob PUT has its own limit, JSON bodies keep this one.
     maxBodyBytes: 2048,
@@ -172,6 +173,28 @@ describe("uploading", () => {
     expectError(await ana.api.post(`/v1/attachments/${crypto.randomUUID()}/complete`), 404, "not_found");
     expectError(await ana.api.post("/v1/attachments/nope/complete"), 400, "validation_failed");
   });
+
+  test(
+    "past RATE_LIMIT_UPLOADS_PER_MINUTE new uploads get 429 with Retry-After; refused requests and other users do not count",
+    async () => {
+      const limited = await startTestServer({ attachmentUploadsPerMinute: 3 });
+      try {
+        const [carl, dora] = [await newUser(limited.url, "carl"), await newUser(limited.url, "dora")];
+        const start = (who: TestUser, size = 64) =>
+          who.api.post("/v1/attachments", { filename: "a.png", content_type: "image/png", size });
+        // Invalid requests are refused before the limit and cost nothing.
+        expectError(await start(carl, 10 * 1024 * 1024 * 1024), 413, "payload_too_large");
+        for (let i = 0; i < 3; i++) expect((await start(carl)).status).toBe(201);
+        const refused = await start(carl);
+        expectError(refused, 429, "rate_limited");
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+        expect((await start(dora)).status).toBe(201);
+      } finally {
+        await limited.close();
+      }
+    },
+    OWN_SERVER_TIMEOUT_MS,
+  );
 });
 
 describe("messages with attachments", () => {

@@ -55,6 +55,13 @@ const roomRoutes: Record<string, { body?: (r: Staffed) => unknown; publicOutside
   "PUT /v1/rooms/:id/messages/:mid/reactions/:emoji": { publicOutsider: 403 },
   "DELETE /v1/rooms/:id/messages/:mid/reactions/:emoji": { publicOutsider: 403 },
   "POST /v1/rooms/:id/read": { body: (r) => ({ message_id: r.byMember }), publicOutsider: 403 },
+  "GET /v1/rooms/:id/pins": { publicOutsider: 403 },
+  "PUT /v1/rooms/:id/pins/:mid": { publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/pins/:mid": { publicOutsider: 403 },
+  "GET /v1/rooms/:id/threads/:root/messages": { publicOutsider: 403 },
+  "POST /v1/rooms/:id/webhooks": { body: () => ({ url: "https://hooks.example.test/x" }), publicOutsider: 403 },
+  "GET /v1/rooms/:id/webhooks": { publicOutsider: 403 },
+  "DELETE /v1/rooms/:id/webhooks/:hook_id": { publicOutsider: 403 },
 };
 
 const registeredRoomRoutes = () =>
@@ -67,6 +74,8 @@ function call(user: TestUser, route: string, r: Staffed) {
     .replace(":id", r.room)
     .replace(":user_id", member.id)
     .replace(":mid", r.byMember)
+    .replace(":root", r.byOwner)
+    .replace(":hook_id", "00000000-0000-4000-8000-000000000000")
     .replace(":emoji", ":x:");
   return user.api.request(method, path, roomRoutes[route]?.body?.(r));
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { parseCommandLine, UsageError } from "../../src/cli/args";
 import { helpText } from "../../src/cli/help";
 import { ConfigError, loadConfig, settings } from "../../src/config";
+import { checkNotify } from "../../src/notify";
 
 describe("loadConfig", () => {
   test("defaults apply when nothing is set", () => {
@@ -184,5 +185,26 @@ describe("attachment and S3 settings", () => {
     expect(() => loadConfig({}, { S3_FORCE_PATH_STYLE: "yes" })).toThrow(/S3_FORCE_PATH_STYLE: must be true or false/);
     expect(() => loadConfig({}, { ATTACHMENT_MAX_BYTES: "0" })).toThrow(/ATTACHMENT_MAX_BYTES/);
     expect(settings.s3SecretAccessKey.secret).toBe(true);
+  });
+
+  test("notification minutes may be fractional; webhook settings are validated and secret", () => {
+    expect(loadConfig({}, {})).toMatchObject({
+      notifyAfterMinutes: 15,
+      notifyIntervalMinutes: 60,
+      webhookAllowPrivate: false,
+      webhookRetryForSeconds: 86_400,
+    });
+    expect(loadConfig({}, { NOTIFY_AFTER_MINUTES: "0.05" }).notifyAfterMinutes).toBe(0.05);
+    expect(() => loadConfig({}, { NOTIFY_AFTER_MINUTES: "soon" })).toThrow(/NOTIFY_AFTER_MINUTES: must be a number/);
+    expect(() => loadConfig({}, { NOTIFY_INTERVAL_MINUTES: "-1" })).toThrow(/NOTIFY_INTERVAL_MINUTES/);
+    expect(() => loadConfig({}, { WEBHOOK_URL: "ftp://x" })).toThrow(/WEBHOOK_URL/);
+    expect(() => loadConfig({}, { WEBHOOK_SECRET: "short" })).toThrow(/WEBHOOK_SECRET: must be at least 16/);
+    expect(settings.webhookSecret.secret).toBe(true);
+    expect(settings.webhookUrl.secret).toBe(true);
+    // One without the other cannot sign: the server refuses to start.
+    expect(() => checkNotify(loadConfig({}, { WEBHOOK_URL: "https://hooks.example.com/x" }))).toThrow(
+      /WEBHOOK_URL and WEBHOOK_SECRET go together/,
+    );
+    expect(() => checkNotify(loadConfig({}, { WEBHOOK_SECRET: "a-secret-of-16-chars" }))).toThrow(ConfigError);
   });
 });

@@ -112,6 +112,11 @@ describe("frames the server sends", () => {
     await ana!.api.request("PUT", `/v1/rooms/${room}/messages/${id}/reactions/%F0%9F%91%8D`);
     await ana!.api.delete(`/v1/rooms/${room}/messages/${id}/reactions/%F0%9F%91%8D`);
     await bob!.api.delete(`/v1/rooms/${room}/messages/${id}`);
+    const root = (await bob!.api.post(`/v1/rooms/${room}/messages`, { content: `@${ana!.username} root` })).body.id;
+    await ana!.api.request("PUT", `/v1/rooms/${room}/pins/${root}`);
+    await ana!.api.request("DELETE", `/v1/rooms/${room}/pins/${root}`);
+    await bob!.api.post(`/v1/rooms/${room}/messages`, { content: "in thread", thread_root: root });
+    await anaWs.next((f) => f.type === "mention");
     await cid!.api.post(`/v1/rooms/${room}/join`);
     await ana!.api.request("PUT", `/v1/rooms/${room}/members/${cid!.id}/role`, { role: "admin" });
     await ana!.api.request("PUT", `/v1/rooms/${room}/members/${cid!.id}/role`, { role: "member" });

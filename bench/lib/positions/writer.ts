@@ -149,6 +149,7 @@ const draft = (roomId: string, chars: number): MessageDraft => ({
   editedAt: null,
   deleted: false,
   replyTo: null,
+  threadRoot: null,
   clientId: null,
   mentions: [],
   attachmentIds: [],

@@ -22,6 +22,8 @@ export type RealtimeEvents = { [K in RoomEventType]: ServerFrames[K] } & {
   unsubscribed: ServerFrames["unsubscribed"];
   /** An error frame that answers no request of the SDK's (e.g. a refused typing frame). */
   error: ServerFrames["error"];
+  /** A message mentions the user (whatever rooms are followed). */
+  mention: ServerFrames["mention"];
   /** A socket closed (the connection is reopened unless the session ended or disconnect was called). */
   closed: Closed;
 };
@@ -278,6 +280,9 @@ export class Realtime {
         return;
       case "unsubscribed":
         if (frame.reason && this.#subs.drop(frame.room_id)) this.events.emit("unsubscribed", frame);
+        return;
+      case "mention":
+        this.events.emit("mention", frame);
         return;
       case "typing":
       case "presence":

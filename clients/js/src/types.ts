@@ -26,7 +26,7 @@ export type ClientFrame = ClientFrames[keyof ClientFrames];
 /** Durable room events: stored at a room position (`seq`), replayed by `subscribe` with `since`. */
 export type DurableEventType = Extract<
   ServerFrameType,
-  `message.${string}` | `reaction.${string}` | `member.${string}` | `room.${string}`
+  `message.${string}` | `reaction.${string}` | `member.${string}` | `room.${string}` | `thread.${string}`
 >;
 export type DurableEvent = ServerFrames[DurableEventType];
 /** Ephemeral room events: no position, never replayed. */

@@ -18,6 +18,7 @@ export const messageRoutes = (messages: Messages, auth: Authenticator) =>
           content: body.content,
           clientId: body.client_id,
           replyTo: body.reply_to,
+          threadRoot: body.thread_root,
           attachmentIds: body.attachment_ids,
         });
         set.status = 201;
@@ -31,6 +32,11 @@ export const messageRoutes = (messages: Messages, auth: Authenticator) =>
           content: t.String({ maxLength: 100_000 }),
           client_id: t.Optional(t.Union([ClientId, t.Null()])),
           reply_to: t.Optional(t.Union([Uuid, t.Null()])),
+          thread_root: t.Optional(
+            t.Union([Uuid, t.Null()], {
+              description: "send as a reply in this message's thread (threads do not nest)",
+            }),
+          ),
           attachment_ids: t.Optional(t.Array(Uuid, { maxItems: 10 })),
         }),
         response: {

@@ -11,12 +11,16 @@ import { DEFAULT_BUCKET_MS, MessageBuckets } from "./buckets";
 import { type CassandraOptions, Cql } from "./client";
 import { listRooms } from "./listing";
 import { CassandraMembers } from "./members";
+import { CassandraMentions } from "./mentions";
 import { CassandraMessages } from "./messages";
 import { BUCKET_SETTING, migrate } from "./migrate";
 import { CassandraModeration } from "./moderation";
+import { CassandraNotify } from "./notify";
+import { CassandraPins } from "./pins";
 import { CassandraReactions } from "./reactions";
 import { CassandraRoomLog, DEFAULT_LOG_BLOCK } from "./room-log";
 import { CassandraRooms } from "./rooms";
+import { CassandraThreads } from "./threads";
 
 export type { CassandraOptions, Replication } from "./client";
 
@@ -30,6 +34,10 @@ export class CassandraStore implements Store {
   readonly #messages: CassandraMessages;
   readonly #reactions: CassandraReactions;
   readonly #attachments: CassandraAttachments;
+  readonly #threads: CassandraThreads;
+  readonly #pins: CassandraPins;
+  readonly #mentions: CassandraMentions;
+  readonly #notify: CassandraNotify;
 
   /** Connects lazily: on `migrate()` or the first call. */
   constructor(options: CassandraOptions) {
@@ -49,10 +57,18 @@ export class CassandraStore implements Store {
       this.#attachments,
       async (id) => (await this.getRoom(id)) !== null,
     );
-    this.#rooms = new CassandraRooms(this.#cql, next, (id) => this.#messages.purge(id));
+    this.#threads = new CassandraThreads(this.#cql, (roomId, id) => this.#messages.getMessage(roomId, id));
+    this.#messages.threads = this.#threads;
+    this.#pins = new CassandraPins(this.#cql);
+    this.#mentions = new CassandraMentions(this.#cql);
+    this.#rooms = new CassandraRooms(this.#cql, next, async (id) => {
+      await this.#messages.purge(id);
+      await this.#pins.purge(id);
+    });
     this.#members = new CassandraMembers(this.#cql, next);
     this.#moderation = new CassandraModeration(this.#cql);
     this.#reactions = new CassandraReactions(this.#cql, buckets, next);
+    this.#notify = new CassandraNotify(this.#cql);
   }
 
   // AccountStore, RoomStore, MessageStore, RoomLogStore and AttachmentStore, delegated (bound arrow properties, so they may be passed around).
@@ -115,6 +131,27 @@ export class CassandraStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  threadSummaries: Store["threadSummaries"] = (...args) => this.#threads.threadSummaries(...args);
+  listThreadMessages: Store["listThreadMessages"] = (...args) => this.#threads.listThreadMessages(...args);
+  addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
+  removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
+  listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
+  acquireLease: Store["acquireLease"] = (...args) => this.#notify.acquireLease(...args);
+  releaseLease: Store["releaseLease"] = (...args) => this.#notify.releaseLease(...args);
+  getNotifySettings: Store["getNotifySettings"] = (...args) => this.#notify.getNotifySettings(...args);
+  setNotifySettings: Store["setNotifySettings"] = (...args) => this.#notify.setNotifySettings(...args);
+  markSeen: Store["markSeen"] = (...args) => this.#notify.markSeen(...args);
+  scanSeen: Store["scanSeen"] = (...args) => this.#notify.scanSeen(...args);
+  claimDigest: Store["claimDigest"] = (...args) => this.#notify.claimDigest(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#notify.createWebhook(...args);
+  listWebhooks: Store["listWebhooks"] = (...args) => this.#notify.listWebhooks(...args);
+  deleteWebhook: Store["deleteWebhook"] = (...args) => this.#notify.deleteWebhook(...args);
+  scanWebhooks: Store["scanWebhooks"] = (...args) => this.#notify.scanWebhooks(...args);
+  getWebhookPosition: Store["getWebhookPosition"] = (...args) => this.#notify.getWebhookPosition(...args);
+  setWebhookPosition: Store["setWebhookPosition"] = (...args) => this.#notify.setWebhookPosition(...args);
 
   /** Creates the keyspace if missing and applies pending migrations; see migrate.ts. */
   async migrate() {

@@ -13,6 +13,7 @@ import type { Cql, Row } from "./client";
 import { compareKeys, MAX_BUCKET, MIN_BUCKET, sortKey } from "./keys";
 import { mapLimit } from "./parallel";
 import { type CassandraRoomLog, toEntry } from "./room-log";
+import type { CassandraThreads } from "./threads";
 
 /** A client-id claim waits this long for its message before a retry may claim it again. */
 const PENDING_CLAIM_TTL_SECONDS = 600;
@@ -20,7 +21,7 @@ const PENDING_CLAIM_TTL_SECONDS = 600;
 const CLAIM_WAIT_MS = 3000;
 
 const COLUMNS =
-  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
+  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions, attachment_ids";
 
 const toMessage = (row: Row): MessageRecord => ({
   id: row.id.toString(),
@@ -33,6 +34,7 @@ const toMessage = (row: Row): MessageRecord => ({
   editedAt: row.edited_at ?? null,
   deleted: row.deleted === true,
   replyTo: row.reply_to?.toString() ?? null,
+  threadRoot: row.thread_root?.toString() ?? null,
   clientId: row.client_id ?? null,
   mentions: (row.mentions ?? []).map(String),
   attachmentIds: row.attachment_ids ?? [],
@@ -45,6 +47,7 @@ const decode = (json: string): MessageRecord => {
   return {
     ...m,
     seq: m.seq ?? 0,
+    threadRoot: m.threadRoot ?? null,
     createdAt: new Date(m.createdAt),
     editedAt: m.editedAt === null ? null : new Date(m.editedAt),
   };
@@ -57,6 +60,8 @@ export class CassandraMessages {
     private readonly log: CassandraRoomLog,
     private readonly attachments: CassandraAttachments,
     private readonly roomExists: (roomId: string) => Promise<boolean>,
+    /** Set right after construction (it reads messages through this class). */
+    public threads: CassandraThreads | null = null,
   ) {}
 
   /**
@@ -136,6 +141,7 @@ export class CassandraMessages {
     }
     if (claim) await this.attachments.bind(draft.attachmentIds, claim, message!.id);
     await this.#write(message!, "plain");
+    await this.threads?.added(message!);
     return message!;
   }
 
@@ -193,6 +199,7 @@ export class CassandraMessages {
     const message = decode(snapshot);
     await this.attachments.rebind(message.attachmentIds, roomId, message.id);
     await this.#write(message, "if-absent");
+    await this.threads?.added(message);
     return (await this.getMessage(roomId, messageId)) ?? message;
   }
 
@@ -205,6 +212,7 @@ export class CassandraMessages {
     const message = decode(claim.message);
     await this.attachments.rebind(message.attachmentIds, roomId, message.id);
     await this.#write(message, "if-absent");
+    await this.threads?.added(message);
     return (await this.getMessage(roomId, message.id)) ?? message;
   }
 
@@ -214,8 +222,9 @@ export class CassandraMessages {
     const bucket = this.buckets.of(key);
     await this.buckets.record(message.roomId, bucket);
     const insert = `INSERT INTO messages (room_id, bucket, seq, id, position, author_id, author_username, content,
-                                          created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+                                          created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions,
+                                          attachment_ids)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
     const values = [
       message.roomId,
       bucket,
@@ -229,6 +238,7 @@ export class CassandraMessages {
       message.editedAt,
       message.deleted,
       message.replyTo,
+      message.threadRoot,
       message.clientId,
       message.mentions,
       message.attachmentIds,
@@ -317,7 +327,10 @@ export class CassandraMessages {
     return this.getMessage(roomId, id);
   }
 
-  /** An LWT too (`IF EXISTS`), so it is ordered with edits by Paxos; idempotent. */
+  /**
+   * An LWT too (`IF EXISTS`), so it is ordered with edits by Paxos; idempotent. A thread reply then
+   * leaves its thread's live replies (once, see threads.ts).
+   */
   async tombstoneMessage(roomId: string, id: string) {
     if (!isUuid(roomId) || !isUuid(id)) return null;
     const key = sortKey(id);
@@ -327,7 +340,9 @@ export class CassandraMessages {
       [roomId, this.buckets.of(key), key],
       "room",
     );
-    return this.getMessage(roomId, id);
+    const message = await this.getMessage(roomId, id);
+    if (message?.threadRoot) await this.threads?.removed(roomId, message.threadRoot, id);
+    return message;
   }
 
   async latestMessage(roomId: string): Promise<MessageRecord | null> {
@@ -349,6 +364,7 @@ export class CassandraMessages {
       ]),
     );
     await this.buckets.purge(roomId);
+    await this.threads?.purge(roomId);
     await this.log.purge(roomId);
     await this.cql.write("DELETE FROM read_markers WHERE room_id = ?", [roomId]);
   }

@@ -5,6 +5,8 @@ import actionTokensByUser from "../../../migrations/cassandra/0003_action_tokens
 import memberPages from "../../../migrations/cassandra/0004_member_pages.cql" with { type: "text" };
 import roomPositions from "../../../migrations/cassandra/0005_room_positions.cql" with { type: "text" };
 import attachments from "../../../migrations/cassandra/0007_attachments.cql" with { type: "text" };
+import mentionsPinsThreads from "../../../migrations/cassandra/0008_mentions_pins_threads.cql" with { type: "text" };
+import notifications from "../../../migrations/cassandra/0009_notifications.cql" with { type: "text" };
 import type { Cql } from "./client";
 import { backfillMemberOrder } from "./members";
 
@@ -26,6 +28,8 @@ export const migrations: Migration[] = [
   { version: "0004_member_pages", cql: memberPages, backfill: backfillMemberOrder },
   { version: "0005_room_positions", cql: roomPositions },
   { version: "0007_attachments", cql: attachments },
+  { version: "0008_mentions_pins_threads", cql: mentionsPinsThreads },
+  { version: "0009_notifications", cql: notifications },
 ];
 
 /** The statements of a migration file: split on `;` at line ends, comment lines dropped. */

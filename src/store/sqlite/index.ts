@@ -13,10 +13,14 @@ import type {
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
 import { applyMigrations, openDatabase, translate } from "./database";
+import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
+import { SqliteNotify } from "./notify";
+import { SqlitePins } from "./pins";
 import { SqliteRoomLog } from "./room-log";
 import { SqliteRooms } from "./rooms";
+import { SqliteThreads } from "./threads";
 
 type UserRow = {
   id: string;
@@ -46,6 +50,10 @@ export class SqliteStore implements Store {
   readonly #messages: SqliteMessages;
   readonly #log: SqliteRoomLog;
   readonly #attachments: SqliteAttachments;
+  readonly #threads: SqliteThreads;
+  readonly #pins: SqlitePins;
+  readonly #mentions: SqliteMentions;
+  readonly #notify: SqliteNotify;
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -55,6 +63,10 @@ export class SqliteStore implements Store {
     this.#messages = new SqliteMessages(this.#db, run);
     this.#log = new SqliteRoomLog(this.#db, run);
     this.#attachments = new SqliteAttachments(run);
+    this.#threads = new SqliteThreads(run);
+    this.#pins = new SqlitePins(run);
+    this.#mentions = new SqliteMentions(run);
+    this.#notify = new SqliteNotify(run);
   }
 
   // Every statement goes through here: prepared once, cached by bun:sqlite, errors translated.
@@ -112,6 +124,27 @@ export class SqliteStore implements Store {
   deleteAttachments: Store["deleteAttachments"] = (...args) => this.#attachments.deleteAttachments(...args);
   dueAttachments: Store["dueAttachments"] = (...args) => this.#attachments.dueAttachments(...args);
   removeAttachment: Store["removeAttachment"] = (...args) => this.#attachments.removeAttachment(...args);
+
+  threadSummaries: Store["threadSummaries"] = (...args) => this.#threads.threadSummaries(...args);
+  listThreadMessages: Store["listThreadMessages"] = (...args) => this.#threads.listThreadMessages(...args);
+  addPin: Store["addPin"] = (...args) => this.#pins.addPin(...args);
+  removePin: Store["removePin"] = (...args) => this.#pins.removePin(...args);
+  listPins: Store["listPins"] = (...args) => this.#pins.listPins(...args);
+  addMentions: Store["addMentions"] = (...args) => this.#mentions.addMentions(...args);
+  listMentions: Store["listMentions"] = (...args) => this.#mentions.listMentions(...args);
+  acquireLease: Store["acquireLease"] = (...args) => this.#notify.acquireLease(...args);
+  releaseLease: Store["releaseLease"] = (...args) => this.#notify.releaseLease(...args);
+  getNotifySettings: Store["getNotifySettings"] = (...args) => this.#notify.getNotifySettings(...args);
+  setNotifySettings: Store["setNotifySettings"] = (...args) => this.#notify.setNotifySettings(...args);
+  markSeen: Store["markSeen"] = (...args) => this.#notify.markSeen(...args);
+  scanSeen: Store["scanSeen"] = (...args) => this.#notify.scanSeen(...args);
+  claimDigest: Store["claimDigest"] = (...args) => this.#notify.claimDigest(...args);
+  createWebhook: Store["createWebhook"] = (...args) => this.#notify.createWebhook(...args);
+  listWebhooks: Store["listWebhooks"] = (...args) => this.#notify.listWebhooks(...args);
+  deleteWebhook: Store["deleteWebhook"] = (...args) => this.#notify.deleteWebhook(...args);
+  scanWebhooks: Store["scanWebhooks"] = (...args) => this.#notify.scanWebhooks(...args);
+  getWebhookPosition: Store["getWebhookPosition"] = (...args) => this.#notify.getWebhookPosition(...args);
+  setWebhookPosition: Store["setWebhookPosition"] = (...args) => this.#notify.setWebhookPosition(...args);
 
   async migrate() {
     return { applied: this.#run((db) => applyMigrations(db, migrations)) };

@@ -21,6 +21,7 @@ export type MessageRow = {
   edited_at: number | null;
   deleted: number;
   reply_to: string | null;
+  thread_root: string | null;
   client_id: string | null;
   mentions: string;
   attachment_ids: string;
@@ -37,13 +38,14 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   editedAt: row.edited_at === null ? null : new Date(row.edited_at),
   deleted: row.deleted === 1,
   replyTo: row.reply_to,
+  threadRoot: row.thread_root,
   clientId: row.client_id,
   mentions: JSON.parse(row.mentions),
   attachmentIds: JSON.parse(row.attachment_ids),
 });
 
 export const COLUMNS =
-  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, client_id, mentions, attachment_ids";
+  "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions, attachment_ids";
 
 type Inserted = { message: MessageRecord; created: boolean };
 
@@ -257,7 +259,7 @@ export class SqliteMessages implements MessageStore {
       .query(
         `INSERT INTO messages (${COLUMNS}, seq)
          VALUES ($id, $position, $roomId, $authorId, $authorUsername, $content, $createdAt, $editedAt, $deleted,
-                 $replyTo, $clientId, $mentions, $attachmentIds, $seq)`,
+                 $replyTo, $threadRoot, $clientId, $mentions, $attachmentIds, $seq)`,
       )
       .run({
         id: message.id,
@@ -270,6 +272,7 @@ export class SqliteMessages implements MessageStore {
         editedAt: message.editedAt?.getTime() ?? null,
         deleted: message.deleted ? 1 : 0,
         replyTo: message.replyTo,
+        threadRoot: message.threadRoot,
         clientId: message.clientId,
         mentions: JSON.stringify(message.mentions),
         attachmentIds: JSON.stringify(message.attachmentIds),

@@ -6,6 +6,8 @@ import memberPages from "../../../migrations/sqlite/0004_member_pages.sql" with 
 import roomPositions from "../../../migrations/sqlite/0005_room_positions.sql" with { type: "text" };
 import search from "../../../migrations/sqlite/0006_search.sql" with { type: "text" };
 import attachments from "../../../migrations/sqlite/0007_attachments.sql" with { type: "text" };
+import mentionsPinsThreads from "../../../migrations/sqlite/0008_mentions_pins_threads.sql" with { type: "text" };
+import notifications from "../../../migrations/sqlite/0009_notifications.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
 
@@ -17,4 +19,6 @@ export const migrations: Migration[] = [
   { version: "0005_room_positions", sql: roomPositions },
   { version: "0006_search", sql: search },
   { version: "0007_attachments", sql: attachments },
+  { version: "0008_mentions_pins_threads", sql: mentionsPinsThreads },
+  { version: "0009_notifications", sql: notifications },
 ];

@@ -19,6 +19,12 @@ export interface components {
             edited_at: string | null;
             deleted: boolean;
             reply_to: string | null;
+            /** @description the thread root this message is a reply in; null: not a thread reply */
+            thread_root: string | null;
+            /** @description a thread root's replies; null when it has none */
+            thread: components["schemas"]["ThreadSummary"] | null;
+            /** @description the users the message mentions (room members, resolved when sent or edited) */
+            mentions: string[];
             attachments: {
                 /** Format: uuid */
                 id: string;
@@ -45,6 +51,12 @@ export interface components {
             member_count: number;
             /** Format: date-time */
             created_at: string;
+        };
+        ThreadSummary: {
+            /** @description live (not deleted) replies */
+            reply_count: number;
+            /** Format: date-time */
+            last_reply_at: string;
         };
         ClientSubscribe: {
             /** @constant */
@@ -73,6 +85,7 @@ export interface components {
             content: string;
             client_id?: string | null;
             reply_to?: string | null;
+            thread_root?: string | null;
             attachment_ids?: string[];
         };
         ClientTyping: {
@@ -217,6 +230,39 @@ export interface components {
                 /** Format: uuid */
                 user_id: string;
                 role: "owner" | "admin" | "member";
+                /** @description the room position of this event */
+                seq: number;
+            } | {
+                /** @constant */
+                type: "message.pinned";
+                /** Format: uuid */
+                room_id: string;
+                /** Format: uuid */
+                message_id: string;
+                /** Format: uuid */
+                user_id: string;
+                /** @description the room position of this event */
+                seq: number;
+            } | {
+                /** @constant */
+                type: "message.unpinned";
+                /** Format: uuid */
+                room_id: string;
+                /** Format: uuid */
+                message_id: string;
+                /** Format: uuid */
+                user_id: string;
+                /** @description the room position of this event */
+                seq: number;
+            } | {
+                /** @constant */
+                type: "thread.updated";
+                /** Format: uuid */
+                room_id: string;
+                /** Format: uuid */
+                root_id: string;
+                /** @description null: the root has no live replies left */
+                thread: components["schemas"]["ThreadSummary"] | null;
                 /** @description the room position of this event */
                 seq: number;
             } | {
@@ -395,6 +441,45 @@ export interface components {
             /** @description the room position of this event */
             seq: number;
         };
+        /** @description a moderator (user_id) pinned a message (GET /v1/rooms/{id}/pins lists them) */
+        ServerMessagePinned: {
+            /** @constant */
+            type: "message.pinned";
+            /** Format: uuid */
+            room_id: string;
+            /** Format: uuid */
+            message_id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** @description the room position of this event */
+            seq: number;
+        };
+        /** @description a message was unpinned: by a moderator, or because user_id deleted it */
+        ServerMessageUnpinned: {
+            /** @constant */
+            type: "message.unpinned";
+            /** Format: uuid */
+            room_id: string;
+            /** Format: uuid */
+            message_id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** @description the room position of this event */
+            seq: number;
+        };
+        /** @description a thread's summary changed (a reply was sent or deleted); it follows the reply's own event */
+        ServerThreadUpdated: {
+            /** @constant */
+            type: "thread.updated";
+            /** Format: uuid */
+            room_id: string;
+            /** Format: uuid */
+            root_id: string;
+            /** @description null: the root has no live replies left */
+            thread: components["schemas"]["ThreadSummary"] | null;
+            /** @description the room position of this event */
+            seq: number;
+        };
         /** @description the room's settings changed */
         ServerRoomUpdated: {
             /** @constant */
@@ -446,6 +531,14 @@ export interface components {
             /** Format: uuid */
             message_id: string;
         };
+        /** @description a message mentions you (@username, or @here from a moderator); also listed by GET /v1/mentions */
+        ServerMention: {
+            /** @constant */
+            type: "mention";
+            /** Format: uuid */
+            room_id: string;
+            message: components["schemas"]["Message"];
+        };
     };
     responses: never;
     parameters: never;
@@ -484,9 +577,13 @@ export type ServerFrames = {
   "member.kicked": components["schemas"]["ServerMemberKicked"];
   "member.banned": components["schemas"]["ServerMemberBanned"];
   "member.role_changed": components["schemas"]["ServerMemberRoleChanged"];
+  "message.pinned": components["schemas"]["ServerMessagePinned"];
+  "message.unpinned": components["schemas"]["ServerMessageUnpinned"];
+  "thread.updated": components["schemas"]["ServerThreadUpdated"];
   "room.updated": components["schemas"]["ServerRoomUpdated"];
   "room.deleted": components["schemas"]["ServerRoomDeleted"];
   "typing": components["schemas"]["ServerTyping"];
   "presence": components["schemas"]["ServerPresence"];
   "read": components["schemas"]["ServerRead"];
+  "mention": components["schemas"]["ServerMention"];
 };
