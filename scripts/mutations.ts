@@ -674,6 +674,23 @@ export const mutations: Mutation[] = [
     why: "an older change never replaces a newer document (no edited or deleted content comes back)",
     tests: ["tests/contract/search.test.ts"],
   },
+  {
+    name: "csp-forgets-blob-uploads",
+    file: "src/http/web.ts",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    from: "    `connect-src 'self'${blobs}`,",
+    to: "    \"connect-src 'self'\",",
+    why: "with attachments on S3, the web app's CSP lets the page PUT uploads to the store's origin",
+    tests: ["tests/http/web.test.ts"],
+  },
+  {
+    name: "s3-origin-of-wrong-url",
+    file: "src/blob/s3/index.ts",
+    from: "    return new URL((await this.#presign(probe, 60_000)).url).origin;",
+    to: "    return new URL((await this.#presign(probe, 60_000)).url).host;",
+    why: "the CSP names the origin the presigned URLs really have",
+    tests: ["tests/contract/blob.test.ts"],
+  },
   // Mentions, pins, threads
   {
     name: "here-from-anyone",

@@ -121,7 +121,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
     corsOrigins: config.corsOrigins,
   }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken }));
   // The web app is a client of the REST API: the roles that serve the API serve it too.
-  if (role.api) mountApi(app, services, backends.blobs.endpoint).use(webRoutes());
+  if (role.api) mountApi(app, services, backends.blobs.endpoint).use(webRoutes(await backends.blobs.urlOrigin()));
   if (gateway) app.use(gateway.routes());
   app.listen({
     hostname: config.host,

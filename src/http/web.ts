@@ -2,25 +2,36 @@
 // links in mails land on /verify-email and /reset-password), its scripts and styles under /assets/.
 // Bundled by Bun from the HTML import: `bun build --compile` embeds the bundle in the binary (its
 // files are then listed on the import), and from sources it is bundled in memory on first request.
-// Nothing is loaded from anywhere else; the page's CSP allows only chatd's own assets.
+// Nothing is loaded from anywhere else; the page's CSP allows only chatd's own assets (and the blob
+// store's origin, for uploads and images, when attachments live elsewhere).
 import { basename } from "node:path";
 import { Elysia, t } from "elysia";
 import app from "../../web/index.html";
 import { notFound } from "../domain/errors";
 
-/** Scripts and styles from chatd only, no inline code; API calls and the WebSocket to chatd itself. */
-export const APP_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+/**
+ * Scripts and styles from chatd only, no inline code; API calls and the WebSocket to chatd itself.
+ * `blobOrigin`: the blob store's origin when its signed URLs are not chatd's own (S3), allowed for
+ * exactly what the app does there: PUT uploads (connect-src) and inline images (img-src).
+ */
+export const appCsp = (blobOrigin: string | null = null) => {
+  const blobs = blobOrigin ? ` ${blobOrigin}` : "";
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data:${blobs}`,
+    "font-src 'self'",
+    `connect-src 'self'${blobs}`,
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+};
+
+/** The page's CSP with the blob store's URLs on chatd itself (the embedded store). */
+export const APP_CSP = appCsp();
 
 /** The client-side routes: each answers the page, which renders the view. */
 export const APP_ROUTES = ["/", "/login", "/signup", "/forgot-password", "/rooms/:id"] as const;
@@ -67,22 +78,24 @@ const load = () => {
 
 type Set = { headers: Record<string, string | number> };
 
-async function page(set: Set) {
+async function page(set: Set, csp: string) {
   set.headers["content-type"] = "text/html; charset=utf-8";
-  set.headers["content-security-policy"] = APP_CSP;
+  set.headers["content-security-policy"] = csp;
   // The page is tiny and names its assets by content hash: always ask for a fresh one.
   set.headers["cache-control"] = "no-cache";
   return (await load()).html;
 }
 
-export const webRoutes = () => {
+/** `blobOrigin`: BlobStore.urlOrigin(), which the page's CSP allows (see appCsp). */
+export const webRoutes = (blobOrigin: string | null = null) => {
+  const csp = appCsp(blobOrigin);
   const plugin = new Elysia({ name: "chatd.web" });
   const hidden = { detail: { hide: true } };
   // A page ignores query parameters it does not know (a link with tracking parameters still opens).
   const anyQuery = { ...hidden, query: t.Object({}, { additionalProperties: true }) };
   const tokenQuery = { ...hidden, query: t.Object({ token: t.Optional(t.String()) }, { additionalProperties: true }) };
-  for (const path of APP_ROUTES) plugin.get(path, ({ set }) => page(set), anyQuery);
-  for (const path of TOKEN_ROUTES) plugin.get(path, ({ set }) => page(set), tokenQuery);
+  for (const path of APP_ROUTES) plugin.get(path, ({ set }) => page(set, csp), anyQuery);
+  for (const path of TOKEN_ROUTES) plugin.get(path, ({ set }) => page(set, csp), tokenQuery);
   return plugin.get(
     `${ASSET_PREFIX}:name`,
     async ({ params, set }) => {

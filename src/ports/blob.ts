@@ -41,6 +41,12 @@ export interface BlobStore {
    * `PUT/GET /v1/blobs/{key}`); null for a store that serves its URLs itself (S3).
    */
   readonly endpoint: BlobEndpoint | null;
+  /**
+   * The origin (`scheme://host[:port]`) of every URL the store signs when clients reach it elsewhere
+   * than at chatd (S3: the bucket's endpoint as clients see it), so the web app's CSP can allow
+   * exactly that origin; null when the URLs are chatd's own (`endpoint` is set). Computed without I/O.
+   */
+  urlOrigin(): Promise<string | null>;
   /** Makes the store ready (S3: creates the bucket when it is missing). Idempotent. */
   prepare(): Promise<void>;
   /** Resolves when the store answers; throws `unavailable` otherwise. */

@@ -39,6 +39,19 @@ export function runBlobContract(name: string, harness: () => Promise<BlobHarness
     const put = (url: string, body: Uint8Array, headers: Record<string, string>) =>
       fetch(url, { method: "PUT", body, headers });
 
+    test("urlOrigin names the origin of every signed URL, or is null when the URLs are chatd's own", async () => {
+      const origin = await blobs.urlOrigin();
+      const key = newBlobKey();
+      const upload = await blobs.signUpload(key, { contentType: "image/png", size: 10 }, 60_000);
+      const download = await blobs.signDownload(
+        key,
+        { contentType: "image/png", contentDisposition: "inline" },
+        60_000,
+      );
+      if (origin === null) expect(blobs.endpoint).not.toBeNull();
+      else for (const url of [upload.url, download.url]) expect(new URL(url).origin).toBe(origin);
+    });
+
     test("bytes PUT to the upload URL are stored whole and come back from the download URL", async () => {
       const key = newBlobKey();
       const bytes = patterned(3 * 1024 * 1024 + 17);

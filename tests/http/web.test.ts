@@ -2,9 +2,13 @@
 // /verify-email and /reset-password), assets only from chatd itself under a CSP of its own, and the
 // API beside it unchanged.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { APP_CSP } from "../../src/http/web";
-import { Client } from "../support/client";
+import { APP_CSP, appCsp } from "../../src/http/web";
+import { Client, newUser } from "../support/client";
+import { S3_ENDPOINT, S3_HOST, S3_PORT, s3Overrides } from "../support/s3";
 import { startTestServer, type TestServer } from "../support/server";
+import { requireService } from "../support/services";
+
+const s3 = await requireService("s3proxy", S3_HOST, S3_PORT);
 
 let server: TestServer;
 let html: string;
@@ -42,7 +46,8 @@ describe("the web app's page", () => {
   test("has its own CSP: scripts, styles and connections to chatd only, nothing inline", async () => {
     const reply = await fetch(`${server.url}/`);
     const csp = reply.headers.get("content-security-policy")!;
-    expect(csp).toBe(APP_CSP);
+    // Attachments on S3 (CHATD_TEST_BLOBS=s3) add the store's origin; see the test below.
+    expect(csp).toBe(server.config.s3Bucket ? appCsp(S3_ENDPOINT) : APP_CSP);
     for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'"])
       expect(csp).toContain(directive);
     expect(csp).not.toContain("unsafe");
@@ -56,6 +61,33 @@ describe("the web app's page", () => {
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle=|<style/);
   });
+
+  (s3.up ? test : test.skip)(
+    "with attachments on S3, the CSP allows exactly the store's origin, for uploads and images only",
+    async () => {
+      const embedded = (await fetch(`${server.url}/`)).headers.get("content-security-policy")!;
+      const onS3 = await startTestServer(s3Overrides());
+      try {
+        const csp = (await fetch(`${onS3.url}/`)).headers.get("content-security-policy")!;
+        const directives = new Map(csp.split("; ").map((d) => [d.split(" ")[0], d]));
+        expect(directives.get("img-src")).toBe(`img-src 'self' data: ${S3_ENDPOINT}`);
+        expect(directives.get("connect-src")).toBe(`connect-src 'self' ${S3_ENDPOINT}`);
+        // Nothing else may come from there, and the embedded store (chatd's own URLs) adds no origin.
+        expect(csp.split(S3_ENDPOINT).length - 1).toBe(2);
+        if (!server.config.s3Bucket) expect(embedded).not.toContain("http");
+        // The origin is the one the signed URLs have.
+        const user = await newUser(onS3.url, "csp");
+        const ticket = await user.api.post("/v1/attachments", {
+          filename: "a.png",
+          content_type: "image/png",
+          size: 3,
+        });
+        expect(new URL(ticket.body.upload_url).origin).toBe(S3_ENDPOINT);
+      } finally {
+        await onS3.close();
+      }
+    },
+  );
 
   test("its assets are served with their types and cached for good (named by content hash)", async () => {
     for (const asset of assetsOf(html).filter((a) => a.startsWith("/assets/"))) {

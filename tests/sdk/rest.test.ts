@@ -47,6 +47,28 @@ describe("typed REST calls", () => {
   });
 });
 
+describe("search", () => {
+  test("api.search.messages finds the caller's messages by word, typed results with highlights", async () => {
+    const ana = await sdkUser(server.url, "find");
+    const room = await ana.client.api.rooms.create({ name: "searchable", type: "public" });
+    const word = `zebra${Date.now().toString(36)}`;
+    const sent = await ana.client.api.messages.send(room.id, { content: `the ${word} crossed` });
+    await ana.client.api.messages.send(room.id, { content: "nothing to see" });
+    // Indexed in-process shortly after the send: asked again until the index has it.
+    const deadline = Date.now() + 10_000;
+    let page = await ana.client.api.search.messages({ q: word });
+    while (page.results.length === 0 && Date.now() < deadline) {
+      await Bun.sleep(50);
+      page = await ana.client.api.search.messages({ q: word });
+    }
+    expect(page.results.map((r) => r.message.id)).toEqual([sent.id]);
+    expect(page.results[0]!.message.room_id).toBe(room.id);
+    expect(page.results[0]!.highlights[0]).toContain(`<mark>${word}</mark>`);
+    const invalid = await ana.client.api.search.messages({ q: "x".repeat(300) }).catch((e) => e);
+    expect(invalid).toMatchObject({ status: 400, code: "validation_failed" });
+  });
+});
+
 describe("token refresh", () => {
   test(
     "the access token is refreshed before it expires, and the old refresh token stops working",

@@ -33,7 +33,7 @@ function render(route: Route) {
     show(chat.element, false);
   }
   document.title = "chatd";
-  void chat.open(route.name === "room" ? route.roomId : null);
+  void (route.name === "room" ? chat.open(route.roomId, route.messageId) : chat.open(null));
 }
 
 function show(view: HTMLElement, endChat = true) {

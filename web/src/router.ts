@@ -8,13 +8,18 @@ export type Route =
   | { name: "verify"; token: string }
   | { name: "reset"; token: string }
   | { name: "home" }
-  | { name: "room"; roomId: string };
+  | { name: "room"; roomId: string; messageId?: string };
 
 export function parse(location: Location): Route {
-  const token = new URLSearchParams(location.search).get("token") ?? "";
+  const query = new URLSearchParams(location.search);
+  const token = query.get("token") ?? "";
   const path = location.pathname.replace(/\/+$/, "") || "/";
   const room = /^\/rooms\/([0-9a-f-]{36})$/i.exec(path);
-  if (room) return { name: "room", roomId: room[1]! };
+  if (room) {
+    // `?message=` (a search result's link): the room opens at that message.
+    const message = query.get("message");
+    return { name: "room", roomId: room[1]!, ...(message ? { messageId: message } : {}) };
+  }
   switch (path) {
     case "/login":
       return { name: "login" };

@@ -75,6 +75,18 @@ export const createApi = (http: Http) => ({
     open: (userId: Id) => http.call("post", "/v1/dms", { body: { user_id: userId } }),
     list: (query: QueryOf<"/v1/dms", "get"> = {}) => http.call("get", "/v1/dms", { query }),
   },
+  attachments: {
+    /** Step 1 of an upload (uploadAttachment in attachments.ts does all three). */
+    create: (body: BodyOf<"/v1/attachments", "post">) => http.call("post", "/v1/attachments", { body }),
+    /** Step 3: the server checks the stored object; the attachment becomes ready. */
+    complete: (id: Id) => http.call("post", "/v1/attachments/{id}/complete", { params: { id } }),
+    /** The attachment with a fresh, short-lived download URL. */
+    get: (id: Id) => http.call("get", "/v1/attachments/{id}", { params: { id } }),
+  },
+  search: {
+    /** Newest first, only in rooms the caller is in now; `indexed_through` tells "no match" from "not indexed yet". */
+    messages: (query: QueryOf<"/v1/search/messages", "get">) => http.call("get", "/v1/search/messages", { query }),
+  },
   unread: (query: QueryOf<"/v1/unread", "get"> = {}) => http.call("get", "/v1/unread", { query }),
 });
 

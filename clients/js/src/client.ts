@@ -2,13 +2,15 @@
 // connection (realtime.ts) that uses the same session. Runs on the platform's fetch and WebSocket
 // (browsers, Bun, Node 22+; Node 20 with --experimental-websocket or options.WebSocket).
 import { type Api, createApi } from "./api";
+import { type UploadOptions, uploadAttachment } from "./attachments";
 import type { BackoffOptions } from "./backoff";
 import { SessionEndedError, type SessionEndReason } from "./errors";
 import { type Fetch, Http } from "./http";
+import type { SendOptions } from "./outbox";
 import { type ConnectionState, Realtime, type RealtimeEvents } from "./realtime";
 import { Session, type TokenStore, type Tokens } from "./session";
 import type { SocketAuth, WebSocketConstructor } from "./socket";
-import type { Message, Subscribed, User } from "./types";
+import type { Attachment, Message, Subscribed, User } from "./types";
 
 export type ChatClientOptions = {
   /** chatd's origin: "https://chat.example.com"; in a page served by chatd, `location.origin`. */
@@ -107,8 +109,16 @@ export class ChatClient {
   }
 
   /** Sends over the live connection; idempotent across reconnects (one `client_id` per call). */
-  send(roomId: string, content: string, options?: { clientId?: string; replyTo?: string }): Promise<Message> {
+  send(roomId: string, content: string, options?: SendOptions): Promise<Message> {
     return this.realtime.send(roomId, content, options);
+  }
+
+  /**
+   * Uploads a file (create, PUT to the signed URL, complete): the ready attachment, whose id goes in
+   * `send(..., {attachmentIds})` or `api.messages.send(..., {attachment_ids})`.
+   */
+  uploadAttachment(data: Blob, options?: UploadOptions): Promise<Attachment> {
+    return uploadAttachment({ api: this.api, fetch: this.options.fetch }, data, options);
   }
 
   typing(roomId: string) {

@@ -11,12 +11,18 @@ type Outgoing = {
   content: string;
   clientId: string;
   replyTo?: string;
+  attachmentIds?: string[];
   tries: number;
   resolve: (message: Message) => void;
   reject: (error: Error) => void;
 };
 
-export type SendOptions = { clientId?: string; replyTo?: string };
+export type SendOptions = {
+  clientId?: string;
+  replyTo?: string;
+  /** Ready attachments of the sender's (uploadAttachment), at most 10, each used by one message. */
+  attachmentIds?: string[];
+};
 
 export class Outbox {
   readonly #items: Outgoing[] = [];
@@ -42,6 +48,7 @@ export class Outbox {
         content,
         clientId: options.clientId ?? newClientId(),
         replyTo: options.replyTo,
+        attachmentIds: options.attachmentIds,
         tries: 0,
         resolve,
         reject,
@@ -67,6 +74,7 @@ export class Outbox {
       content: item.content,
       client_id: item.clientId,
       ...(item.replyTo ? { reply_to: item.replyTo } : {}),
+      ...(item.attachmentIds?.length ? { attachment_ids: item.attachmentIds } : {}),
     };
     socket.request(frame).then(
       (reply) => {

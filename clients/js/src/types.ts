@@ -11,6 +11,12 @@ export type PublicUser = Schemas["PublicUser"];
 export type TokenPair = Schemas["TokenPair"];
 export type Member = Schemas["Member"];
 export type ErrorBody = Schemas["Error"];
+/** An attachment as GET /v1/attachments/{id} and completion answer it (with a short-lived download URL). */
+export type Attachment = Schemas["Attachment"];
+/** The answer to POST /v1/attachments: where and how to PUT the bytes. */
+export type AttachmentUpload = Schemas["AttachmentUpload"];
+/** What a message lists of each of its attachments. */
+export type MessageAttachment = Message["attachments"][number];
 
 export type { ClientFrames, paths, ServerFrames };
 export type ServerFrameType = keyof ServerFrames;
@@ -54,3 +60,7 @@ export type BodyOf<P extends keyof paths, M extends Method> = [NonNullable<Reque
 type Parameters<P extends keyof paths, M extends Method> = Operation<P, M>["parameters"];
 export type QueryOf<P extends keyof paths, M extends Method> = NonNullable<Parameters<P, M>["query"]>;
 export type PathParamsOf<P extends keyof paths, M extends Method> = NonNullable<Parameters<P, M>["path"]>;
+
+/** One page of GET /v1/search/messages, and one result of it. */
+export type SearchPage = ResponseOf<"/v1/search/messages", "get">;
+export type SearchResult = SearchPage["results"][number];

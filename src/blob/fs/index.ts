@@ -63,6 +63,11 @@ export class FsBlobStore implements BlobStore, BlobEndpoint {
 
   async close() {}
 
+  /** The URLs are chatd's own (`/v1/blobs/`): no other origin. */
+  async urlOrigin() {
+    return null;
+  }
+
   async signUpload(key: string, spec: UploadSpec, ttlMs: number): Promise<SignedUrl> {
     const expires = this.#expiry(ttlMs);
     const sig = this.#signer.sign({

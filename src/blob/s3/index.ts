@@ -89,6 +89,12 @@ export class S3BlobStore implements BlobStore {
     return { ...(await this.#presign(command, ttlMs)), method: "GET", headers: {} };
   }
 
+  /** The origin presigned URLs have (path or virtual-hosted style, custom endpoint or AWS's), read off one. */
+  async urlOrigin() {
+    const probe = new GetObjectCommand({ Bucket: this.#bucket, Key: "origin" });
+    return new URL((await this.#presign(probe, 60_000)).url).origin;
+  }
+
   async stat(key: string): Promise<BlobObject | null> {
     try {
       const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));

@@ -75,10 +75,13 @@ export class ChatView {
     window.removeEventListener("focus", this.#reload);
   }
 
-  /** Shows a room (or the welcome text for none). */
-  async open(roomId: string | null) {
+  /** Shows a room (or the welcome text for none), at one of its messages when `messageId` is given. */
+  async open(roomId: string | null, messageId?: string) {
     await this.#loaded;
+    if (roomId && this.#room?.roomId === roomId) return messageId && this.#room.reveal(messageId);
     if (this.#room?.roomId === roomId) return;
+    // A room the lists do not have yet (joined elsewhere, a search result): asked for again first.
+    if (roomId && !this.state.rooms.has(roomId)) await this.state.load().catch(() => undefined);
     this.#room?.dispose();
     this.#room = null;
     this.state.open(roomId);
@@ -97,6 +100,7 @@ export class ChatView {
     this.#room = new RoomView(this.client, this.state, roomId);
     replace(this.#main, this.#room.element);
     await this.#room.start();
+    if (messageId) await this.#room?.reveal(messageId);
   }
 
   /** Offline, nothing is asked (the connection catches up by itself once back). */
@@ -110,11 +114,17 @@ export class ChatView {
       await this.client.logout();
       navigate("/login", { replace: true });
     });
+    const context = {
+      client: this.client,
+      openRoom: (roomId: string, messageId?: string) =>
+        navigate(`/rooms/${roomId}${messageId ? `?message=${encodeURIComponent(messageId)}` : ""}`),
+      roomTitle: (roomId: string) => this.state.rooms.get(roomId)?.title,
+    };
     return h(
       "header",
       { class: "top" },
       h("a", { href: "/", "data-link": "", class: "brand" }, "chatd"),
-      ...extensions.flatMap((e) => e.header?.(this.client, (roomId) => navigate(`/rooms/${roomId}`)) ?? []),
+      ...extensions.flatMap((e) => e.header?.(context) ?? []),
       h("span", { class: "who" }, `Signed in as ${this.client.user?.username}`),
       this.#status,
       logout,

@@ -1,16 +1,19 @@
 // The open room: its history (newest page first, older pages as the user scrolls up), live messages,
-// edits, deletions and reactions from the SDK's events, who is typing, who is online, and the composer.
+// edits, deletions and reactions from the SDK's events, who is typing, who is online, and the composer
+// (composer.ts); `reveal` brings one message into view (a search result).
 // Messages are kept in room position order (`seq`) and by id, so a message the history page and a
 // live event both bring is shown once.
 import { type ChatClient, type Message, newClientId, type RealtimeEvents } from "../../../clients/js/src";
-import { describe, field, h, replace } from "../dom";
-import { extensions } from "../extensions";
+import { describe, h, replace } from "../dom";
 import { navigate } from "../router";
 import type { ChatState } from "../state";
+import { composer } from "./composer";
 import { MessageItem } from "./message";
 import { OnlineMembers, TypingLine } from "./people";
 
 const PAGE = 50;
+/** How far back `reveal` looks for a message (pages of PAGE). */
+const REVEAL_PAGES = 20;
 
 type Handled =
   | "message.created"
@@ -44,6 +47,10 @@ export class RoomView {
    */
   #buffer: { type: Handled; event: any }[] | null = [];
   #observer: IntersectionObserver | undefined;
+  /** Whether the user was at the newest message when they last scrolled (an image loading keeps them there). */
+  #stuck = true;
+  /** Where the last scroll to the end put the timeline. */
+  #endTop = -1;
 
   constructor(
     private readonly client: ChatClient,
@@ -130,7 +137,14 @@ export class RoomView {
 
   #render(title: string, description: string | null, kind: "room" | "dm") {
     this.#title.textContent = kind === "dm" ? `Direct message with ${title}` : title;
-    const composer = this.#composer();
+    const form = composer({
+      roomId: this.roomId,
+      client: this.client,
+      send: (content, attachmentIds) => this.#send(content, attachmentIds),
+      alert: (text) => {
+        this.#alert.textContent = text;
+      },
+    });
     replace(
       this.element,
       h(
@@ -142,7 +156,7 @@ export class RoomView {
       h(
         "div",
         { class: "room-body" },
-        h("div", { class: "conversation" }, this.#scroller, this.#typing.element, composer, this.#alert),
+        h("div", { class: "conversation" }, this.#scroller, this.#typing.element, form, this.#alert),
         h(
           "aside",
           { class: "members", "aria-label": "Online members" },
@@ -152,40 +166,16 @@ export class RoomView {
       ),
     );
     this.#older.addEventListener("click", () => void this.#loadOlder());
-  }
-
-  #composer() {
-    const text = h("textarea", { rows: 2, autocomplete: "off", maxlength: 2000 });
-    const send = (content: string) => {
-      const trimmed = content.trim();
-      if (!trimmed) return;
-      this.#send(trimmed);
-    };
-    const form = h(
-      "form",
-      { class: "composer", "aria-label": "Send a message" },
-      field("Message", text),
-      ...extensions.flatMap((e) => e.composer?.({ roomId: this.roomId, client: this.client, send }) ?? []),
-      h("button", {}, "Send"),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      send(text.value);
-      text.value = "";
-      text.focus();
+    // A scroll event comes a frame late: one of ours (to the end) may find the log grown by then.
+    this.#scroller.addEventListener("scroll", () => {
+      this.#stuck = this.#scroller.scrollTop === this.#endTop || this.#atEnd();
     });
-    text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        form.requestSubmit();
-      }
-    });
-    text.addEventListener("input", () => text.value.trim() && this.client.typing(this.roomId));
-    return form;
+    // An image (an attachment) grows its message once loaded: `load` does not bubble, but is captured.
+    this.#log.addEventListener("load", () => this.#stuck && this.#scrollToEnd(), true);
   }
 
   /** Sends over the live connection (kept and sent again across reconnects); shown as pending until it is stored. */
-  #send(content: string) {
+  #send(content: string, attachmentIds: string[]) {
     const clientId = newClientId();
     const pending = h(
       "article",
@@ -207,7 +197,7 @@ export class RoomView {
     const atEnd = this.#atEnd();
     this.#log.append(pending);
     if (atEnd) this.#scrollToEnd();
-    this.client.send(this.roomId, content, { clientId }).then(
+    this.client.send(this.roomId, content, { clientId, attachmentIds }).then(
       (message) => this.#upsert(message),
       (error) => {
         pending.remove();
@@ -266,6 +256,27 @@ export class RoomView {
     );
     this.#log.insertBefore(item.element, after ?? this.#log.querySelector("article.pending"));
     if (!after && atEnd) this.#scrollToEnd();
+  }
+
+  /**
+   * Scrolls to a message and marks it (a search result), loading older pages until it is there;
+   * says so when the room no longer has it.
+   */
+  async reveal(messageId: string) {
+    for (let pages = 0; !this.#items.has(messageId) && this.#hasMore && pages < REVEAL_PAGES; pages++) {
+      while (this.#loading) await new Promise((done) => setTimeout(done, 50));
+      await this.#loadOlder();
+    }
+    const item = this.#items.get(messageId);
+    if (!item) {
+      this.#alert.textContent = "That message is not in this room any more.";
+      return;
+    }
+    for (const found of this.#log.querySelectorAll(".found")) found.classList.remove("found");
+    item.element.classList.add("found");
+    item.element.tabIndex = -1;
+    item.element.scrollIntoView({ block: "center" });
+    item.element.focus({ preventScroll: true });
   }
 
   async #loadOlder() {
@@ -327,5 +338,6 @@ export class RoomView {
 
   #scrollToEnd() {
     this.#scroller.scrollTop = this.#scroller.scrollHeight;
+    this.#endTop = this.#scroller.scrollTop;
   }
 }
