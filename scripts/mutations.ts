@@ -235,8 +235,8 @@ export const mutations: Mutation[] = [
   {
     name: "delete-twice-publishes",
     file: messages,
-    from: "      if ((await this.deps.store.getMessage(roomId, messageId))?.deleted) return;\n",
-    to: "",
+    from: "      if (!current || current.deleted) return [];",
+    to: "      if (!current) return [];",
     why: "deleting is idempotent (one tombstone, one event)",
   },
   {
