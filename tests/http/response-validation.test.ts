@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia, t } from "elysia";
 import { skipResponseValidation } from "../../src/http/response-validation";
+import type { Store } from "../../src/ports/store";
 import { Client, newUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 
@@ -24,6 +25,45 @@ describe("response checks", () => {
     const response = await app.handle(new Request("http://localhost/broken"));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ count: "not a number" });
+  });
+});
+
+/** The store, except that users read back with a number for a username (breaking the User schema). */
+const numericUsernames = (store: Store): Store =>
+  new Proxy(store, {
+    get(target, key) {
+      if (key !== "getUserById") {
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return async (id: string) => {
+        const user = await target.getUserById(id);
+        return user && { ...user, username: 42 as unknown as string };
+      };
+    },
+  });
+
+describe("servers and their response checks", () => {
+  test("the test server refuses to answer with a body that breaks the route's schema", async () => {
+    const server = await startTestServer({}, { wrapStore: numericUsernames });
+    try {
+      const user = await newUser(server.url);
+      expect((await user.api.get("/v1/users/me")).status).not.toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a production server sends it as built: responses are not checked", async () => {
+    const server = await startTestServer({ httpValidateResponses: false }, { wrapStore: numericUsernames });
+    try {
+      const user = await newUser(server.url);
+      const me = await user.api.get("/v1/users/me");
+      expect(me.status).toBe(200);
+      expect(me.body.username).toBe(42);
+    } finally {
+      await server.close();
+    }
   });
 });
 
