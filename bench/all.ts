@@ -1,8 +1,10 @@
 // `bun run bench`: the three scenarios with their defaults, one after the other (about 3 minutes),
-// then every table again. Exits 1 when any scenario's thresholds failed.
+// then every table again, and the fan-out plot (bench/results/ws-fanout.svg, lib/plot.ts). Exits 1
+// when any scenario's thresholds failed.
 import { timeBound as connectBound, options as connectOptions, connectScenario } from "./connect";
 import { timeBound as httpBound, options as httpOptions, httpScenario } from "./http";
 import { parseArgs, parseCommandLine } from "./lib/args";
+import { writeFanoutPlot } from "./lib/plot";
 import { type Outcome, printOutcome, Resources, runMain } from "./lib/scenario";
 import { timeBound as wsBound, wsFanout, options as wsOptions } from "./ws-fanout";
 
@@ -30,6 +32,8 @@ await runMain(wsBound(ws) + httpBound(http) + connectBound(connect), async (reso
   }
   process.stdout.write("\n══════════ summary ══════════\n");
   for (const outcome of outcomes) printOutcome(outcome);
+  const plot = writeFanoutPlot();
+  if (plot) process.stdout.write(`\nplot: ${plot} (the newest ws-fanout run at each connection count)\n`);
   process.stdout.write(`\n${outcomes.every((o) => o.ok) ? "all thresholds passed" : "THRESHOLDS FAILED"}\n`);
   return outcomes;
 });

@@ -14,7 +14,7 @@ import {
   topologyTitle,
 } from "./lib/compare";
 import { openConnections, planRooms, rampStages } from "./lib/plan";
-import { type LoadPool, loadgenCpu, round } from "./lib/pool";
+import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, settledRss } from "./lib/proc";
 import { processRows, type Row, recordPerProcess } from "./lib/report";
 import { Metrics, type Stage, type Thresholds } from "./lib/runner";
@@ -31,6 +31,7 @@ export const options = {
   workers: { default: 3, min: 1, max: 16, help: "load-generator processes sharing the clients" },
   memoryBudgetMib: { default: 1024, min: 64, max: 1_048_576, help: "budget for the idle-connection estimate" },
   ...targetOptions,
+  ...clientOption,
 };
 
 export type ConnectOptions = ReturnType<typeof parseArgs<typeof options>>;
@@ -133,13 +134,18 @@ export async function connectScenario(o: ConnectOptions, resources: Resources): 
     resources,
     {
       files: o.connections + 1024,
-      pool: { workers: o.workers, files: Math.ceil(o.connections / o.workers) + 512, maxMs: timeBound(o) },
+      pool: {
+        workers: o.workers,
+        files: Math.ceil(o.connections / o.workers) + 512,
+        maxMs: timeBound(o),
+        client: parseClient(o.client),
+      },
     },
     (target, pool) => runTarget(target, pool, o, stages),
   );
   return finishScenario({
     scenario: "connect",
-    title: `connect${topologyTitle(compared)}: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s`,
+    title: `connect${topologyTitle(compared)}: ${o.connections} clients open, authenticate and subscribe, then idle ${o.hold} s; load generator ${compared.loadGenerator}`,
     options: o,
     rows: [...ROWS, ...processRows(compared.runs.chatd?.metrics, PROCESS_ROWS)],
     thresholds: THRESHOLDS,

@@ -14,7 +14,7 @@ import {
   topologyTitle,
 } from "./lib/compare";
 import { type Opened, openConnections, planRooms, rampStages } from "./lib/plan";
-import { type LoadPool, loadgenCpu, round } from "./lib/pool";
+import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, groupRss, settledRss } from "./lib/proc";
 import { processRows, type Row, recordPerProcess } from "./lib/report";
 import { Metrics, type Stage, type Thresholds } from "./lib/runner";
@@ -35,6 +35,7 @@ export const options = {
   maxInFlight: { default: 32, min: 1, max: 1000, help: "WebSocket handshakes in flight per worker" },
   p95: { default: 50, min: 1, max: 60_000, help: "threshold: p95 end-to-end latency, ms" },
   ...targetOptions,
+  ...clientOption,
 };
 
 export type WsOptions = ReturnType<typeof parseArgs<typeof options>>;
@@ -241,6 +242,7 @@ export async function wsFanout(o: WsOptions, resources: Resources): Promise<Outc
         workers: o.workers + 1,
         files: Math.ceil(o.connections / o.workers) + o.rooms + 512,
         maxMs: timeBound(o),
+        client: parseClient(o.client),
       },
       prepare: async (pool) => {
         clocks = await pool.calibrate();
@@ -250,7 +252,7 @@ export async function wsFanout(o: WsOptions, resources: Resources): Promise<Outc
   );
   return finishScenario({
     scenario: "ws-fanout",
-    title: `ws-fanout${topologyTitle(compared)}: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s`,
+    title: `ws-fanout${topologyTitle(compared)}: ${o.connections} connections, ${o.rooms} rooms, ${o.rate} msg/s for ${o.duration} s; load generator ${compared.loadGenerator}`,
     options: o,
     rows: [...ROWS, ...processRows(compared.runs.chatd?.metrics, PROCESS_ROWS)],
     thresholds: thresholdsFor(o),

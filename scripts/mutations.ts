@@ -887,4 +887,28 @@ export const mutations: Mutation[] = [
     why: "watching a user who shares no room or DM tells nothing about them",
     tests: ["tests/ws/user-presence.test.ts"],
   },
+  {
+    name: "commits-checkpoint",
+    file: "src/store/sqlite/database.ts",
+    from: '  db.exec("PRAGMA wal_autocheckpoint = 0");',
+    to: "",
+    why: "a commit on the event loop never runs a WAL checkpoint (the worker thread does)",
+    tests: ["tests/unit/sqlite-checkpoints.test.ts"],
+  },
+  {
+    name: "verified-token-never-expires",
+    file: "src/domain/access-tokens.ts",
+    from: "if (known.expiresAt.getTime() > Date.now()) return known;",
+    to: "return known;",
+    why: "a token verified while valid is refused once it expires",
+    tests: ["tests/unit/access-tokens.test.ts"],
+  },
+  {
+    name: "responses-never-checked",
+    file: "src/app/server.ts",
+    from: "if (!config.httpValidateResponses) skipResponseValidation(app);",
+    to: "skipResponseValidation(app);",
+    why: "the test server checks every response against its route's schema",
+    tests: ["tests/http/response-validation.test.ts"],
+  },
 ];

@@ -32,11 +32,15 @@ export type Command =
   | { op: "send"; total: number; durationMs: number; chars: number }
   | { op: "progress" }
   | { op: "report" }
-  /** Virtual users loop POST message, GET history page, for warmup (unmeasured) then duration. */
+  /**
+   * Virtual users loop one kind of request (`post` a message, `history`: GET a page, `me`: GET
+   * /v1/users/me), for warmup (unmeasured) then duration.
+   */
   | {
       op: "http";
       kind: TargetKind;
       url: string;
+      request: HttpRequestKind;
       vus: { roomId: string; token?: string }[];
       warmupMs: number;
       durationMs: number;
@@ -74,9 +78,10 @@ export type Report = Progress & {
   cpu: WorkerCpu;
 };
 
+export type HttpRequestKind = "post" | "history" | "me";
+
 export type HttpResult = {
-  post: HistogramData;
-  get: HistogramData;
+  latency: HistogramData;
   errors: number;
   errorSamples: string[];
   seconds: number;

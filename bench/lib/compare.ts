@@ -1,7 +1,7 @@
 // Running one scenario against chatd and the raw Bun baseline with the same load, and putting the two
 // side by side: targets, per-target warnings, thresholds, the table and the JSON result.
 import { UsageError } from "./args";
-import { LoadPool, type loadgenCpu, round } from "./pool";
+import { type Client, LoadPool, type loadgenCpu, round } from "./pool";
 import { busyWarning, machineBusy, machineInfo } from "./proc";
 import { type Row, tableRows, writeResult } from "./report";
 import { checkThresholds, type Metrics, type Thresholds } from "./runner";
@@ -48,6 +48,8 @@ export type Compared = {
   topology: Topology;
   /** The roles of chatd's processes (`all`, or `api`, `ws1`, `ws2`, …); empty when chatd did not run. */
   chatdRoles: string[];
+  /** The load generator's runtime, e.g. `bun 1.4.5` or `node v20.20.2 + ws`. */
+  loadGenerator: string;
 };
 
 /**
@@ -62,7 +64,8 @@ export async function runTargets(
   resources: Resources,
   setup: {
     files: number;
-    pool: { workers: number; files: number; maxMs: number };
+    /** `client`: the load workers' runtime (default bun). */
+    pool: { workers: number; files: number; maxMs: number; client?: Client };
     prepare?: (pool: LoadPool) => Promise<void>;
   },
   run: (target: Target, pool: LoadPool) => Promise<TargetRun>,
@@ -74,7 +77,8 @@ export async function runTargets(
   const build = buildChatd();
   resources.defer(build.cleanup);
   log(`built chatd in ${build.seconds.toFixed(1)} s`);
-  const pool = await LoadPool.start(setup.pool.workers, setup.pool.files, setup.pool.maxMs);
+  const pool = await LoadPool.start(setup.pool.workers, setup.pool.files, setup.pool.maxMs, setup.pool.client);
+  log(`load generator: ${pool.runtime}`);
   resources.defer(() => pool.stop());
   await setup.prepare?.(pool);
   const runs: Compared["runs"] = {};
@@ -94,7 +98,7 @@ export async function runTargets(
     log(`${kind} (${target.topology}): ${where}; open files ${target.openFiles}`);
     runs[kind] = await run(target, pool);
   }
-  return { runs, busyBefore, buildSeconds: build.seconds, topology, chatdRoles };
+  return { runs, busyBefore, buildSeconds: build.seconds, topology, chatdRoles, loadGenerator: pool.runtime };
 }
 
 /** " (chatd split: 1 api + 2 ws)" for a split run's title, "" otherwise. */
@@ -171,6 +175,7 @@ export function finishScenario(s: {
     started_at: new Date().toISOString(),
     options: s.options,
     machine: { ...machineInfo(), busy_before_run: round(busyBefore, 3) },
+    load_generator: s.compared.loadGenerator,
     ...s.extra,
     thresholds: { definition: s.thresholds, results: thresholds, ok },
     targets: Object.fromEntries(

@@ -1,6 +1,8 @@
 // A load generator process (spawned by pool.ts, one of several): owns its share of the connections or
 // virtual users, records latencies into a histogram and reports them, with its own CPU use.
-// Deliveries are timed on arrival, before anything else is done with the frame.
+// Deliveries are timed on arrival, before anything else is done with the frame. Runs on Bun (its
+// built-in WebSocket) or, bundled by pool.ts, on Node with the `ws` package (`--client node`): what
+// most users' clients are built on.
 import type { Command, ConnectResult, Progress, Reply, Report, Role, WorkerCpu } from "./commands";
 import { virtualUsers } from "./load-http";
 import {
@@ -17,6 +19,11 @@ import {
 import { stagesDuration, targetAt } from "./runner";
 import { Histogram } from "./stats";
 import type { TargetKind } from "./target";
+
+/** Bun's WebSocket, or the `ws` package's on Node (the same interface for what is used here). */
+const Socket: typeof WebSocket =
+  typeof Bun === "undefined" ? ((await import("ws")).WebSocket as unknown as typeof WebSocket) : WebSocket;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const rawClock = () => performance.timeOrigin + performance.now();
 let offsetMs = 0;
@@ -97,7 +104,7 @@ function connect(cmd: Extract<Command, { op: "connect" }>): Promise<ConnectResul
     const open = (spec: ConnSpec) => {
       inFlight++;
       const t0 = performance.now();
-      const ws = new WebSocket(url(spec));
+      const ws = new Socket(url(spec));
       const conn: Conn = { ws, spec, role: cmd.role, ready: false, closing: false, seq: -1, received: 0 };
       if (sender) conn.seq = 0;
       let settled = false;
@@ -226,7 +233,7 @@ async function close() {
     conn.ws.close();
   }
   const deadline = Date.now() + 10_000;
-  while (conns.some((c) => c.ws.readyState !== WebSocket.CLOSED) && Date.now() < deadline) await Bun.sleep(20);
+  while (conns.some((c) => c.ws.readyState !== Socket.CLOSED) && Date.now() < deadline) await sleep(20);
   const closed = conns.length;
   conns.length = 0;
   return { closed };

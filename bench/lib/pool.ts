@@ -1,8 +1,49 @@
 // The load generator seen from the coordinator: several worker processes (load-worker.ts), commands
 // over IPC, clock calibration, and the CPU check that says when the generator itself was the limit.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UsageError } from "./args";
 import type { Command, Reply, WorkerCpu } from "./commands";
 import { withOpenFiles } from "./target";
+
+/** Which runtime the load workers run on: Bun (its WebSocket), or Node with the `ws` package. */
+export type Client = "bun" | "node";
+
+/** `--client` (bun or node); a bad value is a usage error. */
+export function parseClient(value: string): Client {
+  if (value === "bun" || value === "node") return value;
+  throw new UsageError(`--client: bun or node, got "${value}"`);
+}
+
+/** The `--client` option of every WebSocket scenario. */
+export const clientOption = {
+  client: {
+    default: process.env.BENCH_CLIENT ?? "bun",
+    help: "load generator runtime: bun (built-in WebSocket) or node (Node + the ws package; `node` on PATH); env BENCH_CLIENT",
+  },
+};
+
+/**
+ * load-worker.ts bundled for Node (`ws` included) into a temp dir, once per run; `remove` deletes it.
+ * Throws when `node` is not on the PATH.
+ */
+async function nodeWorker(): Promise<{ command: string[]; remove(): void }> {
+  const node = Bun.which("node");
+  if (!node) throw new UsageError("--client node: no `node` on the PATH");
+  const dir = mkdtempSync(join(tmpdir(), "chatd-bench-node-worker-"));
+  const built = await Bun.build({
+    entrypoints: [join(import.meta.dir, "load-worker.ts")],
+    target: "node",
+    format: "esm",
+    outdir: dir,
+    naming: "[name].mjs",
+    // Optional native speed-ups that ws loads only when installed.
+    external: ["bufferutil", "utf-8-validate"],
+  });
+  if (!built.success) throw new Error(`bundling the Node load worker failed: ${built.logs.join("\n")}`);
+  return { command: [node, join(dir, "load-worker.mjs")], remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 /** A worker busier than this share of a core may have delayed sends or receipts. */
 export const SATURATED = 0.9;
@@ -15,15 +56,17 @@ class LoadWorker {
   readonly proc: Bun.Subprocess;
   readonly ready: Promise<unknown>;
 
-  constructor(files: number, maxMs: number) {
+  constructor(files: number, maxMs: number, command: string[]) {
     const { prefix } = withOpenFiles(files);
     let ready!: Pending;
     this.ready = new Promise((resolve, reject) => {
       ready = { resolve, reject };
     });
     this.#pending.set(0, ready);
-    this.proc = Bun.spawn([...prefix, process.execPath, join(import.meta.dir, "load-worker.ts")], {
+    this.proc = Bun.spawn([...prefix, ...command], {
       stdio: ["ignore", "inherit", "inherit"],
+      // JSON is what a Node child understands (and Bun's children too).
+      serialization: "json",
       env: { ...process.env, BENCH_WORKER_MAX_MS: String(maxMs) },
       ipc: (reply: Reply) => {
         const pending = this.#pending.get(reply.id);
@@ -49,13 +92,33 @@ class LoadWorker {
 }
 
 export class LoadPool {
-  private constructor(readonly workers: LoadWorker[]) {}
+  private constructor(
+    readonly workers: LoadWorker[],
+    readonly client: Client,
+    readonly runtime: string,
+    private readonly cleanup: () => void,
+  ) {}
 
-  /** Starts `count` workers, each allowed `files` open files and at most `maxMs` of life. */
-  static async start(count: number, files: number, maxMs: number) {
-    const workers = Array.from({ length: count }, () => new LoadWorker(files, maxMs));
-    await Promise.all(workers.map((w) => w.ready));
-    return new LoadPool(workers);
+  /**
+   * Starts `count` workers on `client`'s runtime, each allowed `files` open files and at most `maxMs`
+   * of life.
+   */
+  static async start(count: number, files: number, maxMs: number, client: Client = "bun") {
+    const built =
+      client === "node"
+        ? await nodeWorker()
+        : { command: [process.execPath, join(import.meta.dir, "load-worker.ts")], remove() {} };
+    const workers = Array.from({ length: count }, () => new LoadWorker(files, maxMs, built.command));
+    try {
+      await Promise.all(workers.map((w) => w.ready));
+    } catch (error) {
+      for (const w of workers) w.proc.kill("SIGKILL");
+      built.remove();
+      throw error;
+    }
+    const version = Bun.spawnSync([built.command[0]!, "--version"]).stdout.toString().trim();
+    const runtime = client === "node" ? `node ${version} + ws` : `bun ${Bun.version}`;
+    return new LoadPool(workers, client, runtime, built.remove);
   }
 
   get pids() {
@@ -100,6 +163,7 @@ export class LoadPool {
       await w.proc.exited;
       clearTimeout(timer);
     }
+    this.cleanup();
   }
 }
 

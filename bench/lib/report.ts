@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Metrics, ThresholdResult } from "./runner";
 import { benchStore, ROOT, type Topology } from "./target";
 
-export type Format = "ms" | "us" | "int" | "rate" | "bytes" | "share";
+export type Format = "ms" | "us" | "int" | "rate" | "bytes" | "share" | "ratio";
 
 /** One table line: a statistic of a metric, for chatd, the baseline and their ratio. */
 export type Row = { label: string; metric: string; stat: string; format: Format };
@@ -25,6 +25,8 @@ export function formatValue(value: number, format: Format): string {
       return value >= 2 ** 20 ? `${(value / 2 ** 20).toFixed(1)} MiB` : `${(value / 1024).toFixed(1)} KiB`;
     case "share":
       return `${(value * 100).toFixed(0)} %`;
+    case "ratio":
+      return `${value.toFixed(2)}×`;
   }
 }
 

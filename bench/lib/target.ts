@@ -235,11 +235,15 @@ export async function startChatd(
   });
 }
 
+/** The key the baseline checks its access tokens with (bench/baseline/same-work.ts signs them). */
+export const BASELINE_JWT_SECRET = `baseline-${crypto.randomUUID()}`;
+
 /** Starts the raw Bun.serve baseline (bench/baseline/server.ts). */
 export async function startBaseline(opts: { files: number }): Promise<Target> {
   const { prefix, limit } = withOpenFiles(opts.files);
   const proc = Bun.spawn([...prefix, process.execPath, join(ROOT, "bench", "baseline", "server.ts"), "--port", "0"], {
     cwd: ROOT,
+    env: { ...process.env, BASELINE_JWT_SECRET },
     stdin: "ignore",
     stdout: "ignore",
     stderr: "inherit",

@@ -3,6 +3,7 @@ import type { Config, Role } from "../config";
 import { roomSubject } from "../domain/events";
 import { Indexer } from "../domain/indexer";
 import { createHttpApp } from "../http/app";
+import { skipResponseValidation } from "../http/response-validation";
 import { opsRoutes } from "../http/routes/ops";
 import { webRoutes } from "../http/web";
 import type { Logger } from "../log";
@@ -123,6 +124,7 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   // The web app is a client of the REST API: the roles that serve the API serve it too.
   if (role.api) mountApi(app, services, backends.blobs.endpoint).use(webRoutes(await backends.blobs.urlOrigin()));
   if (gateway) app.use(gateway.routes());
+  if (!config.httpValidateResponses) skipResponseValidation(app);
   app.listen({
     hostname: config.host,
     port: config.port,

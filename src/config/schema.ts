@@ -312,6 +312,13 @@ export const settings = {
     description: "largest accepted request body",
     parse: integer(1024, 100 * 1_048_576),
   },
+  httpValidateResponses: {
+    env: "HTTP_VALIDATE_RESPONSES",
+    default: false,
+    description:
+      "check every REST response against its OpenAPI schema before it goes out (the test server does; it costs more than a history page's query)",
+    parse: boolean,
+  },
   maxMessageLength: {
     env: "MAX_MESSAGE_LENGTH",
     default: 500,

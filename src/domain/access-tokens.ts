@@ -17,9 +17,19 @@ export type AccessClaims = {
 
 const ALGORITHM = "HS256";
 
+/**
+ * Tokens already verified, kept until they expire: a client sends the same token with every request
+ * for its whole lifetime, and checking the signature and claims again (jose: base64, JSON, HMAC,
+ * claim rules) was most of what an authenticated request cost above its own work. At most this many,
+ * the oldest dropped first.
+ */
+export const VERIFIED_CACHE_SIZE = 10_000;
+
 export class AccessTokens {
   /** Imported once: jose would import raw key bytes again on every sign and verify. */
   readonly #key: Promise<CryptoKey>;
+  /** token -> its claims, in the order verified (see VERIFIED_CACHE_SIZE). */
+  readonly #verified = new Map<string, AccessClaims>();
 
   constructor(
     secret: string,
@@ -47,9 +57,23 @@ export class AccessTokens {
   /**
    * The claims of a token this key signed, each of the type it must have (sub and sid UUIDs, jti a
    * non-empty string, iat and exp numbers). Throws `unauthorized` with "access token expired" or
-   * "invalid access token"; never anything else for a bad token.
+   * "invalid access token"; never anything else for a bad token. A token verified before is answered
+   * from memory (the same claims) until it expires.
    */
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.expiresAt.getTime() > Date.now()) return known;
+      this.#verified.delete(token);
+      throw unauthorized("access token expired");
+    }
+    const claims = await this.#verifyNew(token);
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, claims);
+    return claims;
+  }
+
+  async #verifyNew(token: string): Promise<AccessClaims> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await this.#key, {
@@ -71,13 +95,13 @@ export class AccessTokens {
       !isSeconds(exp)
     )
       throw unauthorized("invalid access token");
-    return {
+    return Object.freeze({
       userId: sub.toLowerCase(),
       sessionId: sid.toLowerCase(),
       tokenId: jti,
       issuedAt: new Date(iat * 1000),
       expiresAt: new Date(exp * 1000),
-    };
+    });
   }
 }
 

@@ -298,16 +298,14 @@ export class Messages {
       this.deps.attachments.ofMessages(messages),
       roots.length ? this.deps.store.threadSummaries(roomId, roots) : new Map(),
     ]);
+    const byMessage = new Map<string, ReactionRecord[]>();
+    for (const reaction of reactions) {
+      const list = byMessage.get(reaction.messageId);
+      if (list) list.push(reaction);
+      else byMessage.set(reaction.messageId, [reaction]);
+    }
     return messages.map((m) =>
-      messageView(
-        m,
-        reactionViews(
-          reactions.filter((r) => r.messageId === m.id),
-          viewerId,
-        ),
-        attachments.get(m.id),
-        threads.get(m.id),
-      ),
+      messageView(m, reactionViews(byMessage.get(m.id) ?? [], viewerId), attachments.get(m.id), threads.get(m.id)),
     );
   }
 

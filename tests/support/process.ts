@@ -44,6 +44,7 @@ export async function startChildServer(
         PASSWORD_HASH_MEMORY_KIB: "1024",
         PASSWORD_HASH_TIME_COST: "1",
         LOG_LEVEL: "info",
+        HTTP_VALIDATE_RESPONSES: "true",
         ...store,
         ...env,
       },

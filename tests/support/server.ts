@@ -93,6 +93,8 @@ export async function startTestServer(
     // Cheap hashing keeps the suite fast; the cost is configuration, not behaviour.
     passwordMemoryKib: 1024,
     passwordTimeCost: 1,
+    // Every response of every HTTP test is checked against its route's schema.
+    httpValidateResponses: true,
     ...overrides,
   });
   const log = options.log ?? createLogger(process.env.TEST_LOG === "1" ? "debug" : "silent");

@@ -26,6 +26,8 @@ export class SqliteSearchIndex implements SearchIndex {
     this.#db = new Database(path, { create: true, strict: true });
     this.#db.exec("PRAGMA busy_timeout = 5000");
     this.#db.exec("PRAGMA synchronous = NORMAL");
+    // The store's WalCheckpointer checkpoints this file, off the event loop (store/sqlite/checkpoints.ts).
+    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
     this.#apply = this.#db.transaction((changes: DocumentChange[], positions: Map<string, number>) =>
       this.#write(changes, positions),
     );

@@ -5,12 +5,17 @@ import { dirname } from "node:path";
 import { AppError, conflict, unavailable } from "../../domain/errors";
 import type { Migration } from "./migrations";
 
+/**
+ * A connection with chatd's settings. Checkpoints are not run by commits on it (wal_autocheckpoint
+ * off): a WalCheckpointer does them on its own thread (checkpoints.ts).
+ */
 export function openDatabase(path: string): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA busy_timeout = 5000");
   withBusyRetry(() => db.exec("PRAGMA journal_mode = WAL"));
   db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
   db.exec("PRAGMA foreign_keys = ON");
   return db;
 }

@@ -12,6 +12,7 @@ import type {
   UserRecord,
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
+import { WalCheckpointer } from "./checkpoints";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
@@ -54,10 +55,13 @@ export class SqliteStore implements Store {
   readonly #pins: SqlitePins;
   readonly #mentions: SqliteMentions;
   readonly #notify: SqliteNotify;
+  /** WAL checkpoints on a thread of their own; none for ":memory:". */
+  readonly #checkpoints: WalCheckpointer | null;
 
-  /** `path` is a file path or ":memory:". */
-  constructor(path: string) {
+  /** `path` is a file path or ":memory:"; `checkpointIntervalMs`: see checkpoints.ts. */
+  constructor(path: string, options: { checkpointIntervalMs?: number } = {}) {
     this.#db = openDatabase(path);
+    this.#checkpoints = path === ":memory:" ? null : new WalCheckpointer(path, options.checkpointIntervalMs);
     const run = <T>(work: (db: Database) => T): T => this.#run(work);
     this.#rooms = new SqliteRooms(this.#db, run);
     this.#messages = new SqliteMessages(this.#db, run);
@@ -159,6 +163,7 @@ export class SqliteStore implements Store {
   }
 
   async close() {
+    await this.#checkpoints?.close();
     this.#db.close(false);
   }
 

@@ -47,6 +47,9 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
 export const COLUMNS =
   "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions, attachment_ids";
 
+/** Most message ids listReactions binds one by one (a history page has at most 200). */
+const MAX_BOUND_IDS = 200;
+
 type Inserted = { message: MessageRecord; created: boolean };
 
 export class SqliteMessages implements MessageStore {
@@ -180,16 +183,24 @@ export class SqliteMessages implements MessageStore {
    * Grouped by message in message order (whatever order `messageIds` has), then by emoji in the order
    * each emoji first appeared on that message (among the reactions still present), then by insertion.
    */
+  /**
+   * One statement for all the ids. Up to MAX_BOUND_IDS they are bound one per placeholder (SQLite
+   * seeks each in the index; about half the cost of reading a JSON array through json_each, which a
+   * page of 50 messages without reactions spent as much time on as on its messages); more go as one
+   * JSON array.
+   */
   async listReactions(roomId: string, messageIds: string[]): Promise<ReactionRecord[]> {
     if (messageIds.length === 0) return [];
+    const bound = messageIds.length <= MAX_BOUND_IDS;
+    const ids = bound ? messageIds.map(() => "?").join(", ") : "SELECT value FROM json_each(?)";
     return this.#run((db) =>
       db
-        .query<ReactionRecord, [string, string]>(
+        .query<ReactionRecord, string[]>(
           `SELECT message_id AS messageId, emoji, user_id AS userId FROM message_reactions
-           WHERE room_id = ? AND message_id IN (SELECT value FROM json_each(?))
+           WHERE room_id = ? AND message_id IN (${ids})
            ORDER BY message_seq, MIN(id) OVER (PARTITION BY message_id, emoji), id`,
         )
-        .all(roomId, JSON.stringify(messageIds)),
+        .all(roomId, ...(bound ? messageIds : [JSON.stringify(messageIds)])),
     );
   }
 
