@@ -94,25 +94,7 @@ export class SqliteMessages implements MessageStore {
    * bounds given are in the statement, so SQLite seeks to them instead of filtering from an end.
    */
   async listMessages(roomId: string, query: HistoryQuery) {
-    const ascending = query.after !== undefined;
-    const params: Record<string, string | number> = { roomId, limit: query.limit };
-    let where = "room_id = $roomId";
-    if (query.after !== undefined) {
-      where += " AND seq > $after";
-      params.after = messageSortKey(query.after);
-    }
-    if (query.before !== undefined) {
-      where += " AND seq < $before";
-      params.before = messageSortKey(query.before);
-    }
-    const rows = this.#run((db) =>
-      db
-        .query<MessageRow, [Record<string, string | number>]>(
-          `SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $limit`,
-        )
-        .all(params),
-    );
-    return rows.map(toMessage);
+    return this.#run((db) => historyPage(db, "room_id = $roomId", { roomId }, query));
   }
 
   /** Also applies to a tombstone; the domain refuses edits of deleted messages. */
@@ -306,4 +288,33 @@ export class SqliteMessages implements MessageStore {
       .get(roomId, authorId, clientId);
     return row ? toMessage(row) : null;
   }
+}
+
+/**
+ * One page of messages matching `where` (its parameters in `params`) within history's bounds: newest
+ * first (below `before` when given), or oldest first above `after` when given; at most `limit`.
+ */
+export function historyPage(
+  db: Database,
+  where: string,
+  params: Record<string, string | number>,
+  query: HistoryQuery,
+): MessageRecord[] {
+  const bound: Record<string, string | number> = { ...params, limit: query.limit };
+  let clause = where;
+  if (query.after !== undefined) {
+    clause += " AND seq > $after";
+    bound.after = messageSortKey(query.after);
+  }
+  if (query.before !== undefined) {
+    clause += " AND seq < $before";
+    bound.before = messageSortKey(query.before);
+  }
+  const order = query.after !== undefined ? "ASC" : "DESC";
+  return db
+    .query<MessageRow, [Record<string, string | number>]>(
+      `SELECT ${COLUMNS} FROM messages WHERE ${clause} ORDER BY seq ${order} LIMIT $limit`,
+    )
+    .all(bound)
+    .map(toMessage);
 }

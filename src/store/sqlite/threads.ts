@@ -1,10 +1,9 @@
 // The SQLite side of ThreadStore: replies are messages with thread_root set, so summaries and thread
 // pages are reads of the messages table (index messages_by_thread); nothing extra to keep in step.
 import type { Database } from "bun:sqlite";
-import { messageSortKey } from "../../domain/ids";
 import type { HistoryQuery } from "../../ports/messages";
 import type { ThreadStore, ThreadSummary } from "../../ports/threads";
-import { COLUMNS, type MessageRow, toMessage } from "./messages";
+import { historyPage } from "./messages";
 
 type Run = <T>(work: (db: Database) => T) => T;
 
@@ -29,24 +28,7 @@ export class SqliteThreads implements ThreadStore {
 
   /** Same bounds and order as SqliteMessages.listMessages, within the thread's live replies. */
   async listThreadMessages(roomId: string, rootId: string, query: HistoryQuery) {
-    const ascending = query.after !== undefined;
-    const params: Record<string, string | number> = { roomId, rootId, limit: query.limit };
-    let where = "room_id = $roomId AND thread_root = $rootId AND deleted = 0";
-    if (query.after !== undefined) {
-      where += " AND seq > $after";
-      params.after = messageSortKey(query.after);
-    }
-    if (query.before !== undefined) {
-      where += " AND seq < $before";
-      params.before = messageSortKey(query.before);
-    }
-    const rows = this.run((db) =>
-      db
-        .query<MessageRow, [Record<string, string | number>]>(
-          `SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ${ascending ? "ASC" : "DESC"} LIMIT $limit`,
-        )
-        .all(params),
-    );
-    return rows.map(toMessage);
+    const where = "room_id = $roomId AND thread_root = $rootId AND deleted = 0";
+    return this.run((db) => historyPage(db, where, { roomId, rootId }, query));
   }
 }
