@@ -18,7 +18,7 @@ export const options = {
   connections: { default: 10_000, min: 1, max: 20_000, help: "receiving WebSocket connections" },
   rooms: { default: 50, min: 1, max: 500, help: "rooms (one sender connection each)" },
   rate: { default: 50, min: 1, max: 2000, help: "messages per second, all rooms together" },
-  minutes: { default: 10, min: 1, max: 60, help: "minutes of soak (one reconnect round and one RSS sample each)" },
+  minutes: { default: 10, min: 2, max: 60, help: "minutes of soak (one reconnect round and one RSS sample each)" },
   warmup: { default: 30, min: 0, max: 300, help: "seconds of the same traffic before the first RSS sample" },
   reconnectPercent: { default: 5, min: 1, max: 50, help: "percent of the connections that reconnect each minute" },
   offline: { default: 3, min: 0, max: 30, help: "seconds a reconnecting connection stays away (what it misses)" },
@@ -43,6 +43,7 @@ export const options = {
 export type SoakOptions = ReturnType<typeof parseCommandLine<typeof options>>;
 
 const DRAIN_MS = 20_000;
+const RSS_EVERY_MS = 5000;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** Upper bound of a run's time: setup and connecting, warm-up, the soak, drain, cleanup. */
@@ -112,7 +113,8 @@ async function soak(o: SoakOptions, resources: Resources): Promise<Outcome> {
   await pool.all({ op: "measure" });
   const serverCpu = cpuMeter(pids);
   const started = performance.now();
-  const samples: RssSample[] = [{ minute: 0, bytes: groupRss(pids).bytes }];
+  const atStart = groupRss(pids).bytes;
+  const samples: RssSample[] = [{ minute: 0, bytes: atStart, min: atStart, max: atStart }];
   const rounds: SoakReconnectResult[] = [];
   const mod = Math.round(100 / o.reconnectPercent);
   log(`soak: ${o.minutes} min; RSS at start ${(samples[0]!.bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -126,11 +128,18 @@ async function soak(o: SoakOptions, resources: Resources): Promise<Outcome> {
       maxInFlight: o.maxInFlight,
       timeoutMs: HANDSHAKE_TIMEOUT_MS,
     });
-    await Bun.sleep(Math.max(0, started + (minute + 1) * 60_000 - performance.now()));
+    // The minute's RSS: the median of a reading every 5 s (one reading lands anywhere in a GC cycle).
+    const readings: number[] = [];
+    const minuteEnd = started + (minute + 1) * 60_000;
+    while (performance.now() < minuteEnd) {
+      await Bun.sleep(Math.min(RSS_EVERY_MS, Math.max(0, minuteEnd - performance.now())));
+      readings.push(groupRss(pids).bytes);
+    }
     const results = await round;
     rounds.push(sumRound(results));
-    const bytes = groupRss(pids).bytes;
-    samples.push({ minute: minute + 1, bytes });
+    const sorted = readings.toSorted((a, b) => a - b);
+    const bytes = sorted[Math.floor(sorted.length / 2)]!;
+    samples.push({ minute: minute + 1, bytes, min: sorted[0]!, max: sorted.at(-1)! });
     const now = await pool.all<SoakReport>({ op: "report" });
     const sum = (key: keyof SoakReport) => now.reduce((a, r) => a + (r[key] as number), 0);
     log(
