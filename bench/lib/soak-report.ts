@@ -113,7 +113,7 @@ function rowsFor(samples: RssSample[]): Row[] {
     row("server RSS connected", "server_rss_connected", "value", "bytes"),
     ...samples.map((s) =>
       row(
-        `server RSS at minute ${s.minute}${s.minute === 0 ? " (after warm-up)" : ""}`,
+        s.minute === 0 ? "server RSS after warm-up (one reading)" : `server RSS, minute ${s.minute} (median)`,
         `server_rss_minute_${s.minute}`,
         "value",
         "bytes",
