@@ -1,8 +1,10 @@
 // A soak load worker (spawned by soak-pool.ts): holds its share of chatd connections, checks every room
 // event it gets by room position (`seq`: lost, duplicated, out of order, per connection), closes and
 // reopens chosen connections with `since` = the last position they saw, and, as the sender, sends.
-import { content, readDelivery, sendFrame, wsUrl } from "./protocol";
+import { mapLimit } from "./fixtures";
+import { readDelivery, wsUrl } from "./protocol";
 import type { SoakCommand, SoakConnSpec, SoakReply, SoakReport } from "./soak-commands";
+import { sendPaced } from "./soak-send";
 import { Histogram } from "./stats";
 
 const rawClock = () => performance.timeOrigin + performance.now();
@@ -156,15 +158,6 @@ async function reopen(conn: Conn, timeoutMs: number) {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at once. */
-async function lanes<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 async function connect(cmd: Extract<SoakCommand, { op: "connect" }>) {
   urls = cmd.urls;
   const timeToReady = new Histogram();
@@ -178,7 +171,7 @@ async function connect(cmd: Extract<SoakCommand, { op: "connect" }>) {
     missing: new Set<number>(),
     closing: false,
   }));
-  await lanes(opening, cmd.maxInFlight, async (conn: Conn) => {
+  await mapLimit(opening, cmd.maxInFlight, async (conn: Conn) => {
     try {
       timeToReady.record(await open(conn, false, cmd.timeoutMs));
       conns.push(conn);
@@ -214,35 +207,13 @@ async function reconnect(cmd: Extract<SoakCommand, { op: "reconnect" }>) {
     ),
   );
   await Bun.sleep(cmd.offlineMs);
-  await lanes(chosen, cmd.maxInFlight, (conn) => reopen(conn, cmd.timeoutMs));
+  await mapLimit(chosen, cmd.maxInFlight, (conn) => reopen(conn, cmd.timeoutMs));
   return {
     closed: chosen.length,
     reconnected: stats.reconnects - before.reconnects,
     errors: stats.reconnectErrors - before.errors,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/** Message n of the sender's connections is due at n / rate, round-robin over its rooms. */
-function send(cmd: Extract<SoakCommand, { op: "send" }>) {
-  const senders = conns.filter((c) => c.sender);
-  const perMs = cmd.total / cmd.durationMs;
-  const started = performance.now();
-  let n = 0;
-  return new Promise<{ sent: number }>((resolve) => {
-    const tick = () => {
-      const due = Math.min(cmd.total, Math.floor((performance.now() - started) * perMs) + 1);
-      for (; n < due; n++) {
-        const conn = senders[n % senders.length]!;
-        conn.ws!.send(sendFrame(conn.spec, n, content(conn.spec.room, n, clock(), cmd.chars)));
-        stats.sent++;
-      }
-      if (n >= cmd.total) resolve({ sent: n });
-      else setTimeout(tick, 1);
-    };
-    if (senders.length === 0) resolve({ sent: 0 });
-    else tick();
-  });
 }
 
 /** Counters so far; with `heads` (each room's last acknowledged position), the loss against them. */
@@ -292,7 +263,12 @@ async function run(cmd: SoakCommand): Promise<unknown> {
     case "reconnect":
       return reconnect(cmd);
     case "send":
-      return send(cmd);
+      return sendPaced(
+        conns.filter((c) => c.sender).map((c) => ({ spec: c.spec, ws: c.ws! })),
+        cmd,
+        clock,
+        () => stats.sent++,
+      );
     case "report":
       return report(cmd.heads);
     case "close":
