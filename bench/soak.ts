@@ -198,6 +198,8 @@ async function soak(o: SoakOptions, resources: Resources): Promise<Outcome> {
     buildSeconds: build.seconds,
     topology,
     chatdRoles: target.processes.map((p) => p.role),
+    // The soak's own workers (bench/lib/soak-pool.ts) run on Bun.
+    loadGenerator: "bun",
   };
   return finishSoak(o, compared, samples, { loadBefore, loadAfter });
 }
