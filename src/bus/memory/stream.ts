@@ -27,6 +27,13 @@ export type MemoryStreamOptions = {
   subjects: string;
   /** Oldest messages are dropped past this many; default 100000. */
   maxMessages?: number;
+  /**
+   * Past this many bytes of data, the oldest messages that every consumer name has acked are dropped;
+   * default 8 MiB. In one process the stream only feeds consumers in that process (it is gone on a
+   * restart), so what they have acked is kept for nobody: with consumers that keep up, memory stays
+   * flat. Messages not yet acked by some consumer are kept (up to maxMessages and maxAgeMs).
+   */
+  maxBytes?: number;
   /** Messages older than this are dropped; default 7 days. */
   maxAgeMs?: number;
   log: Logger;
@@ -55,12 +62,16 @@ export class MemoryEventStream implements EventStream {
   readonly #durables = new Map<string, Durable>();
   readonly #consumers = new Set<StreamConsumer>();
   readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  /** Bytes of data in the kept messages. */
+  #bytes = 0;
   readonly #maxAgeMs: number;
   #closed = false;
 
   constructor(private readonly options: MemoryStreamOptions) {
     assertPattern(options.subjects);
     this.#maxMessages = options.maxMessages ?? 100_000;
+    this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
     this.#maxAgeMs = options.maxAgeMs ?? 7 * 86_400_000;
   }
 
@@ -78,6 +89,7 @@ export class MemoryEventStream implements EventStream {
       throw new SequenceConflict(subject, expectedLastSubjectSeq, last);
     const seq = ++this.#lastSeq;
     this.#messages.push({ seq, subject, data, at: now });
+    this.#bytes += data.byteLength;
     this.#lastBySubject.set(subject, seq);
     this.#ids.set(msgId, { seq, at: now });
     this.#prune(now);
@@ -220,13 +232,29 @@ export class MemoryEventStream implements EventStream {
     return index >= 0 ? this.#messages[this.#head + index] : undefined;
   }
 
+  /**
+   * Below this sequence every consumer name has had and acked every message: what the byte limit may
+   * drop. With no consumer name yet nothing is settled (a first consumer gets what is kept).
+   */
+  #settled(): number {
+    let settled = this.#durables.size > 0 ? Infinity : 0;
+    for (const durable of this.#durables.values()) {
+      settled = Math.min(settled, durable.next);
+      for (const seq of durable.unacked.keys()) settled = Math.min(settled, seq);
+    }
+    return settled;
+  }
+
   /** Applies the limits (oldest first) and forgets message ids past the duplicate window. */
   #prune(now: number) {
+    const settled = this.#bytes > this.#maxBytes ? this.#settled() : 0;
     while (
       this.#messages.length - this.#head > this.#maxMessages ||
+      (this.#bytes > this.#maxBytes && (this.#messages[this.#head]?.seq ?? Infinity) < settled) ||
       (this.#messages[this.#head]?.at ?? now) < now - this.#maxAgeMs
     ) {
       const dropped = this.#messages[this.#head++] as Stored;
+      this.#bytes -= dropped.data.byteLength;
       if (this.#lastBySubject.get(dropped.subject) === dropped.seq) this.#lastBySubject.delete(dropped.subject);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#messages.length) {
