@@ -659,6 +659,22 @@ export const mutations: Mutation[] = [
     tests: searchTests,
   },
   {
+    name: "stream-bytes-unbounded",
+    file: "src/bus/memory/stream.ts",
+    from: "const settled = this.#bytes > this.#maxBytes ? this.#settled() : 0;",
+    to: "const settled = 0;",
+    why: "the in-process stream drops what every consumer acked past maxBytes",
+    tests: ["tests/unit/memory-stream.test.ts"],
+  },
+  {
+    name: "stream-bytes-drop-unacked",
+    file: "src/bus/memory/stream.ts",
+    from: "const settled = this.#bytes > this.#maxBytes ? this.#settled() : 0;",
+    to: "const settled = this.#bytes > this.#maxBytes ? Infinity : 0;",
+    why: "a message some consumer name has not acked is kept past maxBytes",
+    tests: ["tests/unit/memory-stream.test.ts"],
+  },
+  {
     name: "feed-never-retries",
     file: "src/domain/event-feed.ts",
     from: "      this.#scheduleRetry();",
