@@ -50,13 +50,17 @@ export const SATURATED = 0.9;
 
 type Pending = { resolve(value: unknown): void; reject(error: Error): void };
 
-class LoadWorker {
+/**
+ * One worker process driven over IPC (JSON): `call` sends a command and resolves with its reply.
+ * `label` names the worker in errors. load-worker.ts and the soak's soak-worker.ts both run in these.
+ */
+export class WorkerProcess<C> {
   readonly #pending = new Map<number, Pending>();
   #ids = 0;
   readonly proc: Bun.Subprocess;
   readonly ready: Promise<unknown>;
 
-  constructor(files: number, maxMs: number, command: string[]) {
+  constructor(files: number, maxMs: number, command: string[], label = "load worker") {
     const { prefix } = withOpenFiles(files);
     let ready!: Pending;
     this.ready = new Promise((resolve, reject) => {
@@ -73,16 +77,16 @@ class LoadWorker {
         if (!pending) return;
         this.#pending.delete(reply.id);
         if (reply.ok) pending.resolve(reply.result);
-        else pending.reject(new Error(`load worker ${this.proc.pid}: ${reply.error}`));
+        else pending.reject(new Error(`${label} ${this.proc.pid}: ${reply.error}`));
       },
     });
     this.proc.exited.then((code) => {
-      for (const pending of this.#pending.values()) pending.reject(new Error(`load worker exited (${code})`));
+      for (const pending of this.#pending.values()) pending.reject(new Error(`${label} exited (${code})`));
       this.#pending.clear();
     });
   }
 
-  call<T>(cmd: Command): Promise<T> {
+  call<T>(cmd: C): Promise<T> {
     const id = ++this.#ids;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -93,7 +97,7 @@ class LoadWorker {
 
 export class LoadPool {
   private constructor(
-    readonly workers: LoadWorker[],
+    readonly workers: WorkerProcess<Command>[],
     readonly client: Client,
     readonly runtime: string,
     private readonly cleanup: () => void,
@@ -108,7 +112,7 @@ export class LoadPool {
       client === "node"
         ? await nodeWorker()
         : { command: [process.execPath, join(import.meta.dir, "load-worker.ts")], remove() {} };
-    const workers = Array.from({ length: count }, () => new LoadWorker(files, maxMs, built.command));
+    const workers = Array.from({ length: count }, () => new WorkerProcess<Command>(files, maxMs, built.command));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (error) {

@@ -1,52 +1,24 @@
 // The soak's load workers seen from the coordinator: soak-worker.ts processes driven over Bun's IPC
 // channel (like pool.ts does for load-worker.ts), with the same NTP-style clock check.
 import { join } from "node:path";
-import type { SoakCommand, SoakReply } from "./soak-commands";
-import { withOpenFiles } from "./target";
-
-type Pending = { resolve(value: unknown): void; reject(error: Error): void };
-
-class SoakWorker {
-  readonly #pending = new Map<number, Pending>();
-  #ids = 0;
-  readonly proc: Bun.Subprocess;
-  readonly ready: Promise<unknown>;
-
-  constructor(files: number, maxMs: number) {
-    const { prefix } = withOpenFiles(files);
-    this.ready = new Promise((resolve, reject) => this.#pending.set(0, { resolve, reject }));
-    this.proc = Bun.spawn([...prefix, process.execPath, join(import.meta.dir, "soak-worker.ts")], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, BENCH_WORKER_MAX_MS: String(maxMs) },
-      ipc: (reply: SoakReply) => {
-        const pending = this.#pending.get(reply.id);
-        if (!pending) return;
-        this.#pending.delete(reply.id);
-        if (reply.ok) pending.resolve(reply.result);
-        else pending.reject(new Error(`soak worker ${this.proc.pid}: ${reply.error}`));
-      },
-    });
-    this.proc.exited.then((code) => {
-      for (const pending of this.#pending.values()) pending.reject(new Error(`soak worker exited (${code})`));
-      this.#pending.clear();
-    });
-  }
-
-  call<T>(cmd: SoakCommand): Promise<T> {
-    const id = ++this.#ids;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.proc.send({ id, cmd });
-    });
-  }
-}
+import { WorkerProcess } from "./pool";
+import type { SoakCommand } from "./soak-commands";
 
 export class SoakPool {
-  private constructor(readonly workers: SoakWorker[]) {}
+  private constructor(readonly workers: WorkerProcess<SoakCommand>[]) {}
 
   /** Starts `count` workers, each allowed `files` open files and at most `maxMs` of life. */
   static async start(count: number, files: number, maxMs: number) {
-    const workers = Array.from({ length: count }, () => new SoakWorker(files, maxMs));
+    const workers = Array.from(
+      { length: count },
+      () =>
+        new WorkerProcess<SoakCommand>(
+          files,
+          maxMs,
+          [process.execPath, join(import.meta.dir, "soak-worker.ts")],
+          "soak worker",
+        ),
+    );
     await Promise.all(workers.map((w) => w.ready));
     return new SoakPool(workers);
   }
