@@ -43,6 +43,11 @@ export type SendInput = {
   attachmentIds?: string[];
 };
 
+/** Sends of one room stored and published together at most, when they queue up behind each other. */
+const SEND_GROUP = 32;
+
+type PendingSend = { draft: MessageDraft; attachments: AttachmentView[] };
+
 /** Unread counts stop here; clients show "999+". */
 export const UNREAD_CAP = 1000;
 
@@ -93,19 +98,54 @@ export class Messages {
       mentions: await this.deps.mentions.resolve(roomId, member, content),
       attachmentIds: attachments.map((a) => a.id),
     };
-    const sent = await this.deps.events.inOrder(roomId, () => this.#append(draft, attachments.map(attachmentView)));
+    const sent = await this.deps.events.inOrderGrouped(
+      roomId,
+      "send",
+      SEND_GROUP,
+      { draft, attachments: attachments.map(attachmentView) },
+      (group: PendingSend[]) => this.#appendAll(group),
+    );
     if (sent.created) await this.deps.mentions.record(sent.message, sent.message.mentions);
     return sent;
   }
 
   /**
-   * Stores the draft at the room's next position, its id minted after the room's last message (so id
-   * order is position order) and its attachments claimed for it, and publishes it; an idempotent
-   * replay publishes nothing.
+   * Stores a group of one room's drafts, all at once (a store may take their positions together; see
+   * RoomLogStore.appendMessage), each at the room's next position, its id minted after the room's last
+   * message (so id order is position order) and its attachments claimed for it; then publishes the new
+   * ones in position order. An idempotent replay publishes nothing; one draft's failure is its own.
    */
-  async #append(draft: MessageDraft, attachments: AttachmentView[]) {
-    const mint = (after: string | null) => this.deps.ids.nextAfter(after, draft.createdAt.getTime());
-    const { message, created } = await this.deps.store.appendMessage(draft, mint);
+  async #appendAll(group: PendingSend[]): Promise<PromiseSettledResult<{ message: MessageView; created: boolean }>[]> {
+    const stored = await Promise.allSettled(
+      group.map(({ draft }) =>
+        this.deps.store.appendMessage(draft, (after) => this.deps.ids.nextAfter(after, draft.createdAt.getTime())),
+      ),
+    );
+    const order = group.map((_, i) => i);
+    const seqOf = (i: number) => {
+      const outcome = stored[i]!;
+      return outcome.status === "fulfilled" && outcome.value.created ? outcome.value.message.seq : 0;
+    };
+    order.sort((a, b) => seqOf(a) - seqOf(b));
+    const results: PromiseSettledResult<{ message: MessageView; created: boolean }>[] = [];
+    for (const i of order) {
+      const outcome = stored[i]!;
+      if (outcome.status === "rejected") {
+        results[i] = outcome;
+        continue;
+      }
+      const { draft, attachments } = group[i]!;
+      results[i] = await Promise.allSettled([this.#published(draft, attachments, outcome.value)]).then((r) => r[0]!);
+    }
+    return results;
+  }
+
+  /** The stored message as its sender sees it; a new one published first. */
+  async #published(
+    draft: MessageDraft,
+    attachments: AttachmentView[],
+    { message, created }: { message: MessageRecord; created: boolean },
+  ) {
     if (!created) return { message: await this.#view(message, draft.authorId), created };
     const view = messageView(message, [], attachments);
     await this.deps.events.publish({ type: "message.created", room_id: draft.roomId, message: view, seq: message.seq });

@@ -36,6 +36,21 @@ export class RoomEvents {
   }
 
   /**
+   * Like inOrder for a group: `item` joins the room's last queued group of `kind` when nothing else
+   * was queued after it (up to `limit` items), and `task` runs once for the whole group, in the group's
+   * turn, settling each item (KeyedSerializer.runGrouped).
+   */
+  inOrderGrouped<I, R>(
+    roomId: string,
+    kind: string,
+    limit: number,
+    item: I,
+    task: (items: I[]) => Promise<PromiseSettledResult<R>[]>,
+  ): Promise<R> {
+    return this.#perRoom.runGrouped(roomId, kind, limit, item, task);
+  }
+
+  /**
    * Stores the event at the room's next position, then publishes it. A storage failure throws (the
    * event has no position and is not published); a bus failure is logged, since the event is stored and
    * subscribers repair gaps from the log.

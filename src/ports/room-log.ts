@@ -37,6 +37,10 @@ export interface RoomLogStore {
    * attachment); when one cannot be claimed, nothing is stored (claims taken are given back) and it
    * throws `conflict` with a detail naming the attachment (`reason: "unavailable"`). A repeat of an
    * idempotent send claims nothing.
+   *
+   * Calls for one room may overlap (the domain stores a room's queued sends together): each still
+   * gets its own position, and the calls' positions follow their start order as far as the adapter
+   * can tell (a client-id or attachment claim in front of the append may reorder them).
    */
   appendMessage(draft: MessageDraft, mintId: MintMessageId): Promise<{ message: MessageRecord; created: boolean }>;
   /**

@@ -8,7 +8,7 @@
 //   node after a timeout; reads likewise.
 // - `batch`: a LOGGED batch (atomic across the partitions of one denormalised write), LOCAL_QUORUM,
 //   isIdempotent true for the same reason.
-// - `lwt`: a lightweight transaction (`IF NOT EXISTS`, `IF col = ?`), isIdempotent false — a retried
+// - `lwt` / `lwtBatch`: a lightweight transaction (`IF NOT EXISTS`, `IF col = ?`), isIdempotent false — a retried
 //   compare-and-set could see its own first attempt and report "not applied". Its Paxos phase runs at
 //   LOCAL_SERIAL for room-scoped state (member counts, memberships, client ids, reactions, edits, bans,
 //   audit) and at SERIAL for invariants that must hold across data centres (unique usernames and
@@ -147,6 +147,24 @@ export class Cql {
       serialConsistency: scope === "global" ? consistencies.serial : consistencies.localSerial,
     });
     return { applied: result.wasApplied(), row: result.first() };
+  }
+
+  /**
+   * A conditional batch on ONE partition (Cassandra refuses others): every statement is applied, in one
+   * Paxos round, only if every `IF` in it holds; `applied` as for `lwt`. Not idempotent, like `lwt`.
+   */
+  async lwtBatch(statements: Statement[], scope: "room" | "global") {
+    await this.#open();
+    const queries = statements.map(({ query, params }) => ({ query, params }));
+    const result = await this.#guard(() =>
+      this.#client.batch(queries, {
+        prepare: true,
+        logged: true,
+        isIdempotent: false,
+        serialConsistency: scope === "global" ? consistencies.serial : consistencies.localSerial,
+      }),
+    );
+    return { applied: result.wasApplied() };
   }
 
   /** A logged batch: all of it is applied, eventually, or none. */

@@ -1,7 +1,8 @@
 // The Cassandra side of room positions: appends as one lightweight transaction on the static `head`
 // of the block the position falls in (migrations/cassandra/0005_room_positions.cql), reads by
 // position, and finds a room's head. Each process caches the heads it learnt; a stale cache only
-// costs a failed compare-and-set, never a wrong position.
+// costs a failed compare-and-set, never a wrong position. Appends of one room that queue up in this
+// process while one is in flight take their positions together: one compare-and-set for the group.
 import { types } from "cassandra-driver";
 import type { LogEntry } from "../../ports/room-log";
 import type { Cql, Row } from "./client";
@@ -12,6 +13,10 @@ import { collect, mapLimit } from "./parallel";
 export const DEFAULT_LOG_BLOCK = 4096;
 /** Compare-and-set attempts before an append gives up (503). */
 const MAX_ATTEMPTS = 64;
+/** Appends per compare-and-set at most. */
+export const MAX_GROUP = 32;
+/** Payload characters per compare-and-set at most (beyond its first entry), well below batch limits. */
+export const GROUP_PAYLOAD_CHARS = 16_000;
 /** Heads remembered per process. */
 const CACHE_LIMIT = 50_000;
 
@@ -22,8 +27,42 @@ export type LogWrite = { type: string; messageId: string | null; payload: string
 
 const long = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
+type Appended = { position: number; write: LogWrite };
+type Pending = { build: (head: Head) => LogWrite; resolve: (done: Appended) => void; reject: (error: unknown) => void };
+type Built = Appended & { pending: Pending };
+
+/**
+ * The front of the queue built on `head`, in queue order, each entry on the head the one before it
+ * leaves: at most `limit` entries and GROUP_PAYLOAD_CHARS of payload (but always one, if any builds).
+ * An entry whose `build` throws is rejected and left out (and out of the queue).
+ */
+export function groupOf(queue: Pending[], head: Head, limit: number): Built[] {
+  const group: Built[] = [];
+  let chars = 0;
+  let at = head;
+  for (const pending of [...queue]) {
+    if (group.length >= limit) break;
+    let write: LogWrite;
+    try {
+      write = pending.build(at);
+    } catch (error) {
+      queue.splice(queue.indexOf(pending), 1);
+      pending.reject(error);
+      continue;
+    }
+    chars += write.payload.length;
+    if (group.length > 0 && chars > GROUP_PAYLOAD_CHARS) break;
+    const position = at.position + 1;
+    group.push({ position, write, pending });
+    at = { position, lastMessageId: write.lastMessageId };
+  }
+  return group;
+}
+
 export class CassandraRoomLog {
   readonly #heads = new Map<string, Head>();
+  /** Appends waiting per room; a room has a queue while a group of its appends is being committed. */
+  readonly #queues = new Map<string, Pending[]>();
 
   constructor(
     private readonly cql: Cql,
@@ -38,37 +77,114 @@ export class CassandraRoomLog {
 
   /**
    * Appends at the room's next position and returns it with the head it wrote. `build` gets the head
-   * the attempt builds on (a message mints its id after `lastMessageId`). An attempt whose outcome is
-   * unknown (a timeout) is read back at LOCAL_SERIAL before anything is retried.
+   * the attempt builds on (a message mints its id after `lastMessageId`); a `build` that throws fails
+   * only its own append. Group commit: while a room's append is in flight, this process queues the
+   * room's next appends and then takes their positions together, in call order, in ONE compare-and-set
+   * (see #commit), so a busy room costs one Paxos round per group instead of one per event.
    */
-  async append(roomId: string, build: (head: Head) => LogWrite): Promise<{ position: number; write: LogWrite }> {
+  append(roomId: string, build: (head: Head) => LogWrite): Promise<{ position: number; write: LogWrite }> {
+    return new Promise((resolve, reject) => {
+      const queue = this.#queues.get(roomId);
+      if (queue) {
+        queue.push({ build, resolve, reject });
+        return;
+      }
+      const fresh: Pending[] = [{ build, resolve, reject }];
+      this.#queues.set(roomId, fresh);
+      void this.#drain(roomId, fresh);
+    });
+  }
+
+  /** Commits the room's queue group by group until it is empty; never rejects. */
+  async #drain(roomId: string, queue: Pending[]) {
+    // One turn of the event loop, so appends started together go in one group.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (queue.length > 0) {
+      try {
+        await this.#commit(roomId, queue);
+      } catch (error) {
+        // Unknown head now: the next group reads it again.
+        this.#heads.delete(roomId);
+        for (const pending of queue.splice(0, queue.length)) pending.reject(error);
+      }
+    }
+    this.#queues.delete(roomId);
+  }
+
+  /**
+   * Takes positions for the front of the queue (at least one append, at most MAX_GROUP, within one
+   * log block and GROUP_PAYLOAD_CHARS) by one compare-and-set on the block's head: `head = p - 1` →
+   * `head = p + k - 1`, with the k rows, as one conditional batch on the block's partition. Resolves
+   * those appends and removes them from the queue. An attempt whose outcome is unknown (a timeout) is
+   * read back at LOCAL_SERIAL before anything is retried.
+   */
+  async #commit(roomId: string, queue: Pending[]) {
     let head = this.#heads.get(roomId) ?? (await this.findHead(roomId));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const position = head.position + 1;
-      const block = this.#blockOf(position);
-      const write = build(head);
-      const entryId = crypto.randomUUID();
-      const opens = position % this.blockSize === 0 || head.position === 0;
+      const first = head.position + 1;
+      const block = this.#blockOf(first);
+      const room = (block + 1) * this.blockSize - first;
+      const group = groupOf(queue, head, Math.min(room, MAX_GROUP));
+      if (group.length === 0) return;
+      const last = group.at(-1)!;
+      const opens = first % this.blockSize === 0 || head.position === 0;
       if (opens) await this.cql.write("INSERT INTO room_log_blocks (room_id, block) VALUES (?, ?)", [roomId, block]);
-      const params = [position, write.lastMessageId, entryId, write.type, write.messageId, write.payload];
+      const entryId = crypto.randomUUID();
       let applied: boolean;
       try {
-        ({ applied } = await this.cql.lwt(
-          `UPDATE room_log SET head = ?, last_message_id = ?, entry_id = ?, type = ?, message_id = ?, payload = ?
-           WHERE room_id = ? AND block = ? AND position = ? IF head = ${opens ? "null" : "?"}`,
-          [...params, roomId, block, position, ...(opens ? [] : [head.position])],
-          "room",
-        ));
+        applied = await this.#cas(roomId, block, head.position, opens, group, entryId);
       } catch (error) {
-        applied = await this.#landed(roomId, block, position, entryId, error);
+        applied = await this.#landed(roomId, block, first, entryId, error);
       }
       if (applied) {
-        this.#remember(roomId, { position, lastMessageId: write.lastMessageId });
-        return { position, write };
+        this.#remember(roomId, { position: last.position, lastMessageId: last.write.lastMessageId });
+        for (const entry of group) {
+          queue.splice(queue.indexOf(entry.pending), 1);
+          entry.pending.resolve({ position: entry.position, write: entry.write });
+        }
+        return;
       }
       head = await this.findHead(roomId, block);
     }
     throw contended("room position");
+  }
+
+  /** The compare-and-set of a group: its first entry carries `entryId`, its last sets the head. */
+  async #cas(roomId: string, block: number, after: number, opens: boolean, group: Built[], entryId: string) {
+    const condition = opens ? "null" : "?";
+    const expected = opens ? [] : [after];
+    const last = group.at(-1)!;
+    const headRow = {
+      query: `UPDATE room_log SET head = ?, last_message_id = ?, entry_id = ?, type = ?, message_id = ?, payload = ?
+              WHERE room_id = ? AND block = ? AND position = ? IF head = ${condition}`,
+      params: [
+        last.position,
+        last.write.lastMessageId,
+        group.length === 1 ? entryId : crypto.randomUUID(),
+        last.write.type,
+        last.write.messageId,
+        last.write.payload,
+        roomId,
+        block,
+        last.position,
+        ...expected,
+      ],
+    };
+    if (group.length === 1) return (await this.cql.lwt(headRow.query, headRow.params, "room")).applied;
+    const rows = group.slice(0, -1).map((entry, i) => ({
+      query: `UPDATE room_log SET entry_id = ?, type = ?, message_id = ?, payload = ?
+              WHERE room_id = ? AND block = ? AND position = ?`,
+      params: [
+        i === 0 ? entryId : crypto.randomUUID(),
+        entry.write.type,
+        entry.write.messageId,
+        entry.write.payload,
+        roomId,
+        block,
+        entry.position,
+      ],
+    }));
+    return (await this.cql.lwtBatch([...rows, headRow], "room")).applied;
   }
 
   /** After a failed attempt: whether it was applied after all (its entry is at the position). */
