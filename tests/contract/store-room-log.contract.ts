@@ -149,6 +149,41 @@ export function describeRoomLogStore(getStore: () => Store, openAnother: () => P
       }
     });
 
+    test("many appends at once from two processes, with repeated client ids: each message once, positions gapless", async () => {
+      const [mine, theirs] = [getStore(), await openAnother()];
+      try {
+        const { room } = await seedRoom(mine);
+        const [g1, g2] = [new MessageIdGenerator(), new MessageIdGenerator()];
+        const authorId = newUserId();
+        // 40 sends per process, all started together; client ids c0..c19 are sent by both processes.
+        const sends = Array.from({ length: 80 }, (_, i) => {
+          const [store, gen] = i % 2 ? [theirs, g2] : [mine, g1];
+          const n = Math.floor(i / 2);
+          const clientId = n < 20 ? `c${n}` : null;
+          return store.appendMessage(draftOf(room.id, { authorId, clientId, content: `m${i}` }), (after) =>
+            gen.nextAfter(after),
+          );
+        });
+        const results = await Promise.all(sends);
+        const created = results.filter((r) => r.created).map((r) => r.message);
+        expect(created).toHaveLength(60);
+        expect(created.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+        // Both senders of a client id get the one message stored for it.
+        for (let n = 0; n < 20; n++) expect(results[2 * n]!.message).toEqual(results[2 * n + 1]!.message);
+        const log = await mine.readLog(room.id, 0, 100);
+        expect(log.map((e) => e.position)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+        const logged = log.map((e) => e.message!.id);
+        expect(new Set(logged).size).toBe(60);
+        expect([...logged].sort()).toEqual(created.map((m) => m.id).sort());
+        const history = (await mine.listMessages(room.id, { limit: 100 })).reverse();
+        expect(history.map((m) => m.id)).toEqual(logged);
+        expect(history.map((m) => m.seq)).toEqual(log.map((e) => e.position));
+        expect(await theirs.headPosition(room.id)).toBe(60);
+      } finally {
+        await theirs.close();
+      }
+    });
+
     test("a repeated client id takes no position", async () => {
       const store = getStore();
       const { room } = await seedRoom(store);

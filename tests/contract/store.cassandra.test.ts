@@ -179,6 +179,29 @@ cassandra.describe("Cassandra room positions", () => {
     expect(await open().headPosition(room.id)).toBe(0);
   });
 
+  test("appends queued together take their positions in groups that stop at block ends and at the payload bound", async () => {
+    const [a, b] = [stores[0]!, open()];
+    const { room } = await seedRoom(a);
+    const big = "x".repeat(3000);
+    // 50 at once per process: each process commits them in groups, which must not run past a block.
+    const appends = Array.from({ length: 100 }, (_, i) => {
+      const store = i % 2 ? b : a;
+      if (i % 5 === 4) return store.appendEvent(room.id, "reaction.added", `{"i":${i}}`);
+      const { id: _id, seq: _seq, ...rest } = messageFixture(room.id, gen.next(), { content: i % 3 ? `m${i}` : big });
+      return store.appendMessage(rest, mint).then((r) => r.message.seq);
+    });
+    const positions = await Promise.all(appends);
+    expect([...positions].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const fresh = open();
+    expect(await fresh.headPosition(room.id)).toBe(100);
+    const log = await fresh.readLog(room.id, 0, 200);
+    expect(log.map((e) => e.position)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(log.filter((e) => e.message).map((e) => e.message!.seq)).toEqual(
+      log.filter((e) => e.message).map((e) => e.position),
+    );
+    expect(await fresh.appendEvent(room.id, "member.left", "{}")).toBe(101);
+  });
+
   test("a message whose writer died between its log entry and its row is restored when the log is read", async () => {
     const store = stores[0]!;
     const { room } = await seedRoom(store);
