@@ -28,7 +28,11 @@ export type LogWrite = { type: string; messageId: string | null; payload: string
 const long = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 type Appended = { position: number; write: LogWrite };
-type Pending = { build: (head: Head) => LogWrite; resolve: (done: Appended) => void; reject: (error: unknown) => void };
+export type Pending = {
+  build: (head: Head) => LogWrite;
+  resolve: (done: Appended) => void;
+  reject: (error: unknown) => void;
+};
 type Built = Appended & { pending: Pending };
 
 /**
