@@ -63,13 +63,26 @@ export class Messages {
    * without counting against the rate limit.
    */
   async send(userId: string, roomId: string, input: SendInput): Promise<{ message: MessageView; created: boolean }> {
+    return (await this.queueSend(userId, roomId, input)).stored;
+  }
+
+  /**
+   * Send's checks, then its place in the room's order: resolves once the send is queued there (a later
+   * send of the same room, queued after this resolves, gets a later position), with `stored`, which
+   * settles like `send`. Throws what send throws before anything is queued.
+   */
+  async queueSend(
+    userId: string,
+    roomId: string,
+    input: SendInput,
+  ): Promise<{ stored: Promise<{ message: MessageView; created: boolean }> }> {
     const { store, settings } = this.deps;
     const { member } = await this.deps.rooms.membership(userId, roomId);
     const content = this.#content(input.content);
     const clientId = input.clientId ?? null;
     if (clientId) {
       const existing = await store.findMessageByClientId(roomId, userId, clientId);
-      if (existing) return { message: await this.#view(existing, userId), created: false };
+      if (existing) return { stored: Promise.resolve({ message: await this.#view(existing, userId), created: false }) };
     }
     if (input.replyTo && !(await store.getMessage(roomId, input.replyTo))) {
       throw validationFailed("reply_to is not a message of this room", [
@@ -98,15 +111,19 @@ export class Messages {
       mentions: await this.deps.mentions.resolve(roomId, member, content),
       attachmentIds: attachments.map((a) => a.id),
     };
-    const sent = await this.deps.events.inOrderGrouped(
-      roomId,
-      "send",
-      SEND_GROUP,
-      { draft, attachments: attachments.map(attachmentView) },
-      (group: PendingSend[]) => this.#appendAll(group),
-    );
-    if (sent.created) await this.deps.mentions.record(sent.message, sent.message.mentions);
-    return sent;
+    const stored = this.deps.events
+      .inOrderGrouped(
+        roomId,
+        "send",
+        SEND_GROUP,
+        { draft, attachments: attachments.map(attachmentView) },
+        (group: PendingSend[]) => this.#appendAll(group),
+      )
+      .then(async (sent) => {
+        if (sent.created) await this.deps.mentions.record(sent.message, sent.message.mentions);
+        return sent;
+      });
+    return { stored };
   }
 
   /**

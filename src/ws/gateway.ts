@@ -231,10 +231,15 @@ export class Gateway {
       this.#closeClient(client.connection, 1008, "too many frames in flight", "abuse");
       return;
     }
-    client.queue = client.queue.then(() => this.#process(client.connection, raw)).finally(() => client.pending--);
+    client.queue = client.queue.then(() => this.#process(client, raw)).finally(() => client.pending--);
   }
 
-  async #process(connection: Connection, raw: string | Buffer) {
+  /**
+   * Handles one frame; a send's storing and ack go on after it (FrameHandlers.handle), still counted
+   * as pending, so the next frame's send queues right behind it in its room.
+   */
+  async #process(client: Client, raw: string | Buffer) {
+    const { connection } = client;
     if (connection.closed) return;
     // No frame is handled on an expired token, even before the sweep closes the socket.
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
@@ -245,7 +250,11 @@ export class Gateway {
       this.deps.metrics.ws.framesIn.inc({ type: frame.type });
       if (frame.type !== "ping" && frame.type !== "presence.set") this.#userPresence.activity(connection);
       if (isPresenceFrame(frame)) return await this.#userPresence.handle(connection, frame);
-      await this.#handlers.handle(connection, frame);
+      const rest = await this.#handlers.handle(connection, frame);
+      if (rest) {
+        client.pending++;
+        rest.later.catch((error) => this.#fail(connection, error, ref)).finally(() => client.pending--);
+      }
     } catch (error) {
       this.#fail(connection, error, ref);
     }

@@ -25,13 +25,21 @@ export type FrameHandlerDeps = {
   settings: { recoveryLimit: number };
 };
 
+/** What a frame still does after its handler resolved (a send being stored); rejects like the handler. */
+export type Later = { later: Promise<void> };
+
 /** One typing event per user and room per this many ms, across processes sharing the limiter. */
 const TYPING_INTERVAL_MS = 3000;
 
 export class FrameHandlers {
   constructor(private readonly deps: FrameHandlerDeps) {}
 
-  handle(connection: Connection, frame: ClientFrame): Promise<void> | void {
+  /**
+   * Handles a frame. A `message.send` resolves once the send is queued in its room's order, with
+   * `later`: the rest of it (storing, then the ack), which the caller must await or catch; the next
+   * frame of the connection may be handled meanwhile and its sends still come after this one.
+   */
+  handle(connection: Connection, frame: ClientFrame): Promise<void | Later> | void {
     switch (frame.type) {
       case "subscribe":
         return this.#subscribe(connection, frame.room_id, frame.since, frame.ref);
@@ -100,15 +108,17 @@ export class FrameHandlers {
     if (was) await this.leftRoom(connection, roomId);
   }
 
-  async #sendMessage(connection: Connection, frame: Extract<ClientFrame, { type: "message.send" }>) {
-    const { message } = await this.deps.messages.send(connection.userId, frame.room_id, {
+  async #sendMessage(connection: Connection, frame: Extract<ClientFrame, { type: "message.send" }>): Promise<Later> {
+    const { stored } = await this.deps.messages.queueSend(connection.userId, frame.room_id, {
       content: frame.content,
       clientId: frame.client_id,
       replyTo: frame.reply_to,
       threadRoot: frame.thread_root,
       attachmentIds: frame.attachment_ids,
     });
-    this.deps.send(connection, { type: "ack", ...withRef(frame.ref), message });
+    return {
+      later: stored.then(({ message }) => this.deps.send(connection, { type: "ack", ...withRef(frame.ref), message })),
+    };
   }
 
   /** Throttled: extra typing frames within the interval are dropped silently, they are not errors. */

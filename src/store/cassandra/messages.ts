@@ -12,7 +12,7 @@ import type { MessageBuckets } from "./buckets";
 import type { Cql, Row } from "./client";
 import { compareKeys, MAX_BUCKET, MIN_BUCKET, sortKey } from "./keys";
 import { mapLimit } from "./parallel";
-import { type CassandraRoomLog, toEntry } from "./room-log";
+import { type CassandraRoomLog, type LogTicket, toEntry } from "./room-log";
 import type { CassandraThreads } from "./threads";
 
 /** A client-id claim waits this long for its message before a retry may claim it again. */
@@ -76,8 +76,22 @@ export class CassandraMessages {
     draft: MessageDraft,
     mintId: MintMessageId,
   ): Promise<{ message: MessageRecord; created: boolean }> {
+    // The room's place in this process's order of appends is taken now, before any claim.
+    const ticket = this.log.reserve(draft.roomId);
+    try {
+      return await this.#claimAndAppend(draft, mintId, ticket);
+    } finally {
+      ticket.cancel();
+    }
+  }
+
+  async #claimAndAppend(
+    draft: MessageDraft,
+    mintId: MintMessageId,
+    ticket: LogTicket,
+  ): Promise<{ message: MessageRecord; created: boolean }> {
     if (draft.clientId === null) {
-      return { message: await this.#append(draft, mintId, await this.#claimAttachments(draft)), created: true };
+      return { message: await this.#append(draft, mintId, await this.#claimAttachments(draft), ticket), created: true };
     }
     const claimKey = [draft.roomId, draft.authorId, draft.clientId];
     const deadline = Date.now() + CLAIM_WAIT_MS;
@@ -98,7 +112,7 @@ export class CassandraMessages {
           );
           throw error;
         });
-        const message = await this.#append(draft, mintId, claim);
+        const message = await this.#append(draft, mintId, claim, ticket);
         await this.cql.lwt(
           "UPDATE message_client_ids SET message_id = ?, message = ? WHERE room_id = ? AND author_id = ? AND client_id = ? IF EXISTS",
           [message.id, encode(message), ...claimKey],
@@ -106,6 +120,8 @@ export class CassandraMessages {
         );
         return { message, created: true };
       }
+      // Someone else's send: waiting for it must not hold up the room's other appends.
+      ticket.cancel();
       if (row?.message_id) {
         const first = await this.#claimed(row);
         if (!first) throw notFound("room");
@@ -127,10 +143,15 @@ export class CassandraMessages {
    * attachments, then stores the message row: a message row that exists has its attachments bound
    * (a restore binds them too). A failed append gives the claims back.
    */
-  async #append(draft: MessageDraft, mintId: MintMessageId, claim: string | null): Promise<MessageRecord> {
+  async #append(
+    draft: MessageDraft,
+    mintId: MintMessageId,
+    claim: string | null,
+    ticket: LogTicket,
+  ): Promise<MessageRecord> {
     let message: MessageRecord | undefined;
     try {
-      await this.log.append(draft.roomId, (head) => {
+      await ticket.append((head) => {
         const id = mintedAfter(mintId, head.lastMessageId);
         message = { ...draft, id, seq: head.position + 1 };
         return { type: "message.created", messageId: id, payload: encode(message), lastMessageId: id };

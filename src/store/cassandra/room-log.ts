@@ -29,23 +29,28 @@ const long = (value: unknown) => (value === null || value === undefined ? null :
 
 type Appended = { position: number; write: LogWrite };
 export type Pending = {
-  build: (head: Head) => LogWrite;
+  /** null while the slot is reserved and its append not ready (see reserve). */
+  build: ((head: Head) => LogWrite) | null;
   resolve: (done: Appended) => void;
   reject: (error: unknown) => void;
 };
+type Queue = { entries: Pending[]; wake: (() => void) | null };
+/** A place in the room's queue of appends, taken before the append is ready (see reserve). */
+export type LogTicket = { append(build: (head: Head) => LogWrite): Promise<Appended>; cancel(): void };
 type Built = Appended & { pending: Pending };
 
 /**
  * The front of the queue built on `head`, in queue order, each entry on the head the one before it
  * leaves: at most `limit` entries and GROUP_PAYLOAD_CHARS of payload (but always one, if any builds).
- * An entry whose `build` throws is rejected and left out (and out of the queue).
+ * An entry whose `build` throws is rejected and left out (and out of the queue); a reserved entry
+ * not ready yet ends the group.
  */
 export function groupOf(queue: Pending[], head: Head, limit: number): Built[] {
   const group: Built[] = [];
   let chars = 0;
   let at = head;
   for (const pending of [...queue]) {
-    if (group.length >= limit) break;
+    if (group.length >= limit || pending.build === null) break;
     let write: LogWrite;
     try {
       write = pending.build(at);
@@ -66,7 +71,7 @@ export function groupOf(queue: Pending[], head: Head, limit: number): Built[] {
 export class CassandraRoomLog {
   readonly #heads = new Map<string, Head>();
   /** Appends waiting per room; a room has a queue while a group of its appends is being committed. */
-  readonly #queues = new Map<string, Pending[]>();
+  readonly #queues = new Map<string, Queue>();
 
   constructor(
     private readonly cql: Cql,
@@ -86,30 +91,75 @@ export class CassandraRoomLog {
    * room's next appends and then takes their positions together, in call order, in ONE compare-and-set
    * (see #commit), so a busy room costs one Paxos round per group instead of one per event.
    */
-  append(roomId: string, build: (head: Head) => LogWrite): Promise<{ position: number; write: LogWrite }> {
-    return new Promise((resolve, reject) => {
-      const queue = this.#queues.get(roomId);
-      if (queue) {
-        queue.push({ build, resolve, reject });
-        return;
-      }
-      const fresh: Pending[] = [{ build, resolve, reject }];
-      this.#queues.set(roomId, fresh);
-      void this.#drain(roomId, fresh);
+  append(roomId: string, build: (head: Head) => LogWrite): Promise<Appended> {
+    return this.reserve(roomId).append(build);
+  }
+
+  /**
+   * Takes the room's next place in this process's queue of appends now, for an append that is ready
+   * later (after a claim): appends of one room get positions in the order their places were taken.
+   * The holder must call `append` or `cancel` (a no-op once appended); until then the appends behind
+   * it wait.
+   */
+  reserve(roomId: string): LogTicket {
+    let resolve!: (done: Appended) => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<Appended>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    // Rejected with its queue while never appended (cancelled): nobody awaits it then.
+    done.catch(() => {});
+    const pending: Pending = { build: null, resolve, reject };
+    let queue = this.#queues.get(roomId);
+    if (queue) queue.entries.push(pending);
+    else {
+      queue = { entries: [pending], wake: null };
+      this.#queues.set(roomId, queue);
+      void this.#drain(roomId, queue);
+    }
+    const wake = () => {
+      const waiting = queue.wake;
+      queue.wake = null;
+      waiting?.();
+    };
+    let cancelled = false;
+    return {
+      // After a cancel the place is gone: the append queues at the end instead.
+      append: (build) => {
+        if (cancelled) return this.append(roomId, build);
+        pending.build = build;
+        wake();
+        return done;
+      },
+      cancel: () => {
+        if (pending.build !== null) return;
+        cancelled = true;
+        const at = queue.entries.indexOf(pending);
+        if (at >= 0) queue.entries.splice(at, 1);
+        wake();
+      },
+    };
   }
 
   /** Commits the room's queue group by group until it is empty; never rejects. */
-  async #drain(roomId: string, queue: Pending[]) {
+  async #drain(roomId: string, queue: Queue) {
     // One turn of the event loop, so appends started together go in one group.
     await new Promise((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
+    const { entries } = queue;
+    while (entries.length > 0) {
+      if (entries[0]!.build === null) {
+        await new Promise<void>((resolve) => {
+          queue.wake = resolve;
+        });
+        continue;
+      }
       try {
-        await this.#commit(roomId, queue);
+        await this.#commit(roomId, entries);
       } catch (error) {
         // Unknown head now: the next group reads it again.
         this.#heads.delete(roomId);
-        for (const pending of queue.splice(0, queue.length)) pending.reject(error);
+        for (const pending of entries.splice(0, entries.length)) pending.reject(error);
       }
     }
     this.#queues.delete(roomId);
