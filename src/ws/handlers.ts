@@ -39,6 +39,7 @@ export class FrameHandlers {
    * `later`: the rest of it (storing, then the ack), which the caller must await or catch; the next
    * frame of the connection may be handled meanwhile and its sends still come after this one.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the other frames' handlers return Promise<void> or void.
   handle(connection: Connection, frame: ClientFrame): Promise<void | Later> | void {
     switch (frame.type) {
       case "subscribe":

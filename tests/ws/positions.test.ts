@@ -52,6 +52,22 @@ describe("positions", () => {
     expect(message.seq).toBe(live.seq);
   });
 
+  test("sends a client pipelines into a room are stored, acked and delivered in the order it sent them", async () => {
+    const room = await newRoom();
+    const [sender, receiver] = [await connect(ana), await connect(bob)];
+    await sender.subscribe(room);
+    await receiver.subscribe(room);
+    // 30 sends without waiting for any ack: the gateway stores them in groups, still in order.
+    for (let i = 0; i < 30; i++) sender.send({ type: "message.send", ref: `p${i}`, room_id: room, content: `p${i}` });
+    const acks = await sender.collect((f) => f.type === "ack", 30, 15_000);
+    expect(acks.map((a) => a.ref)).toEqual(Array.from({ length: 30 }, (_, i) => `p${i}`));
+    const seqs = acks.map((a) => a.message.seq as number);
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => seqs[0]! + i));
+    const live = await receiver.collect((f) => f.type === "message.created" && f.room_id === room, 30, 15_000);
+    expect(live.map((f) => f.message.content)).toEqual(Array.from({ length: 30 }, (_, i) => `p${i}`));
+    expect(live.map((f) => f.seq)).toEqual(seqs);
+  });
+
   test("`since` replays every kind of durable event after it, in order, with messages as history shows them", async () => {
     const room = await newRoom();
     const mark = await send(room, "seen");
