@@ -39,8 +39,8 @@ export interface RoomLogStore {
    * idempotent send claims nothing.
    *
    * Calls for one room may overlap (the domain stores a room's queued sends together): each still
-   * gets its own position, and the calls' positions follow their start order as far as the adapter
-   * can tell (a client-id or attachment claim in front of the append may reorder them).
+   * gets its own position, and within one process the new messages' positions follow the calls'
+   * start order (claims in front of the append do not reorder them).
    */
   appendMessage(draft: MessageDraft, mintId: MintMessageId): Promise<{ message: MessageRecord; created: boolean }>;
   /**
