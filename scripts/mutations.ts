@@ -944,6 +944,14 @@ export const mutations: Mutation[] = [
     tests: ["tests/unit/room-log-groups.test.ts"],
   },
   {
+    name: "log-place-taken-late",
+    file: "src/store/cassandra/messages.ts",
+    from: "      await ticket.append((head) => {",
+    to: "      await this.log.append(draft.roomId, (head) => {",
+    why: "a send's place in its room's order is the one it took before its claims",
+    tests: ["tests/contract/store.cassandra.test.ts"],
+  },
+  {
     name: "send-group-unbounded",
     file: "src/domain/serial.ts",
     from: "if (open && open.kind === kind && open.members.length < open.limit) {",

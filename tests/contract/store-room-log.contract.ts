@@ -184,6 +184,22 @@ export function describeRoomLogStore(getStore: () => Store, openAnother: () => P
       }
     });
 
+    test("overlapping appends of one process take positions in the order they started, client ids or not", async () => {
+      const store = getStore();
+      const { room } = await seedRoom(store);
+      const gen = new MessageIdGenerator();
+      const authorId = newUserId();
+      const sends = Array.from({ length: 20 }, (_, i) =>
+        store.appendMessage(
+          draftOf(room.id, { authorId, clientId: i % 2 ? `k${i}` : null, content: `o${i}` }),
+          (after) => gen.nextAfter(after),
+        ),
+      );
+      const results = await Promise.all(sends);
+      expect(results.map((r) => r.message.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(results.map((r) => r.message.content)).toEqual(Array.from({ length: 20 }, (_, i) => `o${i}`));
+    });
+
     test("a repeated client id takes no position", async () => {
       const store = getStore();
       const { room } = await seedRoom(store);
