@@ -175,8 +175,19 @@ export class LoadPool {
 export function loadgenCpu(cpus: (WorkerCpu & { role: string })[]) {
   const saturated = cpus.some((c) => c.share > SATURATED);
   return {
-    workers: cpus.map((c) => ({ pid: c.pid, role: c.role, core_share: round(c.share, 3), cpu_seconds: c.seconds })),
+    workers: cpus.map((c) => ({
+      pid: c.pid,
+      role: c.role,
+      core_share: round(c.share, 3),
+      cpu_seconds: c.seconds,
+      event_loop_lag_ms: c.lagMs && {
+        p50: round(c.lagMs.p50, 3),
+        p99: round(c.lagMs.p99, 3),
+        max: round(c.lagMs.max, 3),
+      },
+    })),
     max_core_share: round(Math.max(...cpus.map((c) => c.share)), 3),
+    max_lag_p99_ms: round(Math.max(...cpus.map((c) => c.lagMs?.p99 ?? 0)), 3),
     total_cores: round(cpus.reduce((a, c) => a + c.seconds, 0) / Math.max(...cpus.map((c) => c.wallSeconds)), 3),
     saturated,
   };
