@@ -27,17 +27,23 @@ type Run = {
   rate: number;
   deliveries: number;
   cores: number;
+  /** The CPU meter's window (sending and drain): CPU seconds, wall seconds, and the counts in it. */
+  cpuSeconds: number;
+  wallSeconds: number;
+  sent: number;
+  delivered: number;
+  client: string;
   rssBefore: number;
   rssConnected: number;
   machineBusy: number;
 };
 
-/** A ws-fanout result's chatd figures, or null when it is not a single SQLite process with the Bun generator. */
+/** A ws-fanout result's chatd figures, or null when it is not a single SQLite process. */
 function readRun(file: string): Run | null {
   const r = JSON.parse(readFileSync(file, "utf8"));
   const chatd = r.targets?.chatd;
   if (r.scenario !== "ws-fanout" || r.topology !== "single" || r.store !== "sqlite" || !chatd) return null;
-  if (!String(r.load_generator).startsWith("bun")) return null;
+  const cpu = chatd.server.cpu_while_sending;
   const metric = (name: string) => chatd.metrics[name]?.value ?? chatd.metrics[name]?.rate;
   return {
     file,
@@ -50,14 +56,22 @@ function readRun(file: string): Run | null {
     rssBefore: metric("server_rss_before"),
     rssConnected: metric("server_rss_connected"),
     machineBusy: chatd.server.machine_busy_while_sending,
+    cpuSeconds: cpu.cpu_seconds,
+    wallSeconds: cpu.cpu_seconds / cpu.cores,
+    sent: chatd.metrics.messages_sent.count,
+    delivered: chatd.metrics.deliveries.count,
+    client: String(r.load_generator).split(" ")[0]!,
   };
 }
 
-/** Solves the 3×3 normal equations of cores = idle + rate·send + deliveries·delivery. */
+/**
+ * Least squares over the runs' CPU windows: CPU seconds = idle · wall seconds + sends · send +
+ * deliveries · delivery (3×3 normal equations; needs three runs of independent shapes).
+ */
 function fit(runs: Run[]) {
-  const rows = runs.map((r) => [1, r.rate, r.deliveries]);
+  const rows = runs.map((r) => [r.wallSeconds, r.sent, r.delivered]);
   const ata = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((a, x) => a + x[i]! * x[j]!, 0)));
-  const atb = [0, 1, 2].map((i) => rows.reduce((a, x, k) => a + x[i]! * runs[k]!.cores, 0));
+  const atb = [0, 1, 2].map((i) => rows.reduce((a, x, k) => a + x[i]! * runs[k]!.cpuSeconds, 0));
   // Gaussian elimination (3 unknowns; needs three runs of independent shapes).
   const m = ata.map((row, i) => [...row, atb[i]!]);
   for (let c = 0; c < 3; c++) {
@@ -70,8 +84,10 @@ function fit(runs: Run[]) {
     }
   }
   const [idle, send, delivery] = [0, 1, 2].map((i) => m[i]![3]! / m[i]![i]!);
+  // Memory: the mean RSS before connecting, and the pooled growth per connection (large runs weigh most).
   const base = runs.reduce((a, r) => a + r.rssBefore, 0) / runs.length;
-  const perConnection = runs.reduce((a, r) => a + (r.rssConnected - r.rssBefore) / r.connections, 0) / runs.length;
+  const perConnection =
+    runs.reduce((a, r) => a + r.rssConnected - r.rssBefore, 0) / runs.reduce((a, r) => a + r.connections, 0);
   return { idleCores: idle!, cpuPerSendUs: send! * 1e6, cpuPerDeliveryUs: delivery! * 1e6, base, perConnection };
 }
 
@@ -109,13 +125,14 @@ console.log(
 const g = p.gateway;
 console.log(
   `  ws gateways: ${g.cores.toFixed(1)} cores (sends ${(g.share.sends * 100).toFixed(0)} %, deliveries ` +
-    `${(g.share.deliveries * 100).toFixed(0)} %, bus ${(g.share.bus * 100).toFixed(0)} %) → ${g.processes} processes of ` +
+    `${(g.share.deliveries * 100).toFixed(0)} %, bus ${(g.share.bus * 100).toFixed(0)} %, fixed per process ${(g.share.fixed * 100).toFixed(0)} %) → ${g.processes} processes of ` +
     `${g.connectionsPerProcess.toLocaleString("en-US")} connections, ${mib(g.rssBytesPerProcess)} each, ${mib(g.rssBytes)} in all`,
 );
 console.log(
   `  Cassandra: ${p.cassandra.cores.toFixed(0)} cores at RF 3 → ${p.cassandra.nodes} nodes; ` +
     `a room takes at most ${m.cassandraAppendsPerRoom}/s, so the rate needs ≥ ${Math.ceil(p.cassandra.minRoomsAtFullRate)} busy rooms`,
 );
+console.log(`  indexers: ${p.indexer.processes} processes (at ${m.indexerDocsPerSecond} documents/s each)`);
 console.log(
   `  NATS: ${p.nats.cores.toFixed(1)} cores (R3 appends), ${p.nats.appendsPerSecond.toLocaleString("en-US")} appends/s`,
 );
@@ -130,14 +147,21 @@ for (const name of readdirSync(o.results)
   .filter((n) => /^ws-fanout-\d.*\.json$/.test(n))
   .sort()) {
   const run = readRun(join(o.results, name));
-  if (run) newest.set(`${run.connections}/${run.rooms}/${run.rate}`, run);
+  if (run?.client === "bun") newest.set(`${run.connections}/${run.rooms}/${run.rate}`, run);
 }
-console.log("\none process, predicted vs measured (newest ws-fanout run of each shape in bench/results):");
+console.log(
+  "\none process, predicted vs measured (newest ws-fanout run of each shape in bench/results, Bun generator):",
+);
 for (const r of [...newest.values()].sort((a, b) => a.deliveries - b.deliveries || a.connections - b.connections)) {
-  const q = singleProcess(m, { connections: r.connections, rate: r.rate, deliveriesPerSecond: r.deliveries });
+  // Predicted over the run's own CPU window (sending and drain), so a long drain is not an error.
+  const q = singleProcess(m, {
+    connections: r.connections,
+    rate: r.sent / r.wallSeconds,
+    deliveriesPerSecond: r.delivered / r.wallSeconds,
+  });
   console.log(
     `  ${r.connections - r.rooms} conns, ${r.rooms} rooms, ${r.rate}/s (${r.deliveries.toLocaleString("en-US")} deliveries/s; ` +
-      `${basename(r.file)}, machine ${Math.round(r.machineBusy * 100)} % busy): CPU ${q.cores.toFixed(3)} vs ` +
+      `${basename(r.file)}${INPUTS.cpuPerSendUs.measured.includes(basename(r.file)) ? ", in the fit" : ""}, machine ${Math.round(r.machineBusy * 100)} % busy): CPU ${q.cores.toFixed(3)} vs ` +
       `${r.cores.toFixed(3)} cores (${pct(q.cores, r.cores)}), RSS connected ${mib(q.rssBytes)} vs ${mib(r.rssConnected)} ` +
       `(${pct(q.rssBytes, r.rssConnected)})`,
   );

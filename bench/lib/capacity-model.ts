@@ -5,22 +5,23 @@
 /** One measured figure and where it came from. */
 export type Input = { value: number; unit: string; measured: string };
 
+const FIT =
+  "bun bench/capacity.ts --fit over ws-fanout-2026-12-02T02-54-30-922Z.json (2,000 conns, 100 rooms, 20" +
+  "0/s, Bun; machine 41 % busy), ws-fanout-2026-12-02T02-55-48-538Z.json (10,000, 100, 200/s, Node ×6; 81 %), ws-" +
+  "fanout-2026-12-02T03-05-17-642Z.json (1,000, 10, 50/s, Bun; 99 %), each `bun run bench:ws --connections N --ro" +
+  "oms R --rate M --duration 10`, 2026-12-02 02:53–03:06 UTC, load average 7–25";
+const NATS =
+  "bun bench/nats-rate.ts --seconds 5 (twice: nats-rate-2026-12-02T03-06-51-744Z.json, …T03-07-03-195Z.json), " +
+  "2026-12-02 03:06–03:07 UTC, load average 18–19, machine 98–100 % busy";
+
 export const INPUTS = {
   // One chatd process (role all: gateway, api, indexer; SQLite): fitted by `bun bench/capacity.ts --fit`
   // over the three ws-fanout runs below (least squares, cores = idle + rate × send + deliveries/s × delivery).
-  baseRssBytes: {
-    value: 0,
-    unit: "bytes",
-    measured: "",
-  },
-  perConnectionBytes: {
-    value: 0,
-    unit: "bytes",
-    measured: "",
-  },
-  idleCores: { value: 0, unit: "cores", measured: "" },
-  cpuPerSendUs: { value: 0, unit: "µs", measured: "" },
-  cpuPerDeliveryUs: { value: 0, unit: "µs", measured: "" },
+  baseRssBytes: { value: 123_946_325, unit: "bytes", measured: FIT },
+  perConnectionBytes: { value: 6047, unit: "bytes", measured: FIT },
+  idleCores: { value: 0.153, unit: "cores", measured: FIT },
+  cpuPerSendUs: { value: 717, unit: "µs", measured: FIT },
+  cpuPerDeliveryUs: { value: 12.4, unit: "µs", measured: FIT },
   // A ws gateway on Cassandra: chatd's CPU per send (stored with the compare-and-set and the message row).
   gatewayCpuPerSendCassandraUs: {
     value: 955,
@@ -34,8 +35,15 @@ export const INPUTS = {
     value: 25,
     unit: "µs",
     measured:
-      "bun bench/nats-rate.ts: the Bun client's CPU per published-and-received message (an upper bound), " +
-      "2026-12-02 (see nats)",
+      "bun bench/nats-rate.ts: the Bun client's CPU per message published and received in one process, 9–15 µs " +
+      "(so 25 adds the hub and server.publish; not measured alone), 2026-12-02 03:06 UTC",
+  },
+  /** Documents one indexer process indexes per second into OpenSearch (2.19.1, one node, 512 MB heap). */
+  indexerDocsPerSecond: {
+    value: 4264,
+    unit: "docs/s",
+    measured:
+      "bun bench/search.ts --nats nats://127.0.0.1:4222 (README, Search), 2026-12-01, machine shared with other work",
   },
   // Cassandra (the shared single node here, 5.0.9, RF 1, on the same 2 cores).
   cassandraCpuPerAppendUs: {
@@ -51,10 +59,18 @@ export const INPUTS = {
     measured: "bun run bench:positions (one room, one writer process), 2026-12-01 20:55 and 21:06 UTC, load 1.9–2.7",
   },
   // NATS (nats-server 2.x on this machine, JetStream file storage, R1).
-  natsCpuPerCoreMessageUs: { value: 0, unit: "µs", measured: "" },
-  natsCpuPerAppendUs: { value: 0, unit: "µs", measured: "" },
+  /** nats-server CPU per core message published and delivered to one subscriber (600 bytes). */
+  natsCpuPerCoreMessageUs: { value: 5, unit: "µs", measured: NATS },
+  /** nats-server CPU per JetStream append through chatd's JetStreamEventStream (R1, file storage). */
+  natsCpuPerAppendUs: { value: 30, unit: "µs", measured: NATS },
   // Redis: one GCRA script per send; presence re-entered per connection every PRESENCE_TTL_SECONDS / 3.
-  redisCpuPerCallUs: { value: 0, unit: "µs", measured: "" },
+  redisCpuPerCallUs: {
+    value: 8.2,
+    unit: "µs",
+    measured:
+      "redis-benchmark -n 300000 -c 50 -P 16 -r 100000 eval of a GCRA-shaped script (GET, SET PX), redis-server " +
+      "CPU from /proc: 2.47 s for 300,000 calls (45,620 calls/s), 2026-12-02 03:07 UTC, load average 16",
+  },
 } satisfies Record<string, Input>;
 
 export type Inputs = { [K in keyof typeof INPUTS]: number };
@@ -104,7 +120,8 @@ export function plan(m: Inputs, load: Load, rules = RULES) {
     cores(m.gatewayCpuPerSendCassandraUs, load.rate) +
     cores(m.cpuPerDeliveryUs, deliveries) +
     cores(m.gatewayCpuPerBusMessageUs, busMessages);
-  const byCpu = Math.ceil(gatewayCores / rules.processCoreBudget);
+  // Each process also has its fixed cost (idleCores), so it has less than the budget for the load.
+  const byCpu = Math.ceil(gatewayCores / (rules.processCoreBudget - m.idleCores));
   const connectionsPerProcess = Math.ceil(load.connections / byCpu);
   const gatewayRss = m.baseRssBytes + connectionsPerProcess * m.perConnectionBytes;
   const cassandraCores = cores(m.cassandraCpuPerAppendUs, load.rate) * rules.cassandraReplication;
@@ -121,15 +138,16 @@ export function plan(m: Inputs, load: Load, rules = RULES) {
     deliveriesPerSecond: deliveries,
     busMessagesPerSecond: busMessages,
     gateway: {
-      cores: gatewayCores,
+      cores: gatewayCores + byCpu * m.idleCores,
       processes: byCpu,
       connectionsPerProcess,
       rssBytesPerProcess: gatewayRss,
       rssBytes: gatewayRss * byCpu,
       share: {
-        sends: cores(m.gatewayCpuPerSendCassandraUs, load.rate) / gatewayCores,
-        deliveries: cores(m.cpuPerDeliveryUs, deliveries) / gatewayCores,
-        bus: cores(m.gatewayCpuPerBusMessageUs, busMessages) / gatewayCores,
+        sends: cores(m.gatewayCpuPerSendCassandraUs, load.rate) / (gatewayCores + byCpu * m.idleCores),
+        deliveries: cores(m.cpuPerDeliveryUs, deliveries) / (gatewayCores + byCpu * m.idleCores),
+        bus: cores(m.gatewayCpuPerBusMessageUs, busMessages) / (gatewayCores + byCpu * m.idleCores),
+        fixed: (byCpu * m.idleCores) / (gatewayCores + byCpu * m.idleCores),
       },
     },
     cassandra: {
@@ -137,6 +155,7 @@ export function plan(m: Inputs, load: Load, rules = RULES) {
       nodes: cassandraNodes,
       minRoomsAtFullRate: load.rate / m.cassandraAppendsPerRoom,
     },
+    indexer: { processes: Math.ceil(load.rate / m.indexerDocsPerSecond) },
     nats: { cores: natsCores, appendsPerSecond: load.rate },
     redis: { callsPerSecond: redisCalls, cores: redisCores, shards: Math.ceil(redisCores / rules.nodeCoreBudget) },
   };
