@@ -42,7 +42,12 @@ async function nodeWorker(): Promise<{ command: string[]; remove(): void }> {
     external: ["bufferutil", "utf-8-validate"],
   });
   if (!built.success) throw new Error(`bundling the Node load worker failed: ${built.logs.join("\n")}`);
-  return { command: [node, join(dir, "load-worker.mjs")], remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // BENCH_NODE_FLAGS: extra flags for node (e.g. V8's GC flags), to see what a client's runtime settings change.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  return {
+    command: [node, ...flags, join(dir, "load-worker.mjs")],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A worker busier than this share of a core may have delayed sends or receipts. */
