@@ -6,13 +6,14 @@ import { signHs256 } from "./baseline/same-work";
 import { parseCommandLine } from "./lib/args";
 import { createRoom, createUsers, runPrefix } from "./lib/fixtures";
 import { log } from "./lib/scenario";
-import { BASELINE_JWT_SECRET, buildChatd, startBaseline, startChatd, type Target } from "./lib/target";
+import { BASELINE_JWT_SECRET, buildChatd, profileDir, startBaseline, startChatd, type Target } from "./lib/target";
 
 const o = parseCommandLine("wrk", {
   path: { default: "history", help: "history (GET a 50-message page) or me (GET /v1/users/me; baseline: echo)" },
   rounds: { default: 3, min: 1, max: 10, help: "rounds, each chatd then the baseline" },
   seconds: { default: 8, min: 1, max: 60, help: "seconds of wrk per target and round" },
   connections: { default: 64, min: 1, max: 1000, help: "wrk connections (one thread)" },
+  profile: { default: "", help: "a directory: run chatd from source under `bun --cpu-prof`, profile written there" },
 });
 
 function ensureWrk(): string {
@@ -73,7 +74,9 @@ try {
     const results: Record<string, ReturnType<typeof wrk>> = {};
     for (const kind of ["chatd", "baseline"] as const) {
       const target =
-        kind === "chatd" ? await startChatd(build.binary, { files: 4096 }) : await startBaseline({ files: 4096 });
+        kind === "chatd"
+          ? await startChatd(build.binary, { files: 4096, profileDir: profileDir(o.profile) })
+          : await startBaseline({ files: 4096 });
       try {
         const { token, url } = await prepare(target);
         results[kind] = wrk(binary, token, url);

@@ -57,6 +57,7 @@ export const ROWS: Row[] = [
   { label: "server CPU (cores) while sending", metric: "server_cpu_cores", stat: "value", format: "share" },
   { label: "server CPU per message", metric: "server_cpu_us_per_message", stat: "value", format: "us" },
   { label: "load gen busiest worker (core)", metric: "loadgen_max_core_share", stat: "value", format: "share" },
+  { label: "load gen event-loop lag p99", metric: "loadgen_max_lag_p99_ms", stat: "value", format: "ms" },
 ];
 
 /** What a split deployment reports per process too (after the summed figures). */

@@ -967,4 +967,20 @@ export const mutations: Mutation[] = [
     why: "a send never overtakes a change queued before it in the same room",
     tests: ["tests/unit/serial.test.ts"],
   },
+  {
+    name: "reaction-not-counted",
+    file: "migrations/sqlite/0010_page_hints.sql",
+    from: "SET reaction_count = reaction_count + 1",
+    to: "SET reaction_count = reaction_count + 0",
+    why: "a message's reactions show in history (a page reads them where its hint says there are some)",
+    tests: ["tests/contract/store.test.ts", "tests/http/reactions.test.ts"],
+  },
+  {
+    name: "reply-not-counted",
+    file: "migrations/sqlite/0010_page_hints.sql",
+    from: "SET reply_count = reply_count + 1",
+    to: "SET reply_count = reply_count + 0",
+    why: "a thread root in history shows its summary (a page reads it where its hint says there are replies)",
+    tests: ["tests/contract/store.test.ts", "tests/http/threads.test.ts"],
+  },
 ];

@@ -62,8 +62,17 @@ export type ConnectResult = {
 
 export type Progress = { received: number; sent: number; acked: number; sendErrors: number };
 
-/** CPU the worker used over the measurement window, as a share of one core. */
-export type WorkerCpu = { pid: number; seconds: number; wallSeconds: number; share: number };
+/**
+ * CPU the worker used over the measurement window, as a share of one core, and how late a 5 ms
+ * timer fired in it (event-loop lag, ms; absent from workers that predate it).
+ */
+export type WorkerCpu = {
+  pid: number;
+  seconds: number;
+  wallSeconds: number;
+  share: number;
+  lagMs?: { p50: number; p99: number; max: number };
+};
 
 export type Report = Progress & {
   latency: HistogramData;

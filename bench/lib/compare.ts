@@ -126,6 +126,7 @@ export function targetRun(
   },
 ): TargetRun {
   metrics.gauge("loadgen_max_core_share", r.loadgen.max_core_share);
+  metrics.gauge("loadgen_max_lag_p99_ms", r.loadgen.max_lag_p99_ms);
   const warnings = [
     r.loadgen.saturated &&
       `load generator saturated (a worker used ${Math.round(r.loadgen.max_core_share * 100)} % of a core): results are a lower bound`,

@@ -54,6 +54,20 @@ const errorSamples: string[] = [];
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
 
+/**
+ * Event-loop lag: a timer due every LAG_TICK_MS records how late it fired. A delivery that arrives
+ * while the loop is busy waits about that long before it is timed, so a lag near the latency says
+ * the worker's own loop, not the server, held it.
+ */
+const LAG_TICK_MS = 5;
+let lag = new Histogram();
+let lagDue = performance.now() + LAG_TICK_MS;
+setInterval(() => {
+  const now = performance.now();
+  lag.record(now - lagDue);
+  lagDue = now + LAG_TICK_MS;
+}, LAG_TICK_MS).unref();
+
 const sample = (text: string) => {
   if (errorSamples.length < 5) errorSamples.push(text.slice(0, 300));
 };
@@ -63,7 +77,8 @@ function cpu(): WorkerCpu {
   const used = process.cpuUsage(cpuStart);
   const seconds = (used.user + used.system) / 1e6;
   const wallSeconds = (performance.now() - wallStart) / 1000;
-  return { pid: process.pid, seconds, wallSeconds, share: seconds / wallSeconds };
+  const lagMs = { p50: lag.percentile(50), p99: lag.percentile(99), max: lag.max };
+  return { pid: process.pid, seconds, wallSeconds, share: seconds / wallSeconds, lagMs };
 }
 
 function onDelivery(conn: Conn, frame: string) {
@@ -171,6 +186,7 @@ function measure() {
   for (const conn of conns) conn.received = 0;
   cpuStart = process.cpuUsage();
   wallStart = performance.now();
+  lag = new Histogram();
 }
 
 /** Message n is due at n / rate; sends lag only if this process does (its CPU share tells). */

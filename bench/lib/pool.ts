@@ -42,7 +42,12 @@ async function nodeWorker(): Promise<{ command: string[]; remove(): void }> {
     external: ["bufferutil", "utf-8-validate"],
   });
   if (!built.success) throw new Error(`bundling the Node load worker failed: ${built.logs.join("\n")}`);
-  return { command: [node, join(dir, "load-worker.mjs")], remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // BENCH_NODE_FLAGS: extra flags for node (e.g. V8's GC flags), to see what a client's runtime settings change.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  return {
+    command: [node, ...flags, join(dir, "load-worker.mjs")],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A worker busier than this share of a core may have delayed sends or receipts. */
@@ -175,8 +180,19 @@ export class LoadPool {
 export function loadgenCpu(cpus: (WorkerCpu & { role: string })[]) {
   const saturated = cpus.some((c) => c.share > SATURATED);
   return {
-    workers: cpus.map((c) => ({ pid: c.pid, role: c.role, core_share: round(c.share, 3), cpu_seconds: c.seconds })),
+    workers: cpus.map((c) => ({
+      pid: c.pid,
+      role: c.role,
+      core_share: round(c.share, 3),
+      cpu_seconds: c.seconds,
+      event_loop_lag_ms: c.lagMs && {
+        p50: round(c.lagMs.p50, 3),
+        p99: round(c.lagMs.p99, 3),
+        max: round(c.lagMs.max, 3),
+      },
+    })),
     max_core_share: round(Math.max(...cpus.map((c) => c.share)), 3),
+    max_lag_p99_ms: round(Math.max(...cpus.map((c) => c.lagMs?.p99 ?? 0)), 3),
     total_cores: round(cpus.reduce((a, c) => a + c.seconds, 0) / Math.max(...cpus.map((c) => c.wallSeconds)), 3),
     saturated,
   };

@@ -29,6 +29,14 @@ export const INDEXER_CONSUMER = "chatd-indexer";
 export const GRACE_MS = 1000;
 const TICK_MS = 500;
 const BATCH = 500;
+/**
+ * After a batch smaller than BATCH, the wait before taking the next, so that under a steady flow of
+ * sends a batch holds what arrived meanwhile instead of one event: each batch is one index write (one
+ * SQLite transaction, whose FTS5 segment flush cost as much as the send itself; one OpenSearch bulk
+ * request). The first event after a quiet moment is indexed at once; later ones wait at most this.
+ */
+export const LINGER_MS = 50;
+const decoder = new TextDecoder();
 /** Room states remembered between batches (the indexer is the index's writer; see #statesOf). */
 const STATE_CACHE = 100_000;
 
@@ -204,6 +212,7 @@ export class Indexer {
     }
     if (failed.size > 0) this.deps.log.warn("search index refused changes; they come again", { rooms: failed.size });
     this.deps.observer?.batch((performance.now() - started) / 1000, documents);
+    if (messages.length < BATCH && !this.#stopped) await Bun.sleep(LINGER_MS);
   }
 
   /** The rooms' states: remembered ones, the rest read from the index (absent: position 0). */
@@ -223,7 +232,7 @@ export class Indexer {
 
   #decode(message: StreamMessage): Decoded | null {
     try {
-      const event = JSON.parse(new TextDecoder().decode(message.data));
+      const event = JSON.parse(decoder.decode(message.data));
       if (typeof event?.type !== "string" || typeof event.room_id !== "string" || !Number.isSafeInteger(event.seq))
         throw new Error("not a positioned room event");
       const effect = effectOfEvent(event);

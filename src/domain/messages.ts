@@ -348,8 +348,8 @@ export class Messages {
    * attachments and thread summaries: one read of each for the whole list.
    */
   async views(roomId: string, messages: MessageRecord[], viewerId: string | null): Promise<MessageView[]> {
-    const live = messages.filter((m) => !m.deleted).map((m) => m.id);
-    const roots = messages.filter((m) => m.threadRoot === null).map((m) => m.id);
+    const live = messages.filter((m) => !m.deleted && m.hasReactions !== false).map((m) => m.id);
+    const roots = messages.filter((m) => m.threadRoot === null && m.hasReplies !== false).map((m) => m.id);
     const [reactions, attachments, threads] = await Promise.all([
       live.length ? this.deps.store.listReactions(roomId, live) : [],
       this.deps.attachments.ofMessages(messages),

@@ -79,6 +79,7 @@ export const auditView = (entry: AuditRecord) => ({
  * and carry `me: false` (a client knows its own reactions from the reaction events it caused).
  */
 export function reactionViews(reactions: ReactionRecord[], viewerId: string | null): ReactionView[] {
+  if (reactions.length === 0) return [];
   const byEmoji = new Map<string, ReactionView>();
   for (const reaction of reactions) {
     const view = byEmoji.get(reaction.emoji) ?? { emoji: reaction.emoji, count: 0, me: false };

@@ -15,7 +15,7 @@ export const observe = (log: Logger, metrics: Metrics) =>
       started.set(request, { at: performance.now(), id });
       set.headers["x-request-id"] = id;
     })
-    .onAfterResponse({ as: "global" }, ({ request, route, set }) => {
+    .onAfterResponse({ as: "global" }, ({ request, route, path, set }) => {
       const start = started.get(request);
       if (!start) return;
       const seconds = (performance.now() - start.at) / 1000;
@@ -27,7 +27,7 @@ export const observe = (log: Logger, metrics: Metrics) =>
         request_id: start.id,
         method: request.method,
         route: pattern,
-        path: new URL(request.url).pathname,
+        path,
         status,
         duration_ms: Math.round(seconds * 100_000) / 100,
       });

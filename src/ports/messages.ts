@@ -23,6 +23,13 @@ export type MessageRecord = {
   /** Ids of the users the content mentions. */
   mentions: string[];
   attachmentIds: string[];
+  /**
+   * Hints a store may set on history pages when it keeps them (SQLite): false when the message has
+   * no reactions, or no live thread replies, so a view need not read them. Unset: unknown, read them.
+   * True only means "read them": what is read decides what is shown.
+   */
+  hasReactions?: boolean;
+  hasReplies?: boolean;
 };
 
 export type HistoryQuery = {

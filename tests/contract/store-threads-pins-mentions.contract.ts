@@ -39,6 +39,34 @@ export function describeThreadPinMentionStore(getStore: () => Store) {
       expect((await store.threadSummaries(room.id, [rootId])).size).toBe(0);
     });
 
+    test("a page's hints never say none where a view would show reactions or a thread summary", async () => {
+      const store = getStore();
+      const { room, rootId, replyIds } = await threadRoom(store, 3);
+      const [quietRoot] = idsOverTime(1, 3_600_000);
+      await appendAs(store, messageFixture(room.id, quietRoot!));
+      const [lastReply] = idsOverTime(1, 3_700_000);
+      await appendAs(store, messageFixture(room.id, lastReply!, { threadRoot: quietRoot! }));
+      const userId = newUserId();
+      await store.addReaction(room.id, { messageId: rootId, emoji: "👍", userId });
+      await store.addReaction(room.id, { messageId: replyIds[0]!, emoji: "👀", userId });
+      await store.addReaction(room.id, { messageId: replyIds[1]!, emoji: "👀", userId });
+      await store.removeReaction(room.id, { messageId: replyIds[1]!, emoji: "👀", userId });
+      await store.tombstoneMessage(room.id, lastReply!);
+      await store.tombstoneMessage(room.id, replyIds[2]!);
+      const page = await store.listMessages(room.id, { limit: 20 });
+      const ids = page.map((m) => m.id);
+      const reacted = new Set((await store.listReactions(room.id, ids)).map((r) => r.messageId));
+      const summarised = await store.threadSummaries(room.id, ids);
+      expect([...reacted].sort()).toEqual([rootId, replyIds[0]!].sort());
+      expect([...summarised.keys()]).toEqual([rootId]);
+      for (const message of page) {
+        if (reacted.has(message.id)) expect(message.hasReactions).not.toBe(false);
+        if (summarised.has(message.id)) expect(message.hasReplies).not.toBe(false);
+      }
+      const thread = await store.listThreadMessages(room.id, rootId, { limit: 10 });
+      expect(thread.find((m) => m.id === replyIds[0])?.hasReactions).not.toBe(false);
+    });
+
     test("a repeated idempotent reply is counted once", async () => {
       const store = getStore();
       const { room, rootId } = await threadRoom(store, 0);

@@ -312,9 +312,19 @@ export function historyPage(
   }
   const order = query.after !== undefined ? "ASC" : "DESC";
   return db
-    .query<MessageRow, [Record<string, string | number>]>(
-      `SELECT ${COLUMNS} FROM messages WHERE ${clause} ORDER BY seq ${order} LIMIT $limit`,
+    .query<PageRow, [Record<string, string | number>]>(
+      `SELECT ${COLUMNS}, reaction_count, reply_count FROM messages WHERE ${clause} ORDER BY seq ${order} LIMIT $limit`,
     )
     .all(bound)
-    .map(toMessage);
+    .map(toPageMessage);
 }
+
+type PageRow = MessageRow & { reaction_count: number; reply_count: number };
+
+/** A page's message with the hints of migration 0010: no reaction rows, no live thread replies. */
+const toPageMessage = (row: PageRow): MessageRecord => {
+  const message = toMessage(row);
+  message.hasReactions = row.reaction_count > 0;
+  message.hasReplies = row.reply_count > 0;
+  return message;
+};

@@ -8,6 +8,7 @@ import search from "../../../migrations/sqlite/0006_search.sql" with { type: "te
 import attachments from "../../../migrations/sqlite/0007_attachments.sql" with { type: "text" };
 import mentionsPinsThreads from "../../../migrations/sqlite/0008_mentions_pins_threads.sql" with { type: "text" };
 import notifications from "../../../migrations/sqlite/0009_notifications.sql" with { type: "text" };
+import pageHints from "../../../migrations/sqlite/0010_page_hints.sql" with { type: "text" };
 
 export type Migration = { version: string; sql: string };
 
@@ -21,4 +22,5 @@ export const migrations: Migration[] = [
   { version: "0007_attachments", sql: attachments },
   { version: "0008_mentions_pins_threads", sql: mentionsPinsThreads },
   { version: "0009_notifications", sql: notifications },
+  { version: "0010_page_hints", sql: pageHints },
 ];
