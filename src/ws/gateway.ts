@@ -53,20 +53,23 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
 /** Why the server closed a socket (a metric label); unset when the client did. */
 type CloseReason = "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 
-/** The gateway's own state of a socket, beside its Connection. */
-type Client = {
-  connection: Connection;
+/**
+ * The gateway's own state of a socket: its Connection plus what only the gateway reads. One object per
+ * socket (no side map), with the frame queue made only while frames are in flight.
+ */
+class Client extends Connection {
   /** Last time anything arrived from the client (frames or pongs), ms. */
-  lastSeen: number;
-  /** The frames being handled, in order, and how many are waiting. */
-  queue: Promise<void>;
-  pending: number;
+  lastSeen = Date.now();
+  /** The frames being handled, in order (unset when none is), and how many are waiting. */
+  queue: Promise<void> | undefined = undefined;
+  pending = 0;
   /** GCRA state of the abuse limiter (error frames sent). */
-  errorTat?: number;
-  closeReason?: CloseReason;
-};
+  errorTat: number | undefined = undefined;
+  closeReason: CloseReason | undefined = undefined;
+}
 
-type SocketData = { client?: Client; userId: string; username: string; session: SocketSession };
+/** Bun's per-socket data; it is the socket's SocketSession too (one object, not two). */
+type SocketData = SocketSession & { client: Client | undefined; userId: string; username: string };
 
 /** Frames received but not yet handled, per connection, before it is closed (1008). */
 const MAX_PENDING = 256;
@@ -86,7 +89,7 @@ export class Gateway {
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
   readonly #userPresence: UserPresenceGateway;
-  readonly #clients = new Map<Connection, Client>();
+  readonly #clients = new Set<Client>();
   readonly #sessions = new SessionSockets();
   readonly #stopListening: () => void;
   readonly #stopUserEvents: () => void;
@@ -139,8 +142,14 @@ export class Gateway {
         const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
         const user = await this.deps.accounts.getUser(userId);
         if (!user) throw unauthorized("invalid access token");
-        const session = { sessionId, issuedAt: issuedAt.getTime(), expiresAt: expiresAt.getTime() };
-        const data: SocketData = { userId, username: user.username, session };
+        const data: SocketData = {
+          client: undefined,
+          userId,
+          username: user.username,
+          sessionId,
+          issuedAt: issuedAt.getTime(),
+          expiresAt: expiresAt.getTime(),
+        };
         const headers: Record<string, string> = { "x-request-id": String(set.headers["x-request-id"] ?? "") };
         if (protocol) headers["sec-websocket-protocol"] = protocol;
         if (server?.upgrade(request, { data, headers })) return;
@@ -188,27 +197,25 @@ export class Gateway {
     this.#stopListening();
     this.#stopUserEvents();
     this.#userPresence.close();
-    for (const connection of this.#clients.keys())
-      this.#closeClient(connection, 1001, "server shutting down", "shutdown");
+    for (const client of this.#clients) this.#closeClient(client, 1001, "server shutting down", "shutdown");
     this.hub.close();
   }
 
   #open(ws: ServerWebSocket<SocketData>) {
-    const connection = new Connection(
+    const connection = new Client(
       crypto.randomUUID(),
       ws.data.userId,
       ws.data.username,
       ws as ServerWebSocket<unknown>,
     );
-    const client: Client = { connection, lastSeen: Date.now(), queue: Promise.resolve(), pending: 0 };
-    ws.data.client = client;
-    this.#clients.set(connection, client);
-    this.#sessions.add(connection, ws.data.session);
+    ws.data.client = connection;
+    this.#clients.add(connection);
+    this.#sessions.add(connection, ws.data);
     this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
     // The session may have ended between the upgrade's check and now.
-    if (this.deps.sessions.isRevoked(ws.data.session.sessionId)) return this.#endSession(connection, "session_revoked");
+    if (this.deps.sessions.isRevoked(ws.data.sessionId)) return this.#endSession(connection, "session_revoked");
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
     this.#send(connection, {
       type: "hello",
@@ -228,10 +235,14 @@ export class Gateway {
     if (!client) return;
     client.lastSeen = Date.now();
     if (++client.pending > MAX_PENDING) {
-      this.#closeClient(client.connection, 1008, "too many frames in flight", "abuse");
+      this.#closeClient(client, 1008, "too many frames in flight", "abuse");
       return;
     }
-    client.queue = client.queue.then(() => this.#process(client.connection, raw)).finally(() => client.pending--);
+    const queue = (client.queue ?? Promise.resolve()).then(() => this.#process(client, raw));
+    client.queue = queue.finally(() => {
+      // The last frame in flight is done: the next one starts a fresh queue.
+      if (--client.pending === 0) client.queue = undefined;
+    });
   }
 
   async #process(connection: Connection, raw: string | Buffer) {
@@ -270,7 +281,7 @@ export class Gateway {
     this.deps.metrics.ws.errors.inc({ code: frameError.code });
     if (frameError.code === "rate_limited") this.deps.metrics.ws.rateLimited.inc();
     this.#fanout.send(connection, errorFrame(frameError), "error");
-    const client = this.#clients.get(connection);
+    const client = this.#clientOf(connection);
     if (!clientFault || !client) return;
     const { decision, tat } = gcra(client.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
     client.errorTat = tat;
@@ -278,25 +289,29 @@ export class Gateway {
   }
 
   #close(ws: ServerWebSocket<SocketData>) {
-    const client = ws.data.client;
-    if (!client || !this.#clients.delete(client.connection)) return;
-    const { connection } = client;
+    const connection = ws.data.client;
+    if (!connection || !this.#clients.delete(connection)) return;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#userPresence.closed(connection);
     this.#sessions.remove(connection);
     this.deps.seen?.disconnected(connection.userId);
     this.deps.metrics.ws.connections.dec();
-    this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });
+    this.deps.metrics.ws.closed.inc({ reason: connection.closeReason ?? "client" });
     for (const roomId of rooms) void this.#handlers.leftRoom(connection, roomId);
   }
 
   /** Closes the socket with a code, remembering why (the first reason wins). */
   #closeClient(connection: Connection, code: number, message: string, reason: CloseReason) {
-    const client = this.#clients.get(connection);
+    const client = this.#clientOf(connection);
     if (!client || client.closeReason) return;
     client.closeReason = reason;
     connection.ws.close(code, message);
+  }
+
+  /** The gateway's state of a connection it still holds open, or undefined. */
+  #clientOf(connection: Connection): Client | undefined {
+    return connection instanceof Client && this.#clients.has(connection) ? connection : undefined;
   }
 
   /** Closes the local sockets of sessions that ended. */
@@ -319,11 +334,11 @@ export class Gateway {
     const now = Date.now();
     for (const connection of this.#sessions.expiredBy(now)) this.#endSession(connection, "token_expired");
     const interval = this.deps.settings.heartbeatIntervalMs;
-    for (const [connection, client] of this.#clients) {
-      if (this.#fanout.closeIfSlow(connection)) continue;
+    for (const client of this.#clients) {
+      if (this.#fanout.closeIfSlow(client)) continue;
       const silent = now - client.lastSeen;
-      if (silent > 2 * interval) this.#closeClient(connection, 1001, "heartbeat timeout", "heartbeat_timeout");
-      else if (silent > interval) connection.ws.ping();
+      if (silent > 2 * interval) this.#closeClient(client, 1001, "heartbeat timeout", "heartbeat_timeout");
+      else if (silent > interval) client.ws.ping();
     }
   }
 
