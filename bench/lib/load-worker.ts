@@ -150,6 +150,8 @@ function connect(cmd: Extract<Command, { op: "connect" }>): Promise<ConnectResul
         } else if (isReady(cmd.kind, frame, sender)) settle();
         else if (isError(cmd.kind, frame)) settle(frame);
       };
+      // Without a listener `ws` (Node) throws an error event, killing the worker; onclose follows it.
+      ws.onerror = () => {};
       ws.onclose = (event) => {
         if (!conn.ready) settle(`closed (${event.code}) before the handshake`);
         else if (!conn.closing) closedUnexpectedly++;

@@ -58,6 +58,14 @@ type CloseReason = "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" 
  * socket (no side map), with the frame queue made only while frames are in flight.
  */
 class Client extends Connection {
+  constructor(
+    ws: ServerWebSocket<SocketData>,
+    /** The session of the token the socket opened with (its Bun data: the same object). */
+    readonly session: SocketSession,
+  ) {
+    super(crypto.randomUUID(), ws.data.userId, ws.data.username, ws as ServerWebSocket<unknown>);
+  }
+
   /** Last time anything arrived from the client (frames or pongs), ms. */
   lastSeen = Date.now();
   /** The frames being handled, in order (unset when none is), and how many are waiting. */
@@ -90,7 +98,7 @@ export class Gateway {
   readonly #handlers: FrameHandlers;
   readonly #userPresence: UserPresenceGateway;
   readonly #clients = new Set<Client>();
-  readonly #sessions = new SessionSockets();
+  readonly #sessions = new SessionSockets<Client>();
   readonly #stopListening: () => void;
   readonly #stopUserEvents: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -202,15 +210,10 @@ export class Gateway {
   }
 
   #open(ws: ServerWebSocket<SocketData>) {
-    const connection = new Client(
-      crypto.randomUUID(),
-      ws.data.userId,
-      ws.data.username,
-      ws as ServerWebSocket<unknown>,
-    );
+    const connection = new Client(ws, ws.data);
     ws.data.client = connection;
     this.#clients.add(connection);
-    this.#sessions.add(connection, ws.data);
+    this.#sessions.add(connection);
     this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
@@ -245,7 +248,7 @@ export class Gateway {
     });
   }
 
-  async #process(connection: Connection, raw: string | Buffer) {
+  async #process(connection: Client, raw: string | Buffer) {
     if (connection.closed) return;
     // No frame is handled on an expired token, even before the sweep closes the socket.
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
