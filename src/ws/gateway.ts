@@ -53,19 +53,18 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
 /** Why the server closed a socket (a metric label); unset when the client did. */
 type CloseReason = "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 
-/**
- * The gateway's own state of a socket: its Connection plus what only the gateway reads. One object per
- * socket (no side map), with the frame queue made only while frames are in flight.
- */
-class Client extends Connection {
-  constructor(
-    ws: ServerWebSocket<SocketData>,
-    /** The session of the token the socket opened with (its Bun data: the same object). */
-    readonly session: SocketSession,
-  ) {
-    super(crypto.randomUUID(), ws.data.userId, ws.data.username, ws as ServerWebSocket<unknown>);
-  }
+/** What the upgrade learnt from the token, handed to open as the socket's Bun data. */
+type Upgraded = SocketSession & { userId: string; username: string };
 
+/**
+ * The gateway's own state of a socket: its Connection, the session of the token it opened with, and
+ * what only the gateway reads. One object per socket: it replaces the upgrade's data as the socket's
+ * Bun data on open (no side map), with the frame queue made only while frames are in flight.
+ */
+class Client extends Connection implements SocketSession {
+  readonly sessionId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
   /** Last time anything arrived from the client (frames or pongs), ms. */
   lastSeen = Date.now();
   /** The frames being handled, in order (unset when none is), and how many are waiting. */
@@ -74,10 +73,22 @@ class Client extends Connection {
   /** GCRA state of the abuse limiter (error frames sent). */
   errorTat: number | undefined = undefined;
   closeReason: CloseReason | undefined = undefined;
+
+  constructor(ws: ServerWebSocket<SocketData>, upgraded: Upgraded) {
+    super(crypto.randomUUID(), upgraded.userId, upgraded.username, ws as ServerWebSocket<unknown>);
+    this.sessionId = upgraded.sessionId;
+    this.issuedAt = upgraded.issuedAt;
+    this.expiresAt = upgraded.expiresAt;
+  }
+
+  /** The session of the token the socket opened with (what SessionSockets reads): its own fields. */
+  get session(): SocketSession {
+    return this;
+  }
 }
 
-/** Bun's per-socket data; it is the socket's SocketSession too (one object, not two). */
-type SocketData = SocketSession & { client: Client | undefined; userId: string; username: string };
+/** Bun's per-socket data: the upgrade's until the socket opens, then its Client. */
+type SocketData = Upgraded | Client;
 
 /** Frames received but not yet handled, per connection, before it is closed (1008). */
 const MAX_PENDING = 256;
@@ -150,8 +161,7 @@ export class Gateway {
         const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
         const user = await this.deps.accounts.getUser(userId);
         if (!user) throw unauthorized("invalid access token");
-        const data: SocketData = {
-          client: undefined,
+        const data: Upgraded = {
           userId,
           username: user.username,
           sessionId,
@@ -187,7 +197,7 @@ export class Gateway {
       open: (ws) => this.#open(ws),
       message: (ws, raw) => this.#message(ws, raw),
       pong: (ws) => {
-        if (ws.data.client) ws.data.client.lastSeen = Date.now();
+        if (ws.data instanceof Client) ws.data.lastSeen = Date.now();
       },
       close: (ws) => this.#close(ws),
     };
@@ -210,15 +220,17 @@ export class Gateway {
   }
 
   #open(ws: ServerWebSocket<SocketData>) {
-    const connection = new Client(ws, ws.data);
-    ws.data.client = connection;
+    const upgraded = ws.data;
+    if (upgraded instanceof Client) return;
+    const connection = new Client(ws, upgraded);
+    ws.data = connection;
     this.#clients.add(connection);
     this.#sessions.add(connection);
     this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
     // The session may have ended between the upgrade's check and now.
-    if (this.deps.sessions.isRevoked(ws.data.sessionId)) return this.#endSession(connection, "session_revoked");
+    if (this.deps.sessions.isRevoked(connection.sessionId)) return this.#endSession(connection, "session_revoked");
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
     this.#send(connection, {
       type: "hello",
@@ -234,8 +246,8 @@ export class Gateway {
    * stored in the order it sent them. A client that piles up more than MAX_PENDING frames is closed.
    */
   #message(ws: ServerWebSocket<SocketData>, raw: string | Buffer) {
-    const client = ws.data.client;
-    if (!client) return;
+    const client = ws.data;
+    if (!(client instanceof Client)) return;
     client.lastSeen = Date.now();
     if (++client.pending > MAX_PENDING) {
       this.#closeClient(client, 1008, "too many frames in flight", "abuse");
@@ -292,8 +304,8 @@ export class Gateway {
   }
 
   #close(ws: ServerWebSocket<SocketData>) {
-    const connection = ws.data.client;
-    if (!connection || !this.#clients.delete(connection)) return;
+    const connection = ws.data;
+    if (!(connection instanceof Client) || !this.#clients.delete(connection)) return;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#userPresence.closed(connection);
