@@ -25,6 +25,8 @@ export type Command =
       stages: Stage[];
       maxInFlight: number;
       timeoutMs: number;
+      /** Source addresses to bind the sockets to, round-robin (Node's `ws` only; Bun cannot). */
+      localAddresses?: string[];
     }
   /** Starts the measurement window: clears delivery counters and samples CPU time. */
   | { op: "measure" }

@@ -23,6 +23,17 @@ import type { TargetKind } from "./target";
 /** Bun's WebSocket, or the `ws` package's on Node (the same interface for what is used here). */
 const Socket: typeof WebSocket =
   typeof Bun === "undefined" ? ((await import("ws")).WebSocket as unknown as typeof WebSocket) : WebSocket;
+/**
+ * A socket to `url`, bound to `localAddress` when given: `ws` passes it to the TCP connect, so each
+ * source address has its own ephemeral ports (Bun's WebSocket has no such option, hence the throw).
+ */
+function newSocket(url: string, localAddress: string | undefined): WebSocket {
+  if (localAddress === undefined) return new Socket(url);
+  if (typeof Bun !== "undefined") throw new Error("source addresses need the Node client (--client node)");
+  return new (Socket as unknown as new (url: string, options: { localAddress: string }) => WebSocket)(url, {
+    localAddress,
+  });
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const rawClock = () => performance.timeOrigin + performance.now();
@@ -119,7 +130,7 @@ function connect(cmd: Extract<Command, { op: "connect" }>): Promise<ConnectResul
     const open = (spec: ConnSpec) => {
       inFlight++;
       const t0 = performance.now();
-      const ws = new Socket(url(spec));
+      const ws = newSocket(url(spec), cmd.localAddresses?.[(next - 1) % cmd.localAddresses.length]);
       const conn: Conn = { ws, spec, role: cmd.role, ready: false, closing: false, seq: -1, received: 0 };
       if (sender) conn.seq = 0;
       let settled = false;
@@ -154,6 +165,8 @@ function connect(cmd: Extract<Command, { op: "connect" }>): Promise<ConnectResul
         } else if (isReady(cmd.kind, frame, sender)) settle();
         else if (isError(cmd.kind, frame)) settle(frame);
       };
+      // Without a listener `ws` (Node) throws an error event, killing the worker; onclose follows it.
+      ws.onerror = () => {};
       ws.onclose = (event) => {
         if (!conn.ready) settle(`closed (${event.code}) before the handshake`);
         else if (!conn.closing) closedUnexpectedly++;

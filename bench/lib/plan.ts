@@ -30,23 +30,26 @@ export function gatewayOf(room: number, gateways: number, sender: boolean, nth =
  */
 export async function planRooms(
   target: Target,
-  opts: { connections: number; rooms: number; usersPerRoom: number },
+  opts: { connections: number; rooms: number; usersPerRoom: number; firstRoom?: number },
 ): Promise<Plan> {
   const started = performance.now();
-  const { connections, rooms, usersPerRoom } = opts;
+  const { connections, usersPerRoom } = opts;
+  // Room indices start at `firstRoom` (0), so two plans of one run can use disjoint rooms.
+  const first = opts.firstRoom ?? 0;
+  const rooms = opts.rooms;
   const gateways = target.gateways.length;
   const receiverGateway = (i: number) => gatewayOf(i % rooms, gateways, false, Math.floor(i / rooms));
   if (target.kind === "baseline") {
     const topic = (room: number) => `room-${room}`;
     return {
       receivers: Array.from({ length: connections }, (_, i) => ({
-        room: i % rooms,
-        roomId: topic(i % rooms),
+        room: first + (i % rooms),
+        roomId: topic(first + (i % rooms)),
         gateway: receiverGateway(i),
       })),
       senders: Array.from({ length: rooms }, (_, room) => ({
-        room,
-        roomId: topic(room),
+        room: first + room,
+        roomId: topic(first + room),
         gateway: gatewayOf(room, gateways, true),
       })),
       users: 0,
@@ -54,9 +57,9 @@ export async function planRooms(
     };
   }
   const perRoom = Math.max(1, Math.min(usersPerRoom, Math.ceil(connections / rooms)));
-  const users = await createUsers(target.url, runPrefix(), rooms * (perRoom + 1));
+  const users = await createUsers(target.url, `${runPrefix()}${first}_`, rooms * (perRoom + 1));
   const owners = Array.from({ length: rooms }, (_, room) => users[room * (perRoom + 1)]!);
-  const roomIds = await mapLimit(owners, 4, (owner, room) => createRoom(target.url, owner, `bench-${room}`));
+  const roomIds = await mapLimit(owners, 4, (owner, room) => createRoom(target.url, owner, `bench-${first + room}`));
   const members = (room: number) => users.slice(room * (perRoom + 1) + 1, (room + 1) * (perRoom + 1));
   await mapLimit(
     roomIds.flatMap((roomId, room) => members(room).map((user) => ({ user, roomId }))),
@@ -67,10 +70,10 @@ export async function planRooms(
     receivers: Array.from({ length: connections }, (_, i) => {
       const room = i % rooms;
       const user = members(room)[Math.floor(i / rooms) % perRoom]!;
-      return { room, roomId: roomIds[room]!, token: user.token, gateway: receiverGateway(i) };
+      return { room: first + room, roomId: roomIds[room]!, token: user.token, gateway: receiverGateway(i) };
     }),
     senders: owners.map((owner, room) => ({
-      room,
+      room: first + room,
       roomId: roomIds[room]!,
       token: owner.token,
       gateway: gatewayOf(room, gateways, true),
@@ -93,7 +96,14 @@ export async function openConnections(
   pool: LoadPool,
   target: Target,
   specs: ConnSpec[],
-  opts: { on: number[]; role: "receiver" | "sender"; stages: Stage[]; maxInFlight: number },
+  opts: {
+    on: number[];
+    role: "receiver" | "sender";
+    stages: Stage[];
+    maxInFlight: number;
+    /** Source addresses the sockets bind to, round-robin (Node client only); the default route's without. */
+    localAddresses?: string[];
+  },
 ): Promise<Opened> {
   const shares = opts.on.map((_, k) => specs.filter((_, i) => i % opts.on.length === k));
   const started = performance.now();
@@ -108,6 +118,7 @@ export async function openConnections(
         stages: shareOf(opts.stages, shares[k]!.length, specs.length),
         maxInFlight: opts.maxInFlight,
         timeoutMs: 30_000,
+        ...(opts.localAddresses?.length ? { localAddresses: opts.localAddresses } : {}),
       }),
     ),
   );

@@ -53,20 +53,42 @@ export type GatewayDeps = Omit<FrameHandlerDeps, "hub" | "send" | "settings"> & 
 /** Why the server closed a socket (a metric label); unset when the client did. */
 type CloseReason = "heartbeat_timeout" | "slow_consumer" | "abuse" | "shutdown" | "token_expired" | "session_revoked";
 
-/** The gateway's own state of a socket, beside its Connection. */
-type Client = {
-  connection: Connection;
-  /** Last time anything arrived from the client (frames or pongs), ms. */
-  lastSeen: number;
-  /** The frames being handled, in order, and how many are waiting. */
-  queue: Promise<void>;
-  pending: number;
-  /** GCRA state of the abuse limiter (error frames sent). */
-  errorTat?: number;
-  closeReason?: CloseReason;
-};
+/** What the upgrade learnt from the token, handed to open as the socket's Bun data. */
+type Upgraded = SocketSession & { userId: string; username: string };
 
-type SocketData = { client?: Client; userId: string; username: string; session: SocketSession };
+/**
+ * The gateway's own state of a socket: its Connection, the session of the token it opened with, and
+ * what only the gateway reads. One object per socket: it replaces the upgrade's data as the socket's
+ * Bun data on open (no side map), with the frame queue made only while frames are in flight.
+ */
+class Client extends Connection implements SocketSession {
+  readonly sessionId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  /** Last time anything arrived from the client (frames or pongs), ms. */
+  lastSeen = Date.now();
+  /** The frames being handled, in order (unset when none is), and how many are waiting. */
+  queue: Promise<void> | undefined = undefined;
+  pending = 0;
+  /** GCRA state of the abuse limiter (error frames sent). */
+  errorTat: number | undefined = undefined;
+  closeReason: CloseReason | undefined = undefined;
+
+  constructor(ws: ServerWebSocket<SocketData>, upgraded: Upgraded) {
+    super(crypto.randomUUID(), upgraded.userId, upgraded.username, ws as ServerWebSocket<unknown>);
+    this.sessionId = upgraded.sessionId;
+    this.issuedAt = upgraded.issuedAt;
+    this.expiresAt = upgraded.expiresAt;
+  }
+
+  /** The session of the token the socket opened with (what SessionSockets reads): its own fields. */
+  get session(): SocketSession {
+    return this;
+  }
+}
+
+/** Bun's per-socket data: the upgrade's until the socket opens, then its Client. */
+type SocketData = Upgraded | Client;
 
 /** Frames received but not yet handled, per connection, before it is closed (1008). */
 const MAX_PENDING = 256;
@@ -86,8 +108,8 @@ export class Gateway {
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
   readonly #userPresence: UserPresenceGateway;
-  readonly #clients = new Map<Connection, Client>();
-  readonly #sessions = new SessionSockets();
+  readonly #clients = new Set<Client>();
+  readonly #sessions = new SessionSockets<Client>();
   readonly #stopListening: () => void;
   readonly #stopUserEvents: () => void;
   #sweep: ReturnType<typeof setInterval> | undefined;
@@ -139,8 +161,13 @@ export class Gateway {
         const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
         const user = await this.deps.accounts.getUser(userId);
         if (!user) throw unauthorized("invalid access token");
-        const session = { sessionId, issuedAt: issuedAt.getTime(), expiresAt: expiresAt.getTime() };
-        const data: SocketData = { userId, username: user.username, session };
+        const data: Upgraded = {
+          userId,
+          username: user.username,
+          sessionId,
+          issuedAt: issuedAt.getTime(),
+          expiresAt: expiresAt.getTime(),
+        };
         const headers: Record<string, string> = { "x-request-id": String(set.headers["x-request-id"] ?? "") };
         if (protocol) headers["sec-websocket-protocol"] = protocol;
         if (server?.upgrade(request, { data, headers })) return;
@@ -170,7 +197,7 @@ export class Gateway {
       open: (ws) => this.#open(ws),
       message: (ws, raw) => this.#message(ws, raw),
       pong: (ws) => {
-        if (ws.data.client) ws.data.client.lastSeen = Date.now();
+        if (ws.data instanceof Client) ws.data.lastSeen = Date.now();
       },
       close: (ws) => this.#close(ws),
     };
@@ -188,27 +215,22 @@ export class Gateway {
     this.#stopListening();
     this.#stopUserEvents();
     this.#userPresence.close();
-    for (const connection of this.#clients.keys())
-      this.#closeClient(connection, 1001, "server shutting down", "shutdown");
+    for (const client of this.#clients) this.#closeClient(client, 1001, "server shutting down", "shutdown");
     this.hub.close();
   }
 
   #open(ws: ServerWebSocket<SocketData>) {
-    const connection = new Connection(
-      crypto.randomUUID(),
-      ws.data.userId,
-      ws.data.username,
-      ws as ServerWebSocket<unknown>,
-    );
-    const client: Client = { connection, lastSeen: Date.now(), queue: Promise.resolve(), pending: 0 };
-    ws.data.client = client;
-    this.#clients.set(connection, client);
-    this.#sessions.add(connection, ws.data.session);
+    const upgraded = ws.data;
+    if (upgraded instanceof Client) return;
+    const connection = new Client(ws, upgraded);
+    ws.data = connection;
+    this.#clients.add(connection);
+    this.#sessions.add(connection);
     this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
     this.deps.metrics.ws.connections.inc();
     // The session may have ended between the upgrade's check and now.
-    if (this.deps.sessions.isRevoked(ws.data.session.sessionId)) return this.#endSession(connection, "session_revoked");
+    if (this.deps.sessions.isRevoked(connection.sessionId)) return this.#endSession(connection, "session_revoked");
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
     this.#send(connection, {
       type: "hello",
@@ -224,22 +246,27 @@ export class Gateway {
    * stored in the order it sent them. A client that piles up more than MAX_PENDING frames is closed.
    */
   #message(ws: ServerWebSocket<SocketData>, raw: string | Buffer) {
-    const client = ws.data.client;
-    if (!client) return;
+    const client = ws.data;
+    if (!(client instanceof Client)) return;
     client.lastSeen = Date.now();
     if (++client.pending > MAX_PENDING) {
-      this.#closeClient(client.connection, 1008, "too many frames in flight", "abuse");
+      this.#closeClient(client, 1008, "too many frames in flight", "abuse");
       return;
     }
-    client.queue = client.queue.then(() => this.#process(client, raw)).finally(() => client.pending--);
+    const queue = (client.queue ?? Promise.resolve()).then(() => this.#process(client, raw));
+    client.queue = queue.finally(() => this.#settled(client));
+  }
+
+  /** One frame or one send's storing is done; with none left in flight the next frame starts a fresh queue. */
+  #settled(client: Client) {
+    if (--client.pending === 0) client.queue = undefined;
   }
 
   /**
    * Handles one frame; a send's storing and ack go on after it (FrameHandlers.handle), still counted
    * as pending, so the next frame's send queues right behind it in its room.
    */
-  async #process(client: Client, raw: string | Buffer) {
-    const { connection } = client;
+  async #process(connection: Client, raw: string | Buffer) {
     if (connection.closed) return;
     // No frame is handled on an expired token, even before the sweep closes the socket.
     if (this.#sessions.expired(connection, Date.now())) return this.#endSession(connection, "token_expired");
@@ -252,8 +279,8 @@ export class Gateway {
       if (isPresenceFrame(frame)) return await this.#userPresence.handle(connection, frame);
       const rest = await this.#handlers.handle(connection, frame);
       if (rest) {
-        client.pending++;
-        rest.later.catch((error) => this.#fail(connection, error, ref)).finally(() => client.pending--);
+        connection.pending++;
+        rest.later.catch((error) => this.#fail(connection, error, ref)).finally(() => this.#settled(connection));
       }
     } catch (error) {
       this.#fail(connection, error, ref);
@@ -279,7 +306,7 @@ export class Gateway {
     this.deps.metrics.ws.errors.inc({ code: frameError.code });
     if (frameError.code === "rate_limited") this.deps.metrics.ws.rateLimited.inc();
     this.#fanout.send(connection, errorFrame(frameError), "error");
-    const client = this.#clients.get(connection);
+    const client = this.#clientOf(connection);
     if (!clientFault || !client) return;
     const { decision, tat } = gcra(client.errorTat, ABUSE_RULE, (this.deps.now ?? Date.now)());
     client.errorTat = tat;
@@ -287,25 +314,29 @@ export class Gateway {
   }
 
   #close(ws: ServerWebSocket<SocketData>) {
-    const client = ws.data.client;
-    if (!client || !this.#clients.delete(client.connection)) return;
-    const { connection } = client;
+    const connection = ws.data;
+    if (!(connection instanceof Client) || !this.#clients.delete(connection)) return;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#userPresence.closed(connection);
     this.#sessions.remove(connection);
     this.deps.seen?.disconnected(connection.userId);
     this.deps.metrics.ws.connections.dec();
-    this.deps.metrics.ws.closed.inc({ reason: client.closeReason ?? "client" });
+    this.deps.metrics.ws.closed.inc({ reason: connection.closeReason ?? "client" });
     for (const roomId of rooms) void this.#handlers.leftRoom(connection, roomId);
   }
 
   /** Closes the socket with a code, remembering why (the first reason wins). */
   #closeClient(connection: Connection, code: number, message: string, reason: CloseReason) {
-    const client = this.#clients.get(connection);
+    const client = this.#clientOf(connection);
     if (!client || client.closeReason) return;
     client.closeReason = reason;
     connection.ws.close(code, message);
+  }
+
+  /** The gateway's state of a connection it still holds open, or undefined. */
+  #clientOf(connection: Connection): Client | undefined {
+    return connection instanceof Client && this.#clients.has(connection) ? connection : undefined;
   }
 
   /** Closes the local sockets of sessions that ended. */
@@ -328,11 +359,11 @@ export class Gateway {
     const now = Date.now();
     for (const connection of this.#sessions.expiredBy(now)) this.#endSession(connection, "token_expired");
     const interval = this.deps.settings.heartbeatIntervalMs;
-    for (const [connection, client] of this.#clients) {
-      if (this.#fanout.closeIfSlow(connection)) continue;
+    for (const client of this.#clients) {
+      if (this.#fanout.closeIfSlow(client)) continue;
       const silent = now - client.lastSeen;
-      if (silent > 2 * interval) this.#closeClient(connection, 1001, "heartbeat timeout", "heartbeat_timeout");
-      else if (silent > interval) connection.ws.ping();
+      if (silent > 2 * interval) this.#closeClient(client, 1001, "heartbeat timeout", "heartbeat_timeout");
+      else if (silent > interval) client.ws.ping();
     }
   }
 

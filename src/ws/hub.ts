@@ -36,7 +36,8 @@ const EVICTIONS: Record<string, string> = {
 
 export class Hub {
   readonly #rooms = new Map<string, Room>();
-  readonly #roomsOf = new Map<Connection, Set<string>>();
+  /** Each socket's rooms: the room id itself while it is in one (most are), a Set once in several. */
+  readonly #roomsOf = new Map<Connection, string | Set<string>>();
   readonly #stopResume: () => void;
 
   constructor(private readonly options: HubOptions) {
@@ -46,7 +47,8 @@ export class Hub {
   }
 
   isIn(connection: Connection, roomId: string): boolean {
-    return this.#roomsOf.get(connection)?.has(roomId) ?? false;
+    const rooms = this.#roomsOf.get(connection);
+    return rooms === roomId || (typeof rooms === "object" && rooms.has(roomId));
   }
 
   /** The room's last delivered position, as far as this process knows (0 when it has no feed). */
@@ -121,8 +123,9 @@ export class Hub {
   /** Takes the socket out of the room. True when it was in. */
   leave(connection: Connection, roomId: string): boolean {
     const rooms = this.#roomsOf.get(connection);
-    if (!rooms?.delete(roomId)) return false;
-    if (rooms.size === 0) this.#roomsOf.delete(connection);
+    if (rooms === roomId) this.#roomsOf.delete(connection);
+    else if (typeof rooms !== "object" || !rooms.delete(roomId)) return false;
+    else if (rooms.size === 0) this.#roomsOf.delete(connection);
     this.options.fanout.leave(connection, roomId);
     const room = this.#rooms.get(roomId);
     room?.sockets.delete(connection);
@@ -133,7 +136,8 @@ export class Hub {
 
   /** Forgets a closed socket; returns the rooms it was in. */
   drop(connection: Connection): string[] {
-    const rooms = [...(this.#roomsOf.get(connection) ?? [])];
+    const held = this.#roomsOf.get(connection);
+    const rooms = held === undefined ? [] : typeof held === "string" ? [held] : [...held];
     for (const roomId of rooms) this.leave(connection, roomId);
     return rooms;
   }
@@ -149,12 +153,10 @@ export class Hub {
 
   #enter(connection: Connection, roomId: string, room: Room) {
     room.sockets.add(connection);
-    let rooms = this.#roomsOf.get(connection);
-    if (!rooms) {
-      rooms = new Set();
-      this.#roomsOf.set(connection, rooms);
-    }
-    rooms.add(roomId);
+    const rooms = this.#roomsOf.get(connection);
+    if (rooms === undefined) this.#roomsOf.set(connection, roomId);
+    else if (typeof rooms === "object") rooms.add(roomId);
+    else if (rooms !== roomId) this.#roomsOf.set(connection, new Set([rooms, roomId]));
   }
 
   #room(roomId: string): Room {

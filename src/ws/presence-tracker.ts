@@ -29,8 +29,8 @@ type Tracked = {
   /** Set by the client's presence.set idle: activity does not make it online. */
   manualIdle: boolean;
   activeAt: number;
-  /** The connection's writes, in order. */
-  writes: Promise<void>;
+  /** The connection's writes, in order; unset when none is in flight. */
+  writes: Promise<void> | undefined;
 };
 
 export class PresenceTracker {
@@ -44,7 +44,7 @@ export class PresenceTracker {
 
   opened(connection: Connection) {
     const now = this.options.now();
-    const tracked: Tracked = { status: "online", manualIdle: false, activeAt: now, writes: Promise.resolve() };
+    const tracked: Tracked = { status: "online", manualIdle: false, activeAt: now, writes: undefined };
     this.#tracked.set(connection, tracked);
     this.#write(connection, tracked, (p) => p.connect(connection.userId, connection.id, "online", now));
   }
@@ -96,7 +96,7 @@ export class PresenceTracker {
 
   #write(connection: Connection, tracked: Tracked, write: (presence: Presence) => Promise<UserPresenceChange>) {
     const { presence, bus, log } = this.options;
-    tracked.writes = tracked.writes.then(async () => {
+    const chain: Promise<void> = (tracked.writes ?? Promise.resolve()).then(async () => {
       try {
         const change = await write(presence);
         if (change.before === change.after) return;
@@ -108,7 +108,11 @@ export class PresenceTracker {
           connection_id: connection.id,
           error,
         });
+      } finally {
+        // The last write queued is done: nothing is kept for an idle connection.
+        if (tracked.writes === chain) tracked.writes = undefined;
       }
     });
+    tracked.writes = chain;
   }
 }

@@ -69,11 +69,16 @@ export class PresenceWatch {
    */
   async set(connection: Connection, kind: WatchKind, userIds: Iterable<string>, announce = false) {
     if (connection.closed) return;
-    const lists = this.#lists.get(connection) ?? { watch: new Set<string>(), dm: new Set<string>() };
-    this.#lists.set(connection, lists);
-    const before = new Set([...lists.watch, ...lists.dm]);
-    lists[kind] = new Set(userIds);
-    const after = new Set([...lists.watch, ...lists.dm]);
+    const list = new Set(userIds);
+    const lists = this.#lists.get(connection);
+    // Most connections watch nobody (no DMs, no presence.watch): they hold no lists at all.
+    if (!lists && list.size === 0) return;
+    const before = new Set(lists ? [...lists.watch, ...lists.dm] : []);
+    const next = lists ?? { watch: new Set<string>(), dm: new Set<string>() };
+    next[kind] = list;
+    if (next.watch.size === 0 && next.dm.size === 0) this.#lists.delete(connection);
+    else this.#lists.set(connection, next);
+    const after = new Set([...next.watch, ...next.dm]);
     for (const userId of before) if (!after.has(userId)) this.#unwatch(connection, userId);
     const started: Promise<void>[] = [];
     const fresh: string[] = [];

@@ -32,6 +32,7 @@ export const isPresenceFrame = (frame: ClientFrame): frame is PresenceFrame =>
 export class UserPresenceGateway {
   readonly #tracker: PresenceTracker;
   readonly #watch: PresenceWatch;
+  readonly #partnerReads = new Map<string, Promise<string[]>>();
 
   constructor(private readonly options: UserPresenceGatewayOptions) {
     this.#tracker = new PresenceTracker(options);
@@ -44,8 +45,7 @@ export class UserPresenceGateway {
    */
   opened(connection: Connection) {
     this.#tracker.opened(connection);
-    void this.options.userPresences
-      .dmPartners(connection.userId)
+    void this.#dmPartners(connection.userId)
       .then((partners) => this.#watch.set(connection, "dm", partners, true))
       .catch((error) => this.options.log.warn("DM partners not watched", { connection_id: connection.id, error }));
   }
@@ -67,6 +67,21 @@ export class UserPresenceGateway {
     await this.#watch.set(connection, "watch", visible);
     const users = await userPresences.view(asked, visible);
     send(connection, JSON.stringify({ type: "presence.watched", ...withRef(frame.ref), users }), "presence.watched");
+  }
+
+  /**
+   * The user's DM partners, read once for connections of the user that open while a read is in flight
+   * (a reconnecting client's sockets, a user's many tabs): each still sees partners as of its opening.
+   */
+  #dmPartners(userId: string): Promise<string[]> {
+    let read = this.#partnerReads.get(userId);
+    if (!read) {
+      read = this.options.userPresences.dmPartners(userId);
+      this.#partnerReads.set(userId, read);
+      const forget = () => this.#partnerReads.delete(userId);
+      read.then(forget, forget);
+    }
+    return read;
   }
 
   closed(connection: Connection) {
