@@ -15,6 +15,7 @@ import {
   topologyAllowanceMs,
   topologyTitle,
 } from "./lib/compare";
+import { DRAIN_MS, drainDeliveries, expectedDeliveries } from "./lib/deliveries";
 import { type Opened, openConnections, planRooms } from "./lib/plan";
 import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, settledRss } from "./lib/proc";
@@ -82,8 +83,6 @@ const PORTS_PER_ADDRESS = 28_000;
 export const timeBound = (o: IdleOptions) =>
   (2 * (120 + o.hold + o.connections / 400 + o.warmup + o.duration + 10) + 60) * 1000 + topologyAllowanceMs(o);
 
-const DRAIN_MS = 10_000;
-
 /** 127.0.0.2 .. 127.0.0.(n+1): loopback only, any address of 127/8 reaches the server on 127.0.0.1. */
 export const sourceAddresses = (n: number) => Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
 
@@ -129,12 +128,12 @@ async function runTarget(target: Target, pool: LoadPool, o: IdleOptions): Promis
     await pool.all({ op: "measure" });
     const total = Math.round(o.rate * o.warmup);
     await pool.call(senderWorker, { op: "send", total, durationMs: o.warmup * 1000, chars: o.messageChars });
-    await drain(pool, senderWorker, total);
+    await drainDeliveries(pool, senderWorker, total);
   }
   await pool.all({ op: "measure" });
   const total = Math.round(o.rate * o.duration);
   await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
-  const drained = await drain(pool, senderWorker, total);
+  const drained = await drainDeliveries(pool, senderWorker, total);
   const reports = await pool.all<Report>({ op: "report" });
   await pool.all({ op: "close" });
   const exitCode = await target.stop();
@@ -178,28 +177,6 @@ async function runTarget(target: Target, pool: LoadPool, o: IdleOptions): Promis
   });
 }
 
-/** After the last send: waits until every accepted message reached every client of the fan-out room. */
-async function drain(pool: LoadPool, senderWorker: number, total: number) {
-  const started = performance.now();
-  for (;;) {
-    const reports = await pool.all<Report>({ op: "report" });
-    const sender = reports[senderWorker]!;
-    const received = reports.reduce((a, r) => a + r.received, 0);
-    const settled = sender.acked + sender.sendErrors >= Math.min(total, sender.sent);
-    if (settled && received >= expected(reports, senderWorker)) return { complete: true, seconds: seconds(started) };
-    if (performance.now() - started > DRAIN_MS) return { complete: false, seconds: DRAIN_MS / 1000 };
-    await Bun.sleep(50);
-  }
-}
-
-const seconds = (since: number) => (performance.now() - since) / 1000;
-
-/** Every accepted message of room 0 times the fan-out room's connected clients. */
-function expected(reports: Report[], senderWorker: number) {
-  const accepted = reports[senderWorker]!.accepted[0] ?? 0;
-  return reports.reduce((a, r, i) => a + (i === senderWorker ? 0 : (r.rooms[0]?.connections ?? 0) * accepted), 0);
-}
-
 function collect(
   reports: Report[],
   senderWorker: number,
@@ -210,7 +187,7 @@ function collect(
   const latency = new Histogram();
   for (const r of reports) latency.merge(r.latency);
   const received = reports.reduce((a, r) => a + r.received, 0);
-  const want = expected(reports, senderWorker);
+  const want = expectedDeliveries(reports, senderWorker);
   metrics.trend("ws_latency_ms", latency);
   metrics.trend("ws_time_to_subscribed_ms", open.receivers.timeToReady);
   metrics.counter("messages_sent", reports[senderWorker]!.sent, o.duration);

@@ -13,6 +13,7 @@ import {
   topologyAllowanceMs,
   topologyTitle,
 } from "./lib/compare";
+import { DRAIN_MS, drainDeliveries, expectedDeliveries } from "./lib/deliveries";
 import { type Opened, openConnections, planRooms, rampStages } from "./lib/plan";
 import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, groupRss, settledRss } from "./lib/proc";
@@ -109,13 +110,13 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
     await pool.all({ op: "measure" });
     const total = Math.round(o.rate * o.warmup);
     await pool.call(senderWorker, { op: "send", total, durationMs: o.warmup * 1000, chars: o.messageChars });
-    await drainDeliveries(pool, o, total);
+    await drainDeliveries(pool, o.workers, total);
   }
   await pool.all({ op: "measure" });
   const serverCpu = cpuMeter(pids);
   const total = Math.round(o.rate * o.duration);
   await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
-  const drain = await drainDeliveries(pool, o, total);
+  const drain = await drainDeliveries(pool, o.workers, total);
   const server = serverCpu();
   const rssEnd = groupRss(pids);
   const reports = await pool.all<Report>({ op: "report" });
@@ -173,35 +174,6 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
       closed_unexpectedly: reports.reduce((a, r) => a + r.closedUnexpectedly, 0),
     },
   });
-}
-
-const DRAIN_MS = 10_000;
-
-/** After the last send: waits until every accepted message reached every receiver of its room, or DRAIN_MS. */
-async function drainDeliveries(pool: LoadPool, o: WsOptions, total: number) {
-  const started = performance.now();
-  for (;;) {
-    const reports = await pool.all<Report>({ op: "report" });
-    const sender = reports[o.workers]!;
-    const expected = expectedDeliveries(reports, o.workers);
-    const received = reports.reduce((a, r) => a + r.received, 0);
-    const settled = sender.acked + sender.sendErrors >= Math.min(total, sender.sent);
-    if (settled && received >= expected) return { complete: true, seconds: (performance.now() - started) / 1000 };
-    if (performance.now() - started > DRAIN_MS) return { complete: false, seconds: DRAIN_MS / 1000 };
-    await Bun.sleep(50);
-  }
-}
-
-/** Every message the server accepted, times the receivers connected in its room. */
-function expectedDeliveries(reports: Report[], senderWorker: number) {
-  const accepted = reports[senderWorker]!.accepted;
-  let expected = 0;
-  for (const [i, report] of reports.entries()) {
-    if (i === senderWorker) continue;
-    for (const [room, { connections }] of Object.entries(report.rooms))
-      expected += connections * (accepted[Number(room)] ?? 0);
-  }
-  return expected;
 }
 
 function collect(reports: Report[], senderWorker: number, o: WsOptions, open: { senders: Opened; receivers: Opened }) {
