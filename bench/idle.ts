@@ -15,7 +15,7 @@ import {
   topologyAllowanceMs,
   topologyTitle,
 } from "./lib/compare";
-import { DRAIN_MS, drainDeliveries, expectedDeliveries } from "./lib/deliveries";
+import { DRAIN_MS, expectedDeliveries, sendAndDrain, warmUp } from "./lib/deliveries";
 import { type Opened, openConnections, planRooms } from "./lib/plan";
 import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, settledRss } from "./lib/proc";
@@ -124,16 +124,9 @@ async function runTarget(target: Target, pool: LoadPool, o: IdleOptions): Promis
   await Bun.sleep(o.hold * 1000);
   const held = await settledRss(pids);
 
-  if (o.warmup > 0) {
-    await pool.all({ op: "measure" });
-    const total = Math.round(o.rate * o.warmup);
-    await pool.call(senderWorker, { op: "send", total, durationMs: o.warmup * 1000, chars: o.messageChars });
-    await drainDeliveries(pool, senderWorker, total);
-  }
+  await warmUp(pool, senderWorker, { rate: o.rate, seconds: o.warmup, chars: o.messageChars });
   await pool.all({ op: "measure" });
-  const total = Math.round(o.rate * o.duration);
-  await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
-  const drained = await drainDeliveries(pool, senderWorker, total);
+  const drained = await sendAndDrain(pool, senderWorker, { rate: o.rate, seconds: o.duration, chars: o.messageChars });
   const reports = await pool.all<Report>({ op: "report" });
   await pool.all({ op: "close" });
   const exitCode = await target.stop();

@@ -13,7 +13,7 @@ import {
   topologyAllowanceMs,
   topologyTitle,
 } from "./lib/compare";
-import { DRAIN_MS, drainDeliveries, expectedDeliveries } from "./lib/deliveries";
+import { DRAIN_MS, expectedDeliveries, sendAndDrain, warmUp } from "./lib/deliveries";
 import { type Opened, openConnections, planRooms, rampStages } from "./lib/plan";
 import { clientOption, type LoadPool, loadgenCpu, parseClient, round } from "./lib/pool";
 import { cpuMeter, groupRss, settledRss } from "./lib/proc";
@@ -105,18 +105,10 @@ async function runTarget(target: Target, pool: LoadPool, o: WsOptions, stages: S
   );
   const connected = await settledRss(pids);
 
-  // Warm-up: the same traffic, unmeasured, so both targets are measured with JIT-compiled hot paths.
-  if (o.warmup > 0) {
-    await pool.all({ op: "measure" });
-    const total = Math.round(o.rate * o.warmup);
-    await pool.call(senderWorker, { op: "send", total, durationMs: o.warmup * 1000, chars: o.messageChars });
-    await drainDeliveries(pool, o.workers, total);
-  }
+  await warmUp(pool, senderWorker, { rate: o.rate, seconds: o.warmup, chars: o.messageChars });
   await pool.all({ op: "measure" });
   const serverCpu = cpuMeter(pids);
-  const total = Math.round(o.rate * o.duration);
-  await pool.call(senderWorker, { op: "send", total, durationMs: o.duration * 1000, chars: o.messageChars });
-  const drain = await drainDeliveries(pool, o.workers, total);
+  const drain = await sendAndDrain(pool, senderWorker, { rate: o.rate, seconds: o.duration, chars: o.messageChars });
   const server = serverCpu();
   const rssEnd = groupRss(pids);
   const reports = await pool.all<Report>({ op: "report" });

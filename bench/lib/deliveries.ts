@@ -30,3 +30,25 @@ export async function drainDeliveries(pool: LoadPool, senderWorker: number, tota
     await Bun.sleep(50);
   }
 }
+
+/** Sends `rate` × `seconds` messages from the sender worker, spread over `seconds`, then drains them. */
+export async function sendAndDrain(
+  pool: LoadPool,
+  senderWorker: number,
+  o: { rate: number; seconds: number; chars: number },
+) {
+  const total = Math.round(o.rate * o.seconds);
+  await pool.call(senderWorker, { op: "send", total, durationMs: o.seconds * 1000, chars: o.chars });
+  return drainDeliveries(pool, senderWorker, total);
+}
+
+/** The same traffic, unmeasured, so both targets are measured with JIT-compiled hot paths. */
+export async function warmUp(
+  pool: LoadPool,
+  senderWorker: number,
+  o: { rate: number; seconds: number; chars: number },
+) {
+  if (o.seconds <= 0) return;
+  await pool.all({ op: "measure" });
+  await sendAndDrain(pool, senderWorker, o);
+}
