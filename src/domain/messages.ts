@@ -152,7 +152,11 @@ export class Messages {
         continue;
       }
       const { draft, attachments } = group[i]!;
-      results[i] = await Promise.allSettled([this.#published(draft, attachments, outcome.value)]).then((r) => r[0]!);
+      try {
+        results[i] = { status: "fulfilled", value: await this.#published(draft, attachments, outcome.value) };
+      } catch (reason) {
+        results[i] = { status: "rejected", reason };
+      }
     }
     return results;
   }
