@@ -12,7 +12,7 @@ import type {
   UserRecord,
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
-import { WalCheckpointer } from "./checkpoints";
+import { type CheckpointOptions, WalCheckpointer } from "./checkpoints";
 import { applyMigrations, openDatabase, translate } from "./database";
 import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
@@ -58,10 +58,10 @@ export class SqliteStore implements Store {
   /** WAL checkpoints on a thread of their own; none for ":memory:". */
   readonly #checkpoints: WalCheckpointer | null;
 
-  /** `path` is a file path or ":memory:"; `checkpointIntervalMs`: see checkpoints.ts. */
-  constructor(path: string, options: { checkpointIntervalMs?: number } = {}) {
+  /** `path` is a file path or ":memory:"; `checkpoints`: see checkpoints.ts. */
+  constructor(path: string, options: { checkpoints?: CheckpointOptions } = {}) {
     this.#db = openDatabase(path);
-    this.#checkpoints = path === ":memory:" ? null : new WalCheckpointer(path, options.checkpointIntervalMs);
+    this.#checkpoints = path === ":memory:" ? null : new WalCheckpointer(path, options.checkpoints);
     const run = <T>(work: (db: Database) => T): T => this.#run(work);
     this.#rooms = new SqliteRooms(this.#db, run);
     this.#messages = new SqliteMessages(this.#db, run);
