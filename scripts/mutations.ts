@@ -912,6 +912,14 @@ export const mutations: Mutation[] = [
     tests: ["tests/unit/sqlite-checkpoints.test.ts"],
   },
   {
+    name: "wal-never-emptied",
+    file: "src/store/sqlite/checkpoints.ts",
+    from: "    if (log * pageSize > truncateBytes) {",
+    to: "    if (false) {",
+    why: "under a steady flow of writes the WAL is emptied once it passes its limit",
+    tests: ["tests/unit/sqlite-checkpoints.test.ts"],
+  },
+  {
     name: "verified-token-never-expires",
     file: "src/domain/access-tokens.ts",
     from: "if (known.expiresAt.getTime() > Date.now()) return known;",
