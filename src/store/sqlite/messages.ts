@@ -40,9 +40,12 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   replyTo: row.reply_to,
   threadRoot: row.thread_root,
   clientId: row.client_id,
-  mentions: JSON.parse(row.mentions),
-  attachmentIds: JSON.parse(row.attachment_ids),
+  mentions: jsonList(row.mentions),
+  attachmentIds: jsonList(row.attachment_ids),
 });
+
+/** A JSON array column; most messages carry none, and "[]" needs no parser (a fresh array each time). */
+const jsonList = (text: string): string[] => (text === "[]" ? [] : JSON.parse(text));
 
 export const COLUMNS =
   "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions, attachment_ids";
