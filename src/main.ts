@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(flags, process.env);
   const log = createLogger(config.logLevel);
   if (command === "migrate") {
-    const store = createStore(config);
+    const store = await createStore(config);
     const { applied } = await store.migrate();
     await store.close();
     log.info("migrations done", { applied, already_applied: applied.length === 0 });

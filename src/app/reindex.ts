@@ -9,7 +9,7 @@ import { createSearch, createStore, searchBackend } from "./wire";
 export async function runReindex(config: Config, log: Logger, roomId?: string): Promise<number> {
   if (searchBackend(config).kind === "none")
     throw new RoleNotAvailable("reindex: there is no search index: set OPENSEARCH_URL, or use SQLite storage");
-  const store = createStore(config);
+  const store = await createStore(config);
   try {
     await store.migrate();
     const index = await createSearch(config, log);
