@@ -48,8 +48,9 @@ const failed = (error) => postMessage({ type: "failed", message: String(error &&
 const pin = () => {
   if (pinned) return;
   db.exec("BEGIN");
-  db.query("SELECT 1 FROM sqlite_schema LIMIT 1").get();
+  // Open from here: unpin ends the transaction also when the read that takes the lock fails.
   pinned = true;
+  db.query("SELECT 1 FROM sqlite_schema LIMIT 1").get();
 };
 const unpin = () => {
   if (!pinned) return;
