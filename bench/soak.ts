@@ -46,6 +46,19 @@ const DRAIN_MS = 20_000;
 const RSS_EVERY_MS = 5000;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
+/** The JavaScript heap of every chatd process together, from their /metrics (chatd_process_heap_bytes). */
+async function heapBytes(target: Target): Promise<number> {
+  const each = await Promise.all(
+    target.processes.map(async ({ url }) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^chatd_process_heap_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    }),
+  );
+  return each.reduce((a, b) => a + b, 0);
+}
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 /** Upper bound of a run's time: setup and connecting, warm-up, the soak, drain, cleanup. */
 export const timeBound = (o: SoakOptions) =>
   (150 + o.connections / 50 + o.warmup + o.minutes * 60 + DRAIN_MS / 1000 + 60) * 1000 + topologyAllowanceMs(o);
@@ -114,7 +127,9 @@ async function soak(o: SoakOptions, resources: Resources): Promise<Outcome> {
   const serverCpu = cpuMeter(pids);
   const started = performance.now();
   const atStart = groupRss(pids).bytes;
-  const samples: RssSample[] = [{ minute: 0, bytes: atStart, min: atStart, max: atStart }];
+  const samples: RssSample[] = [
+    { minute: 0, bytes: atStart, min: atStart, max: atStart, heap: await heapBytes(target) },
+  ];
   const rounds: SoakReconnectResult[] = [];
   const mod = Math.round(100 / o.reconnectPercent);
   log(`soak: ${o.minutes} min; RSS at start ${(samples[0]!.bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -130,20 +145,22 @@ async function soak(o: SoakOptions, resources: Resources): Promise<Outcome> {
     });
     // The minute's RSS: the median of a reading every 5 s (one reading lands anywhere in a GC cycle).
     const readings: number[] = [];
+    const heaps: number[] = [];
     const minuteEnd = started + (minute + 1) * 60_000;
     while (performance.now() < minuteEnd) {
       await Bun.sleep(Math.min(RSS_EVERY_MS, Math.max(0, minuteEnd - performance.now())));
       readings.push(groupRss(pids).bytes);
+      heaps.push(await heapBytes(target));
     }
     const results = await round;
     rounds.push(sumRound(results));
-    const sorted = readings.toSorted((a, b) => a - b);
-    const bytes = sorted[Math.floor(sorted.length / 2)]!;
-    samples.push({ minute: minute + 1, bytes, min: sorted[0]!, max: sorted.at(-1)! });
+    const bytes = median(readings);
+    const heap = median(heaps);
+    samples.push({ minute: minute + 1, bytes, min: Math.min(...readings), max: Math.max(...readings), heap });
     const now = await pool.all<SoakReport>({ op: "report" });
     const sum = (key: keyof SoakReport) => now.reduce((a, r) => a + (r[key] as number), 0);
     log(
-      `minute ${minute + 1}: RSS ${(bytes / 2 ** 20).toFixed(1)} MiB, reconnected ${rounds.at(-1)!.reconnected}/${rounds.at(-1)!.closed} ` +
+      `minute ${minute + 1}: RSS ${(bytes / 2 ** 20).toFixed(1)} MiB, heap ${(heap / 2 ** 20).toFixed(1)} MiB, reconnected ${rounds.at(-1)!.reconnected}/${rounds.at(-1)!.closed} ` +
         `in ${rounds.at(-1)!.seconds.toFixed(1)} s; so far lost ${sum("lost")}, duplicated ${sum("duplicated")}, ` +
         `out of order ${sum("outOfOrder")}, replayed ${sum("replayed")}`,
     );

@@ -7,8 +7,12 @@ import type { Outcome } from "./scenario";
 import type { SoakConnectResult, SoakReconnectResult, SoakReport } from "./soak-commands";
 import { Histogram } from "./stats";
 
-/** A minute's server RSS: the median of its readings (every 5 s), and their range. Minute 0: one reading at the warm-up's end. */
-export type RssSample = { minute: number; bytes: number; min: number; max: number };
+/**
+ * A minute's server RSS: the median of its readings (every 5 s), and their range; `heap`: the median
+ * of the JavaScript heap read with them (chatd_process_heap_bytes, every process summed). Minute 0:
+ * one reading at the warm-up's end.
+ */
+export type RssSample = { minute: number; bytes: number; min: number; max: number; heap: number };
 
 type Inputs = {
   reports: SoakReport[];
@@ -67,6 +71,10 @@ export function soakMetrics(i: Inputs): Metrics {
   metrics.gauge("server_rss_max", Math.max(...i.samples.map((s) => s.max)), "bytes");
   metrics.gauge("rss_drift", Math.abs(last - first) / first);
   metrics.gauge("rss_final_over_first", last / first);
+  // The heap next to it: growing with RSS is live objects; flat while RSS grows is the allocators.
+  for (const s of i.samples) metrics.gauge(`server_heap_minute_${s.minute}`, s.heap, "bytes");
+  const firstHeap = (i.samples[1] ?? i.samples[0]!).heap;
+  metrics.gauge("heap_drift", Math.abs(i.samples.at(-1)!.heap - firstHeap) / firstHeap);
   metrics.gauge("server_cpu_cores", i.server.cores);
   const deliveries = sum("live") + sum("replayed");
   metrics.gauge("server_cpu_us_per_delivery", (i.server.cpuSeconds * 1e6) / Math.max(1, deliveries));
@@ -121,6 +129,15 @@ function rowsFor(samples: RssSample[]): Row[] {
     ),
     row("server RSS, highest reading", "server_rss_max", "value", "bytes"),
     row("RSS drift, last minute vs minute 1", "rss_drift", "value", "share"),
+    ...samples.map((s) =>
+      row(
+        s.minute === 0 ? "server JS heap after warm-up (one reading)" : `server JS heap, minute ${s.minute} (median)`,
+        `server_heap_minute_${s.minute}`,
+        "value",
+        "bytes",
+      ),
+    ),
+    row("JS heap drift, last minute vs minute 1", "heap_drift", "value", "share"),
     row("server CPU (cores)", "server_cpu_cores", "value", "share"),
     row("server CPU per delivery", "server_cpu_us_per_delivery", "value", "us"),
     row("machine busy", "machine_busy", "value", "share"),

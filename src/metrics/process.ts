@@ -1,5 +1,5 @@
 // Process metrics measured the Bun way (prom-client's Node collectors are not meaningful on Bun): RSS,
-// CPU time, open file descriptors and event-loop lag, read when /metrics is scraped.
+// JavaScript heap, CPU time, open file descriptors and event-loop lag, read when /metrics is scraped.
 import { readdirSync } from "node:fs";
 import { Counter, Gauge, type Registry } from "prom-client";
 
@@ -14,6 +14,17 @@ export function processMetrics(registry: Registry): () => void {
     registers: [registry],
     collect() {
       this.set(process.memoryUsage.rss());
+    },
+  });
+
+  // Next to RSS: a growing heap is live JavaScript objects (a leak, or data kept on purpose); a
+  // growing RSS with a flat heap is the allocators' pages.
+  new Gauge({
+    name: "chatd_process_heap_bytes",
+    help: "JavaScript heap in use",
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
     },
   });
 

@@ -92,13 +92,14 @@ describe("metrics", () => {
     expect(sample(await scrape(), "chatd_http_rate_limited_total", 'limit="login_account"')).toBe(2);
   });
 
-  test("process figures move: CPU time, resident memory, open descriptors, event-loop lag", async () => {
+  test("process figures move: CPU time, resident memory, JavaScript heap, open descriptors, event-loop lag", async () => {
     const before = await scrape();
     // The test server runs in this process: busy it, grow it, and open sockets on it.
     const busyUntil = performance.now() + 400;
     let spin = 0;
     while (performance.now() < busyUntil) spin++;
     const ballast = Buffer.alloc(64 * 1024 * 1024, spin % 251);
+    const objects = Array.from({ length: 400_000 }, (_, i) => ({ i, name: `object ${i}` }));
     const extra = await Promise.all([connect(ana), connect(ana), connect(ana)]);
     await Bun.sleep(250); // one lag-timer tick after the busy loop
     const after = await scrape();
@@ -108,6 +109,9 @@ describe("metrics", () => {
     expect(sample(after, "chatd_process_resident_memory_bytes")!).toBeGreaterThan(
       sample(before, "chatd_process_resident_memory_bytes")! + 32 * 1024 * 1024,
     );
+    expect(sample(after, "chatd_process_heap_bytes")!).toBeGreaterThan(
+      sample(before, "chatd_process_heap_bytes")! + 8 * 1024 * 1024,
+    );
     expect(sample(after, "chatd_process_open_fds")!).toBeGreaterThanOrEqual(
       sample(before, "chatd_process_open_fds")! + 3,
     );
@@ -116,7 +120,7 @@ describe("metrics", () => {
     // The lag is the worst since the previous scrape: after a quiet interval it reads lower again.
     await Bun.sleep(250);
     expect(sample(await scrape(), "chatd_event_loop_lag_seconds")!).toBeLessThan(lag);
-    expect(ballast.length).toBeGreaterThan(0);
+    expect(ballast.length + objects.length).toBeGreaterThan(0);
     for (const client of extra) await client.close();
   });
 
