@@ -12,7 +12,8 @@ import { createMetrics } from "../metrics";
 import { checkNotify, createSeenTracker, type SeenTracker, startDispatchers } from "../notify";
 import type { Store } from "../ports";
 import { VERSION } from "../version";
-import { Gateway } from "../ws/gateway";
+import { Gateway, type Upgrader } from "../ws/gateway";
+import { upgradeRoute } from "../ws/upgrade";
 import { mountApi } from "./roles/api";
 import {
   type Backends,
@@ -123,7 +124,17 @@ export async function startServer(config: Config, log: Logger, seams: ServerSeam
   }).use(opsRoutes(probes(backends), metrics, { metricsToken: config.metricsToken }));
   // The web app is a client of the REST API: the roles that serve the API serve it too.
   if (role.api) mountApi(app, services, backends.blobs.endpoint).use(webRoutes(await backends.blobs.urlOrigin()));
-  if (gateway) app.use(gateway.routes());
+  if (gateway) {
+    app.use(gateway.routes());
+    // The upgrade itself on Bun's router (ahead of Elysia's hooks), everything else it refuses by the route above.
+    const upgrade = upgradeRoute({
+      upgrade: (request, server: Upgrader, token, id) => gateway.upgrade(request, server, token, id),
+      log,
+      metrics,
+      fallback: (request) => app.fetch(request),
+    });
+    app.config.serve = { ...app.config.serve, routes: { "/v1/ws": { GET: upgrade } } };
+  }
   if (!config.httpValidateResponses) skipResponseValidation(app);
   app.listen({
     hostname: config.host,

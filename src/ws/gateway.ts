@@ -87,6 +87,11 @@ class Client extends Connection implements SocketSession {
   }
 }
 
+/** What upgrading needs of the server: Bun's (Elysia's handlers see it under its own type). */
+export type Upgrader = {
+  upgrade(request: Request, options: { data: Upgraded; headers: Record<string, string> }): boolean;
+};
+
 /** Bun's per-socket data: the upgrade's until the socket opens, then its Client. */
 type SocketData = Upgraded | Client;
 
@@ -156,21 +161,8 @@ export class Gateway {
     return new Elysia({ tags: ["websocket"] }).get(
       "/v1/ws",
       async ({ request, server, query, set }) => {
-        const { token, protocol } = upgradeAuth(request, query.token);
-        if (!token) throw unauthorized("missing access token");
-        const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
-        const user = await this.deps.accounts.getUser(userId);
-        if (!user) throw unauthorized("invalid access token");
-        const data: Upgraded = {
-          userId,
-          username: user.username,
-          sessionId,
-          issuedAt: issuedAt.getTime(),
-          expiresAt: expiresAt.getTime(),
-        };
-        const headers: Record<string, string> = { "x-request-id": String(set.headers["x-request-id"] ?? "") };
-        if (protocol) headers["sec-websocket-protocol"] = protocol;
-        if (server?.upgrade(request, { data, headers })) return;
+        const requestId = String(set.headers["x-request-id"] ?? "");
+        if (await this.upgrade(request, server, query.token, requestId)) return;
         set.status = 426;
         return { error: { code: "upgrade_required", message: "connect with a WebSocket client" } };
       },
@@ -179,6 +171,38 @@ export class Gateway {
         detail: upgradeDocs,
       },
     );
+  }
+
+  /**
+   * Authenticates an upgrade request of GET /v1/ws and upgrades it (answering the request id and the
+   * subprotocol). Throws the catalog error the refusal answers with (401, 400; see routes()); false
+   * when the token is good but the request is no WebSocket upgrade (426).
+   */
+  async upgrade(request: Request, server: Upgrader | null, queryToken: unknown, requestId: string): Promise<boolean> {
+    const { token, protocol } = upgradeAuth(request, queryToken);
+    if (!token) throw unauthorized("missing access token");
+    const { userId, sessionId, issuedAt, expiresAt } = await this.deps.sessions.authenticate(token);
+    const username = await this.#usernameOf(userId);
+    if (username === null) throw unauthorized("invalid access token");
+    const data: Upgraded = {
+      userId,
+      username,
+      sessionId,
+      issuedAt: issuedAt.getTime(),
+      expiresAt: expiresAt.getTime(),
+    };
+    const headers: Record<string, string> = { "x-request-id": requestId };
+    if (protocol) headers["sec-websocket-protocol"] = protocol;
+    return server?.upgrade(request, { data, headers }) ?? false;
+  }
+
+  /**
+   * The user's username: from a socket of theirs open here (usernames never change and users are
+   * never deleted), else from the store; null for an unknown user.
+   */
+  async #usernameOf(userId: string): Promise<string | null> {
+    for (const open of this.#sessions.socketsOf(userId)) return open.username;
+    return (await this.deps.accounts.getUser(userId))?.username ?? null;
   }
 
   /** The Bun.serve `websocket` options and handlers. */

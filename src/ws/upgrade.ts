@@ -5,6 +5,9 @@
 import type { DocumentDecoration } from "elysia";
 import { validationFailed } from "../domain/errors";
 import { bearerToken } from "../http/auth";
+import { recordRequest, requestIdOf } from "../http/observe";
+import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
 
 export const SUBPROTOCOL = "chatd.v1";
 const BEARER_PROTOCOL = "bearer.";
@@ -38,6 +41,53 @@ export function upgradeAuth(request: Request, queryToken: unknown): UpgradeAuth 
     bearerToken(request.headers.get("authorization")) ||
     (typeof queryToken === "string" && queryToken !== "" ? queryToken : null);
   return { token, protocol: offered.length > 0 ? SUBPROTOCOL : null };
+}
+
+/** A query that is nothing or one plain `token` (a JWT's characters): what the fast path parses itself. */
+const PLAIN_QUERY = /^(?:token=([\w.~-]+))?$/;
+
+export type UpgradeRouteDeps<S> = {
+  /** Authenticates and upgrades; throws a refusal's catalog error, false when no upgrade was made. */
+  upgrade(request: Request, server: S, queryToken: string | undefined, requestId: string): Promise<boolean>;
+  log: Logger;
+  metrics: Metrics;
+  /** The HTTP app's own answer (Elysia's whole pipeline) to a request this route does not upgrade. */
+  fallback(request: Request): Response | Promise<Response>;
+};
+
+/**
+ * GET /v1/ws on Bun's router, ahead of the HTTP app: an upgrade that succeeds is made here, with the
+ * same checks, answer headers, metrics and log line as the app's route, without the app's per-request
+ * hooks. Everything else goes to the app unchanged and is answered there from the start: refusals
+ * (401, 400, 426, 5xx) keep the error shape, headers (security, CORS) and metrics they always had, and
+ * so does any request whose query or body the app's request-shape rules must judge.
+ */
+export function upgradeRoute<S>(deps: UpgradeRouteDeps<S>) {
+  return async (request: Request, server: S): Promise<Response | undefined> => {
+    const query = request.url.indexOf("?");
+    const plain = PLAIN_QUERY.exec(query < 0 ? "" : request.url.slice(query + 1));
+    if (!plain || request.headers.has("content-length") || request.headers.has("transfer-encoding"))
+      return deps.fallback(request);
+    const startedAt = performance.now();
+    const id = requestIdOf(request);
+    let upgraded: boolean;
+    try {
+      upgraded = await deps.upgrade(request, server, plain[1], id);
+    } catch {
+      // Refused or failed: the app checks it again and answers (or logs) it as it always has.
+      return deps.fallback(request);
+    }
+    if (!upgraded) return deps.fallback(request);
+    recordRequest(deps.log, deps.metrics, {
+      id,
+      method: "GET",
+      route: "/v1/ws",
+      path: "/v1/ws",
+      status: 200,
+      startedAt,
+    });
+    return undefined;
+  };
 }
 
 const error = (description: string) => ({
