@@ -12,10 +12,12 @@ import { gcra } from "../limits/shared";
 import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { Bus } from "../ports/bus";
+import type { ConnectionStatus } from "../ports/presence";
 import { Connection } from "./connection";
 import { Fanout, type TopicServer } from "./fanout";
 import { type FrameHandlerDeps, FrameHandlers } from "./handlers";
 import { Hub } from "./hub";
+import type { PresenceState } from "./presence-tracker";
 import { decodeFrame, errorFrame, FrameError, frameErrorFor } from "./protocol";
 import { SessionSockets, type SocketSession } from "./session-sockets";
 import { upgradeAuth, upgradeDocs } from "./upgrade";
@@ -61,7 +63,7 @@ type Upgraded = SocketSession & { userId: string; username: string };
  * what only the gateway reads. One object per socket: it replaces the upgrade's data as the socket's
  * Bun data on open (no side map), with the frame queue made only while frames are in flight.
  */
-class Client extends Connection implements SocketSession {
+class Client extends Connection implements SocketSession, PresenceState {
   readonly sessionId: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
@@ -73,6 +75,11 @@ class Client extends Connection implements SocketSession {
   /** GCRA state of the abuse limiter (error frames sent). */
   errorTat: number | undefined = undefined;
   closeReason: CloseReason | undefined = undefined;
+  /** User presence (PresenceTracker's alone; see PresenceState). */
+  presenceStatus: ConnectionStatus | undefined = undefined;
+  presenceManualIdle = false;
+  presenceActiveAt = 0;
+  presenceWrites: Promise<void> | undefined = undefined;
 
   constructor(ws: ServerWebSocket<SocketData>, upgraded: Upgraded) {
     super(crypto.randomUUID(), upgraded.userId, upgraded.username, ws as ServerWebSocket<unknown>);
@@ -112,7 +119,7 @@ export class Gateway {
   readonly hub: Hub;
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
-  readonly #userPresence: UserPresenceGateway;
+  readonly #userPresence: UserPresenceGateway<Client>;
   readonly #clients = new Set<Client>();
   readonly #sessions = new SessionSockets<Client>();
   readonly #stopListening: () => void;
@@ -148,6 +155,7 @@ export class Gateway {
       idleMs: deps.settings.presenceIdleMs,
       pollMs: deps.settings.presencePollMs,
       now: deps.now ?? Date.now,
+      connections: () => this.#clients,
       send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
     });
   }

@@ -16,63 +16,70 @@ import type { Bus } from "../ports/bus";
 import type { ConnectionStatus, Presence, UserPresenceChange } from "../ports/presence";
 import type { Connection } from "./connection";
 
-export type PresenceTrackerOptions = {
+export type PresenceTrackerOptions<C extends TrackedConnection> = {
   presence: Presence;
   bus: Bus;
   log: Logger;
   idleMs: number;
   now: () => number;
+  /** The connections open here (the idle sweep's candidates; those not tracked are skipped). */
+  connections(): Iterable<C>;
 };
 
-type Tracked = {
-  status: ConnectionStatus;
+/**
+ * The tracker's state of a connection, kept on the connection itself (one object per socket, no side
+ * map). The tracker alone reads and writes these fields; `presenceStatus` is unset until the
+ * connection opened here and again once it closed.
+ */
+export type PresenceState = {
+  presenceStatus: ConnectionStatus | undefined;
   /** Set by the client's presence.set idle: activity does not make it online. */
-  manualIdle: boolean;
-  activeAt: number;
+  presenceManualIdle: boolean;
+  presenceActiveAt: number;
   /** The connection's writes, in order; unset when none is in flight. */
-  writes: Promise<void> | undefined;
+  presenceWrites: Promise<void> | undefined;
 };
 
-export class PresenceTracker {
-  readonly #tracked = new Map<Connection, Tracked>();
+export type TrackedConnection = Connection & PresenceState;
+
+export class PresenceTracker<C extends TrackedConnection> {
   readonly #timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly options: PresenceTrackerOptions) {
+  constructor(private readonly options: PresenceTrackerOptions<C>) {
     this.#timer = setInterval(() => this.#sweep(), Math.max(100, Math.min(1000, options.idleMs / 4)));
     this.#timer.unref?.();
   }
 
-  opened(connection: Connection) {
+  opened(connection: C) {
     const now = this.options.now();
-    const tracked: Tracked = { status: "online", manualIdle: false, activeAt: now, writes: undefined };
-    this.#tracked.set(connection, tracked);
-    this.#write(connection, tracked, (p) => p.connect(connection.userId, connection.id, "online", now));
+    connection.presenceStatus = "online";
+    connection.presenceManualIdle = false;
+    connection.presenceActiveAt = now;
+    this.#write(connection, (p) => p.connect(connection.userId, connection.id, "online", now));
   }
 
   /** A client frame that counts as activity arrived. */
-  activity(connection: Connection) {
-    const tracked = this.#tracked.get(connection);
-    if (!tracked) return;
-    tracked.activeAt = this.options.now();
-    if (tracked.status === "idle" && !tracked.manualIdle) this.#set(connection, tracked, "online");
+  activity(connection: C) {
+    if (connection.presenceStatus === undefined) return;
+    connection.presenceActiveAt = this.options.now();
+    if (connection.presenceStatus === "idle" && !connection.presenceManualIdle) this.#set(connection, "online");
   }
 
   /** The client's presence.set; returns the connection's status now. */
-  set(connection: Connection, status: ConnectionStatus): ConnectionStatus {
-    const tracked = this.#tracked.get(connection);
-    if (!tracked) return status;
-    tracked.manualIdle = status === "idle";
-    if (status === "online") tracked.activeAt = this.options.now();
-    if (tracked.status !== status) this.#set(connection, tracked, status);
-    return tracked.status;
+  set(connection: C, status: ConnectionStatus): ConnectionStatus {
+    if (connection.presenceStatus === undefined) return status;
+    connection.presenceManualIdle = status === "idle";
+    if (status === "online") connection.presenceActiveAt = this.options.now();
+    if (connection.presenceStatus !== status) this.#set(connection, status);
+    return connection.presenceStatus;
   }
 
-  closed(connection: Connection) {
-    const tracked = this.#tracked.get(connection);
-    if (!tracked) return;
-    this.#tracked.delete(connection);
-    const seenAt = tracked.status === "online" ? this.options.now() : 0;
-    this.#write(connection, tracked, (p) => p.disconnect(connection.userId, connection.id, seenAt));
+  closed(connection: C) {
+    const status = connection.presenceStatus;
+    if (status === undefined) return;
+    connection.presenceStatus = undefined;
+    const seenAt = status === "online" ? this.options.now() : 0;
+    this.#write(connection, (p) => p.disconnect(connection.userId, connection.id, seenAt));
   }
 
   close() {
@@ -82,21 +89,21 @@ export class PresenceTracker {
   /** Connections silent past the idle time go idle, last seen at their last activity. */
   #sweep() {
     const now = this.options.now();
-    for (const [connection, tracked] of this.#tracked)
-      if (tracked.status === "online" && now - tracked.activeAt >= this.options.idleMs)
-        this.#set(connection, tracked, "idle");
+    for (const connection of this.options.connections())
+      if (connection.presenceStatus === "online" && now - connection.presenceActiveAt >= this.options.idleMs)
+        this.#set(connection, "idle");
   }
 
-  #set(connection: Connection, tracked: Tracked, status: ConnectionStatus) {
-    tracked.status = status;
+  #set(connection: C, status: ConnectionStatus) {
+    connection.presenceStatus = status;
     // Online until now, either way.
     const seenAt = this.options.now();
-    this.#write(connection, tracked, (p) => p.connect(connection.userId, connection.id, status, seenAt));
+    this.#write(connection, (p) => p.connect(connection.userId, connection.id, status, seenAt));
   }
 
-  #write(connection: Connection, tracked: Tracked, write: (presence: Presence) => Promise<UserPresenceChange>) {
+  #write(connection: C, write: (presence: Presence) => Promise<UserPresenceChange>) {
     const { presence, bus, log } = this.options;
-    const chain: Promise<void> = (tracked.writes ?? Promise.resolve()).then(async () => {
+    const chain: Promise<void> = (connection.presenceWrites ?? Promise.resolve()).then(async () => {
       try {
         const change = await write(presence);
         if (change.before === change.after) return;
@@ -110,9 +117,9 @@ export class PresenceTracker {
         });
       } finally {
         // The last write queued is done: nothing is kept for an idle connection.
-        if (tracked.writes === chain) tracked.writes = undefined;
+        if (connection.presenceWrites === chain) connection.presenceWrites = undefined;
       }
     });
-    tracked.writes = chain;
+    connection.presenceWrites = chain;
   }
 }

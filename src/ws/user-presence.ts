@@ -8,11 +8,11 @@ import type { Logger } from "../log";
 import type { Bus } from "../ports/bus";
 import type { Presence } from "../ports/presence";
 import type { Connection } from "./connection";
-import { PresenceTracker } from "./presence-tracker";
+import { PresenceTracker, type TrackedConnection } from "./presence-tracker";
 import { PresenceWatch } from "./presence-watch";
 import { type ClientFrame, withRef } from "./protocol";
 
-export type UserPresenceGatewayOptions = {
+export type UserPresenceGatewayOptions<C extends TrackedConnection> = {
   presence: Presence;
   bus: Bus;
   userPresences: UserPresences;
@@ -21,6 +21,8 @@ export type UserPresenceGatewayOptions = {
   /** How often watched users are read again (a dead process's users turn offline by it). */
   pollMs: number;
   now: () => number;
+  /** The connections open here. */
+  connections(): Iterable<C>;
   send(connection: Connection, raw: string, type: string): void;
 };
 
@@ -29,12 +31,12 @@ type PresenceFrame = Extract<ClientFrame, { type: "presence.set" | "presence.wat
 export const isPresenceFrame = (frame: ClientFrame): frame is PresenceFrame =>
   frame.type === "presence.set" || frame.type === "presence.watch";
 
-export class UserPresenceGateway {
-  readonly #tracker: PresenceTracker;
+export class UserPresenceGateway<C extends TrackedConnection> {
+  readonly #tracker: PresenceTracker<C>;
   readonly #watch: PresenceWatch;
   readonly #partnerReads = new Map<string, Promise<string[]>>();
 
-  constructor(private readonly options: UserPresenceGatewayOptions) {
+  constructor(private readonly options: UserPresenceGatewayOptions<C>) {
     this.#tracker = new PresenceTracker(options);
     this.#watch = new PresenceWatch({ ...options, subjectOf: presenceSubject });
   }
@@ -43,7 +45,7 @@ export class UserPresenceGateway {
    * The connection is online, and watches its DM partners (looked up now; a failure is logged): it is
    * told at once of each partner who is online or idle, then of their changes.
    */
-  opened(connection: Connection) {
+  opened(connection: C) {
     this.#tracker.opened(connection);
     void this.#dmPartners(connection.userId)
       .then((partners) => this.#watch.set(connection, "dm", partners, true))
@@ -51,11 +53,11 @@ export class UserPresenceGateway {
   }
 
   /** A client frame other than ping and presence.* arrived. */
-  activity(connection: Connection) {
+  activity(connection: C) {
     this.#tracker.activity(connection);
   }
 
-  async handle(connection: Connection, frame: PresenceFrame) {
+  async handle(connection: C, frame: PresenceFrame) {
     const { send, userPresences } = this.options;
     if (frame.type === "presence.set") {
       const status = this.#tracker.set(connection, frame.status);
@@ -84,7 +86,7 @@ export class UserPresenceGateway {
     return read;
   }
 
-  closed(connection: Connection) {
+  closed(connection: C) {
     this.#tracker.closed(connection);
     this.#watch.drop(connection);
   }
