@@ -392,6 +392,14 @@ export const mutations: Mutation[] = [
     tests: ws,
   },
   {
+    name: "fast-upgrade-counted-101",
+    file: "src/ws/upgrade.ts",
+    from: "      status: 200,",
+    to: "      status: 101,",
+    why: "an accepted upgrade is counted and logged as GET /v1/ws 200, as the Elysia route always did",
+    tests: ["tests/ws/upgrade.test.ts"],
+  },
+  {
     name: "abuse-limit-21",
     file: gateway,
     from: "const ABUSE_RULE = { limit: 20, periodMs: 10_000 };",
