@@ -330,8 +330,8 @@ export const mutations: Mutation[] = [
   {
     name: "typing-echoed",
     file: hub,
-    from: 'fanout.publishExcept(roomId, delivery.raw, delivery.type, delivery.user ?? "");',
-    to: "fanout.publish(roomId, delivery.raw, delivery.type);",
+    from: 'fanout.publishExcept(room.topic, delivery.raw, delivery.type, delivery.user ?? "");',
+    to: "fanout.publish(room.topic, delivery.raw, delivery.type);",
     why: "typing is never sent to the typist",
     tests: ws,
   },
@@ -426,7 +426,7 @@ export const mutations: Mutation[] = [
   {
     name: "pongs-ignored",
     file: gateway,
-    from: "        if (ws.data.client) ws.data.client.lastSeen = Date.now();\n",
+    from: "        if (ws.data instanceof Client) ws.data.lastSeen = Date.now();\n",
     to: "",
     why: "a client that answers pings stays connected",
     tests: ws,
@@ -882,8 +882,8 @@ export const mutations: Mutation[] = [
   {
     name: "presence-manual-idle-undone-by-activity",
     file: "src/ws/presence-tracker.ts",
-    from: 'if (tracked.status === "idle" && !tracked.manualIdle)',
-    to: 'if (tracked.status === "idle")',
+    from: 'if (connection.presenceStatus === "idle" && !connection.presenceManualIdle)',
+    to: 'if (connection.presenceStatus === "idle")',
     why: "presence.set idle holds until the client sets online",
     tests: ["tests/ws/user-presence.test.ts"],
   },

@@ -7,7 +7,7 @@ import type { Logger } from "../log";
 import type { Metrics } from "../metrics";
 import type { Bus } from "../ports/bus";
 import type { Connection } from "./connection";
-import type { Fanout } from "./fanout";
+import type { Fanout, Topic } from "./fanout";
 import { type Delivery, type FeedSource, RoomFeed } from "./room-feed";
 
 export type HubOptions = {
@@ -25,7 +25,8 @@ export type HubOptions = {
 /** A subscribe with `since` between its start and its reply: what the feed delivers meanwhile. */
 type PendingRecovery = { connection: Connection; buffer: Delivery[]; cancelled: boolean };
 
-type Room = { feed: RoomFeed; sockets: Set<Connection>; recoveries: Set<PendingRecovery> };
+/** A room with local sockets: its feed, its sockets (the fan-out's Topic: one entry per socket), its recoveries. */
+type Room = { feed: RoomFeed; topic: Topic; recoveries: Set<PendingRecovery> };
 
 /** Why a socket was taken out of a room, as the `unsubscribed` frame says it. */
 const EVICTIONS: Record<string, string> = {
@@ -73,7 +74,7 @@ export class Hub {
     }
     if (connection.closed || !this.isIn(connection, roomId)) return false;
     this.options.fanout.send(connection, reply(room.feed.position), "subscribed");
-    this.options.fanout.join(connection, roomId);
+    this.options.fanout.join(connection, room.topic);
     return true;
   }
 
@@ -92,7 +93,7 @@ export class Hub {
     const room = this.#room(roomId);
     const pending: PendingRecovery = { connection, buffer: [], cancelled: false };
     room.recoveries.add(pending);
-    this.options.fanout.leave(connection, roomId);
+    this.options.fanout.pause(connection, room.topic);
     this.#enter(connection, roomId, room);
     let replay: Replay;
     try {
@@ -116,7 +117,7 @@ export class Hub {
       if (delivery.type === "typing" && delivery.user === connection.userId) continue;
       fanout.send(connection, delivery.raw, delivery.type);
     }
-    fanout.join(connection, roomId);
+    fanout.join(connection, room.topic);
     return true;
   }
 
@@ -126,9 +127,8 @@ export class Hub {
     if (rooms === roomId) this.#roomsOf.delete(connection);
     else if (typeof rooms !== "object" || !rooms.delete(roomId)) return false;
     else if (rooms.size === 0) this.#roomsOf.delete(connection);
-    this.options.fanout.leave(connection, roomId);
     const room = this.#rooms.get(roomId);
-    room?.sockets.delete(connection);
+    if (room) this.options.fanout.exit(connection, room.topic);
     for (const pending of room?.recoveries ?? []) if (pending.connection === connection) pending.cancelled = true;
     this.#release(roomId);
     return true;
@@ -152,7 +152,7 @@ export class Hub {
   }
 
   #enter(connection: Connection, roomId: string, room: Room) {
-    room.sockets.add(connection);
+    this.options.fanout.enter(connection, room.topic);
     const rooms = this.#roomsOf.get(connection);
     if (rooms === undefined) this.#roomsOf.set(connection, roomId);
     else if (typeof rooms === "object") rooms.add(roomId);
@@ -169,14 +169,14 @@ export class Hub {
         subject: this.options.subjectOf(roomId),
         deliver: (delivery) => this.#deliver(roomId, delivery),
       });
-      room = { feed, sockets: new Set(), recoveries: new Set() };
+      room = { feed, topic: this.options.fanout.topic(roomId), recoveries: new Set() };
       this.#rooms.set(roomId, room);
       this.options.metrics.ws.activeRooms.set(this.#rooms.size);
       // A feed that cannot start is dropped, so the next subscribe starts afresh.
       const created = room;
       feed.ready.catch(() => {
         if (this.#rooms.get(roomId) !== created) return;
-        for (const connection of [...created.sockets]) this.leave(connection, roomId);
+        for (const connection of [...created.topic.sockets]) this.leave(connection, roomId);
         this.#drop(roomId, created);
       });
     }
@@ -185,7 +185,7 @@ export class Hub {
 
   #release(roomId: string) {
     const room = this.#rooms.get(roomId);
-    if (room && room.sockets.size === 0 && room.recoveries.size === 0) this.#drop(roomId, room);
+    if (room && room.topic.sockets.size === 0 && room.recoveries.size === 0) this.#drop(roomId, room);
   }
 
   #drop(roomId: string, room: Room) {
@@ -203,25 +203,25 @@ export class Hub {
     const eviction = EVICTIONS[delivery.type];
     if (eviction && delivery.user) {
       // The user's sockets are out first: a kicked user gets `unsubscribed`, not the event.
-      for (const connection of [...room.sockets])
+      for (const connection of [...room.topic.sockets])
         if (connection.userId === delivery.user) this.#evict(connection, roomId, eviction);
-      fanout.publish(roomId, delivery.raw, delivery.type);
+      fanout.publish(room.topic, delivery.raw, delivery.type);
       return;
     }
     switch (delivery.type) {
       case "typing":
-        fanout.publishExcept(roomId, delivery.raw, delivery.type, delivery.user ?? "");
+        fanout.publishExcept(room.topic, delivery.raw, delivery.type, delivery.user ?? "");
         return;
       case "room.deleted":
-        fanout.publish(roomId, delivery.raw, delivery.type);
-        for (const connection of [...room.sockets]) this.#evict(connection, roomId, "room_deleted");
+        fanout.publish(room.topic, delivery.raw, delivery.type);
+        for (const connection of [...room.topic.sockets]) this.#evict(connection, roomId, "room_deleted");
         for (const pending of room.recoveries) pending.cancelled = true;
         return;
       case "message.created":
-        fanout.publish(roomId, delivery.raw, delivery.type, delivery.at);
+        fanout.publish(room.topic, delivery.raw, delivery.type, delivery.at);
         return;
       default:
-        fanout.publish(roomId, delivery.raw, delivery.type);
+        fanout.publish(room.topic, delivery.raw, delivery.type);
     }
   }
 
