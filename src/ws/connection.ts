@@ -5,6 +5,11 @@ import type { ServerWebSocket } from "bun";
 
 export class Connection {
   #closed = false;
+  /**
+   * The Hub's alone (kept here: one object per socket, no side map): the rooms the socket is in on
+   * this process, the room id itself while it is in one (most are), a Set once in several.
+   */
+  rooms: string | Set<string> | undefined = undefined;
 
   constructor(
     readonly id: string,

@@ -120,7 +120,6 @@ export class Gateway {
   readonly #fanout: Fanout;
   readonly #handlers: FrameHandlers;
   readonly #userPresence: UserPresenceGateway<Client>;
-  readonly #clients = new Set<Client>();
   readonly #sessions = new SessionSockets<Client>();
   readonly #stopListening: () => void;
   readonly #stopUserEvents: () => void;
@@ -155,7 +154,7 @@ export class Gateway {
       idleMs: deps.settings.presenceIdleMs,
       pollMs: deps.settings.presencePollMs,
       now: deps.now ?? Date.now,
-      connections: () => this.#clients,
+      connections: () => this.#sessions.all(),
       send: (connection, raw, type) => this.#fanout.send(connection, raw, type),
     });
   }
@@ -247,7 +246,7 @@ export class Gateway {
     this.#stopListening();
     this.#stopUserEvents();
     this.#userPresence.close();
-    for (const client of this.#clients) this.#closeClient(client, 1001, "server shutting down", "shutdown");
+    for (const client of [...this.#sessions.all()]) this.#closeClient(client, 1001, "server shutting down", "shutdown");
     this.hub.close();
   }
 
@@ -256,7 +255,6 @@ export class Gateway {
     if (upgraded instanceof Client) return;
     const connection = new Client(ws, upgraded);
     ws.data = connection;
-    this.#clients.add(connection);
     this.#sessions.add(connection);
     this.deps.seen?.connected(connection.userId);
     this.deps.metrics.ws.opened.inc();
@@ -347,7 +345,7 @@ export class Gateway {
 
   #close(ws: ServerWebSocket<SocketData>) {
     const connection = ws.data;
-    if (!(connection instanceof Client) || !this.#clients.delete(connection)) return;
+    if (!(connection instanceof Client) || connection.closed) return;
     connection.markClosed();
     const rooms = this.hub.drop(connection);
     this.#userPresence.closed(connection);
@@ -368,7 +366,7 @@ export class Gateway {
 
   /** The gateway's state of a connection it still holds open, or undefined. */
   #clientOf(connection: Connection): Client | undefined {
-    return connection instanceof Client && this.#clients.has(connection) ? connection : undefined;
+    return connection instanceof Client && !connection.closed ? connection : undefined;
   }
 
   /** Closes the local sockets of sessions that ended. */
@@ -391,7 +389,7 @@ export class Gateway {
     const now = Date.now();
     for (const connection of this.#sessions.expiredBy(now)) this.#endSession(connection, "token_expired");
     const interval = this.deps.settings.heartbeatIntervalMs;
-    for (const client of this.#clients) {
+    for (const client of this.#sessions.all()) {
       if (this.#fanout.closeIfSlow(client)) continue;
       const silent = now - client.lastSeen;
       if (silent > 2 * interval) this.#closeClient(client, 1001, "heartbeat timeout", "heartbeat_timeout");

@@ -37,8 +37,6 @@ const EVICTIONS: Record<string, string> = {
 
 export class Hub {
   readonly #rooms = new Map<string, Room>();
-  /** Each socket's rooms: the room id itself while it is in one (most are), a Set once in several. */
-  readonly #roomsOf = new Map<Connection, string | Set<string>>();
   readonly #stopResume: () => void;
 
   constructor(private readonly options: HubOptions) {
@@ -48,7 +46,7 @@ export class Hub {
   }
 
   isIn(connection: Connection, roomId: string): boolean {
-    const rooms = this.#roomsOf.get(connection);
+    const rooms = connection.rooms;
     return rooms === roomId || (typeof rooms === "object" && rooms.has(roomId));
   }
 
@@ -123,10 +121,10 @@ export class Hub {
 
   /** Takes the socket out of the room. True when it was in. */
   leave(connection: Connection, roomId: string): boolean {
-    const rooms = this.#roomsOf.get(connection);
-    if (rooms === roomId) this.#roomsOf.delete(connection);
+    const rooms = connection.rooms;
+    if (rooms === roomId) connection.rooms = undefined;
     else if (typeof rooms !== "object" || !rooms.delete(roomId)) return false;
-    else if (rooms.size === 0) this.#roomsOf.delete(connection);
+    else if (rooms.size === 0) connection.rooms = undefined;
     const room = this.#rooms.get(roomId);
     if (room) this.options.fanout.exit(connection, room.topic);
     for (const pending of room?.recoveries ?? []) if (pending.connection === connection) pending.cancelled = true;
@@ -136,7 +134,7 @@ export class Hub {
 
   /** Forgets a closed socket; returns the rooms it was in. */
   drop(connection: Connection): string[] {
-    const held = this.#roomsOf.get(connection);
+    const held = connection.rooms;
     const rooms = held === undefined ? [] : typeof held === "string" ? [held] : [...held];
     for (const roomId of rooms) this.leave(connection, roomId);
     return rooms;
@@ -145,18 +143,20 @@ export class Hub {
   /** Drops every feed (shutdown). */
   close() {
     this.#stopResume();
-    for (const room of this.#rooms.values()) room.feed.close();
+    for (const room of this.#rooms.values()) {
+      room.feed.close();
+      for (const connection of room.topic.sockets) connection.rooms = undefined;
+    }
     this.#rooms.clear();
-    this.#roomsOf.clear();
     this.options.metrics.ws.activeRooms.set(0);
   }
 
   #enter(connection: Connection, roomId: string, room: Room) {
     this.options.fanout.enter(connection, room.topic);
-    const rooms = this.#roomsOf.get(connection);
-    if (rooms === undefined) this.#roomsOf.set(connection, roomId);
+    const rooms = connection.rooms;
+    if (rooms === undefined) connection.rooms = roomId;
     else if (typeof rooms === "object") rooms.add(roomId);
-    else if (rooms !== roomId) this.#roomsOf.set(connection, new Set([rooms, roomId]));
+    else if (rooms !== roomId) connection.rooms = new Set([rooms, roomId]);
   }
 
   #room(roomId: string): Room {

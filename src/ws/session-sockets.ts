@@ -24,6 +24,11 @@ export class SessionSockets<C extends SessionConnection = SessionConnection> {
     if (sockets?.size === 0) this.#byUser.delete(connection.userId);
   }
 
+  /** Every socket here. */
+  *all(): Generator<C> {
+    for (const sockets of this.#byUser.values()) yield* sockets;
+  }
+
   /** The user's sockets here. */
   socketsOf(userId: string): Iterable<C> {
     return this.#byUser.get(userId) ?? [];
