@@ -7,6 +7,24 @@ import { processMetrics } from "./process";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * A counter by frame type whose series are looked up once per type: prom-client would hash and
+ * validate the labels on every count (several per WebSocket frame). Types are the protocol's (bounded).
+ */
+function byType(counter: Counter<"type">) {
+  const series = new Map<string, ReturnType<typeof counter.labels>>();
+  return {
+    inc({ type }: { type: string }, value = 1) {
+      let one = series.get(type);
+      if (!one) {
+        one = counter.labels({ type });
+        series.set(type, one);
+      }
+      one.inc(value);
+    },
+  };
+}
+
 export function createMetrics() {
   const registry = new Registry();
   new Gauge({
@@ -29,6 +47,12 @@ export function createMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // Each method, route and status's series, looked up once: prom-client would hash and validate the
+  // labels on every request. Bounded like the series themselves (routes are patterns, see observe.ts).
+  const requestSeries = new Map<
+    string,
+    { count: ReturnType<typeof httpRequests.labels>; duration: ReturnType<typeof httpDuration.labels> }
+  >();
   const httpRateLimited = new Counter({
     name: "chatd_http_rate_limited_total",
     help: "REST requests refused with 429, by the limit that refused them",
@@ -48,18 +72,22 @@ export function createMetrics() {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
-    framesIn: new Counter({
-      name: "chatd_ws_frames_in_total",
-      help: "Client frames received, by type",
-      labelNames: ["type"] as const,
-      registers: [registry],
-    }),
-    framesOut: new Counter({
-      name: "chatd_ws_frames_out_total",
-      help: "Frames sent to clients, by type (a publish counts once per subscriber)",
-      labelNames: ["type"] as const,
-      registers: [registry],
-    }),
+    framesIn: byType(
+      new Counter({
+        name: "chatd_ws_frames_in_total",
+        help: "Client frames received, by type",
+        labelNames: ["type"] as const,
+        registers: [registry],
+      }),
+    ),
+    framesOut: byType(
+      new Counter({
+        name: "chatd_ws_frames_out_total",
+        help: "Frames sent to clients, by type (a publish counts once per subscriber)",
+        labelNames: ["type"] as const,
+        registers: [registry],
+      }),
+    ),
     errors: new Counter({
       name: "chatd_ws_errors_total",
       help: "Error frames sent, by code",
@@ -164,9 +192,15 @@ export function createMetrics() {
       digest: (outcome: "sent" | "failed") => notify.digests.inc({ outcome }),
     },
     observeRequest(method: string, route: string, status: number, seconds: number) {
-      const labels = { method, route, status: String(status) };
-      httpRequests.inc(labels);
-      httpDuration.observe(labels, seconds);
+      const key = `${method} ${route} ${status}`;
+      let series = requestSeries.get(key);
+      if (!series) {
+        const labels = { method, route, status: String(status) };
+        series = { count: httpRequests.labels(labels), duration: httpDuration.labels(labels) };
+        requestSeries.set(key, series);
+      }
+      series.count.inc();
+      series.duration.observe(seconds);
     },
     /** A REST request refused by the named rate limit (login_account, login_address, messages, ...). */
     observeRateLimited(limit: string) {
