@@ -73,3 +73,22 @@ test("with no consumer name yet nothing is dropped by bytes: the first consumer 
   expect(await kept(stream, "first")).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   await stream.close();
 });
+
+test("a message dropped by the byte limit is no longer held: its bytes are garbage at once", async () => {
+  const stream = new MemoryEventStream({ subjects: "t.events.>", maxBytes: 10 * 1024, log: createLogger("silent") });
+  const reader = await acking(stream, "indexer");
+  const early: WeakRef<Uint8Array>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const data = new Uint8Array(1024);
+    if (i < 50) early.push(new WeakRef(data));
+    await stream.append("t.events.r", data, { msgId: `m${i}` });
+  }
+  await reader.through(300);
+  await fill(stream, 1, 300);
+  Bun.gc(true);
+  // The stream keeps about 10 messages; the first 50 were dropped long ago. (A few may still be
+  // reachable from a stack the collector scans conservatively.)
+  expect(early.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(5);
+  await reader.consumer.stop();
+  await stream.close();
+});

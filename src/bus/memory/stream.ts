@@ -53,8 +53,11 @@ type Durable = {
 };
 
 export class MemoryEventStream implements EventStream {
-  /** The kept messages are #messages[#head..]: dropping the oldest moves #head (compacted now and then). */
-  #messages: Stored[] = [];
+  /**
+   * The kept messages are #messages[#head..]: dropping the oldest empties its slot and moves #head
+   * (the array is compacted now and then), so a dropped message's bytes are garbage at once.
+   */
+  #messages: (Stored | undefined)[] = [];
   #head = 0;
   #lastSeq = 0;
   readonly #lastBySubject = new Map<string, number>();
@@ -253,7 +256,8 @@ export class MemoryEventStream implements EventStream {
       (this.#bytes > this.#maxBytes && (this.#messages[this.#head]?.seq ?? Infinity) < settled) ||
       (this.#messages[this.#head]?.at ?? now) < now - this.#maxAgeMs
     ) {
-      const dropped = this.#messages[this.#head++] as Stored;
+      const dropped = this.#messages[this.#head] as Stored;
+      this.#messages[this.#head++] = undefined;
       this.#bytes -= dropped.data.byteLength;
       if (this.#lastBySubject.get(dropped.subject) === dropped.seq) this.#lastBySubject.delete(dropped.subject);
     }
