@@ -920,11 +920,11 @@ export const mutations: Mutation[] = [
     tests: ["tests/unit/sqlite-checkpoints.test.ts"],
   },
   {
-    name: "wal-never-emptied",
+    name: "wal-never-restarted",
     file: "src/store/sqlite/checkpoints.ts",
-    from: "    if (log * pageSize > truncateBytes) {",
+    from: "    if (log * pageSize > restartBytes) {",
     to: "    if (false) {",
-    why: "under a steady flow of writes the WAL is emptied once it passes its limit",
+    why: "under a steady flow of writes the WAL goes back to its start once it passes its limit",
     tests: ["tests/unit/sqlite-checkpoints.test.ts"],
   },
   {

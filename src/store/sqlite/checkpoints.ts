@@ -10,10 +10,13 @@
 // A bounded WAL. A passive checkpoint never moves the WAL back to its start; only a writer that
 // starts while everything is copied and no reader uses the WAL does. Under a steady flow of writes
 // that moment never comes, and the WAL grew by tens of MiB a second (620 MiB after 16 s of sends and
-// reads). So once the WAL passes `truncateBytes` the worker runs `wal_checkpoint(TRUNCATE)` right
-// after the passive round: it copies the little written since, waits (at most TRUNCATE_WAIT_MS) for
-// readers to finish their statement, and empties the file. Writers wait while it runs, which is why
-// the passive round has copied the bulk first.
+// reads). So once the WAL passes `restartBytes` the worker follows the passive round with
+// CATCH_UP_PASSES more and `wal_checkpoint(RESTART)`: it copies the little written since, waits (at
+// most RESTART_WAIT_MS) for readers to finish their statement, and makes the next commit write from
+// the start of the file again. Writers wait while it runs, which is why the passive rounds have
+// copied the bulk first. (TRUNCATE, which also empties the file, doubled the stall: every commit
+// after it grows the file again.) The file itself stays at its largest size, which openDatabase caps
+// with journal_size_limit (WAL_FILE_LIMIT_BYTES) at each restart.
 //
 // Read locks. In WAL mode every statement outside a transaction takes and drops a shared lock on one
 // of the WAL's read slots: two fcntl system calls, 3–5 µs each on the build machine's VM, most of
@@ -27,11 +30,20 @@
 /** How often the worker checkpoints, by default. */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
-/** The WAL size past which a checkpoint also empties the WAL, by default. */
-export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+/** The WAL size past which a checkpoint also moves the WAL back to its start, by default. */
+export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
 
-/** How long the emptying checkpoint waits for readers and writers before trying again next round. */
-const TRUNCATE_WAIT_MS = 200;
+/**
+ * What a restarted WAL file is cut back to (journal_size_limit): twice the restart size, so a busy
+ * server keeps reusing its file, and one that was busy once gives the space back.
+ */
+export const WAL_FILE_LIMIT_BYTES = 2 * WAL_RESTART_BYTES;
+
+/** How long the restarting checkpoint waits for readers and writers before trying again next round. */
+const RESTART_WAIT_MS = 200;
+
+/** Passive passes between the round that found the WAL past its limit and the restarting one. */
+const CATCH_UP_PASSES = 2;
 
 /** How often the worker's read transaction moves to the newest snapshot. */
 const PIN_MS = 10;
@@ -43,7 +55,8 @@ let db = null;
 let timers = [];
 let pinned = false;
 let pageSize = 4096;
-let truncateBytes = 0;
+let restartBytes = 0;
+const CATCH_UP_PASSES = ${CATCH_UP_PASSES};
 const failed = (error) => postMessage({ type: "failed", message: String(error && error.message ? error.message : error) });
 const pin = () => {
   if (pinned) return;
@@ -69,10 +82,16 @@ const checkpoint = () => {
   try {
     unpin();
     const { log } = db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
-    if (log * pageSize > truncateBytes) {
-      db.exec("PRAGMA busy_timeout = ${TRUNCATE_WAIT_MS}");
-      db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
+    if (log * pageSize > restartBytes) {
+      // Each pass copies what was written during the one before, so the restarting round, which
+      // writers wait for, has only the last few milliseconds' pages left to copy.
+      for (let pass = 0; pass < CATCH_UP_PASSES; pass++) db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+      db.exec("PRAGMA busy_timeout = ${RESTART_WAIT_MS}");
+      db.query("PRAGMA wal_checkpoint(RESTART)").get();
       db.exec("PRAGMA busy_timeout = 5000");
+      // No pin until the next renewal: the first commit after a restart finds no reader in the WAL
+      // and writes from its start.
+      return;
     }
     pin();
   } catch (error) {
@@ -87,7 +106,7 @@ self.onmessage = (event) => {
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec("PRAGMA wal_autocheckpoint = 0");
     pageSize = db.query("PRAGMA page_size").get().page_size;
-    truncateBytes = message.truncateBytes;
+    restartBytes = message.restartBytes;
     timers = [setInterval(checkpoint, message.intervalMs), setInterval(repin, ${PIN_MS})];
     pin();
     postMessage({ type: "started" });
@@ -108,7 +127,7 @@ type Reply = { type: "started" | "stopped" } | { type: "failed"; message: string
 
 export type CheckpointOptions = {
   intervalMs?: number;
-  truncateBytes?: number;
+  restartBytes?: number;
   onFailure?: (message: string) => void;
 };
 
@@ -119,7 +138,7 @@ export class WalCheckpointer {
   #onStopped: (() => void) | undefined;
 
   constructor(path: string, options: CheckpointOptions = {}) {
-    const { intervalMs = CHECKPOINT_INTERVAL_MS, truncateBytes = WAL_TRUNCATE_BYTES, onFailure = () => {} } = options;
+    const { intervalMs = CHECKPOINT_INTERVAL_MS, restartBytes = WAL_RESTART_BYTES, onFailure = () => {} } = options;
     workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
     this.#worker = new Worker(workerUrl);
     this.#worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -128,7 +147,7 @@ export class WalCheckpointer {
     };
     // A store someone forgot to close must not keep the process alive.
     this.#worker.unref();
-    this.#worker.postMessage({ type: "start", path, intervalMs, truncateBytes });
+    this.#worker.postMessage({ type: "start", path, intervalMs, restartBytes });
   }
 
   /** Stops checkpointing; resolves once the worker closed its connection. Idempotent. */

@@ -3,11 +3,13 @@ import { Database, SQLiteError } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { AppError, conflict, unavailable } from "../../domain/errors";
+import { WAL_FILE_LIMIT_BYTES } from "./checkpoints";
 import type { Migration } from "./migrations";
 
 /**
  * A connection with chatd's settings. Checkpoints are not run by commits on it (wal_autocheckpoint
- * off): a WalCheckpointer does them on its own thread (checkpoints.ts).
+ * off): a WalCheckpointer does them on its own thread (checkpoints.ts); a commit that restarts the
+ * WAL cuts the file back to WAL_FILE_LIMIT_BYTES.
  */
 export function openDatabase(path: string): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -16,6 +18,7 @@ export function openDatabase(path: string): Database {
   withBusyRetry(() => db.exec("PRAGMA journal_mode = WAL"));
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA wal_autocheckpoint = 0");
+  db.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`);
   db.exec("PRAGMA foreign_keys = ON");
   return db;
 }
