@@ -5,6 +5,21 @@
 import type { Socket } from "bun";
 import type { Frame } from "./ws";
 
+/**
+ * A raw upgrade request to GET /v1/ws (`query` starts with "?" or is empty), sent with fetch so a
+ * test reads the status and headers a WebSocket client hides.
+ */
+export const upgradeRequest = (base: string, query = "", headers: Record<string, string> = {}) =>
+  fetch(`${base}/v1/ws${query}`, {
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+      ...headers,
+    },
+  });
+
 const OPCODE = { text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 export class RawWsClient {

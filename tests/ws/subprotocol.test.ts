@@ -2,6 +2,7 @@
 // (for browsers), answered with `chatd.v1`; refused at the upgrade like the other two ways.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { newUser, type TestUser } from "../support/client";
+import { upgradeRequest } from "../support/raw-ws";
 import { startTestServer, type TestServer } from "../support/server";
 import { WsClient } from "../support/ws";
 
@@ -16,15 +17,9 @@ afterAll(() => server.close());
 
 /** A raw upgrade request, to read the status and headers a WebSocket client hides. */
 const upgrade = (protocols: string | null, query = "", extra: Record<string, string> = {}) =>
-  fetch(`${server.url}/v1/ws${query}`, {
-    headers: {
-      upgrade: "websocket",
-      connection: "Upgrade",
-      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-      "sec-websocket-version": "13",
-      ...(protocols === null ? {} : { "sec-websocket-protocol": protocols }),
-      ...extra,
-    },
+  upgradeRequest(server.url, query, {
+    ...(protocols === null ? {} : { "sec-websocket-protocol": protocols }),
+    ...extra,
   });
 
 describe("subprotocol authentication", () => {

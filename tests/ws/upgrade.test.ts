@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/log";
 import { newUser, type TestUser } from "../support/client";
+import { upgradeRequest } from "../support/raw-ws";
 import { startTestServer, type TestServer } from "../support/server";
 import { WsClient } from "../support/ws";
 
@@ -21,16 +22,7 @@ afterAll(() => server.close());
 
 /** A raw upgrade request from a browser page on ORIGIN, to read what a WebSocket client hides. */
 const upgrade = (query: string, extra: Record<string, string> = {}) =>
-  fetch(`${server.url}/v1/ws${query}`, {
-    headers: {
-      upgrade: "websocket",
-      connection: "Upgrade",
-      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-      "sec-websocket-version": "13",
-      origin: ORIGIN,
-      ...extra,
-    },
-  });
+  upgradeRequest(server.url, query, { origin: ORIGIN, ...extra });
 
 const upgradesCounted = async (status: number) => {
   const text = await (await fetch(`${server.url}/metrics`)).text();
