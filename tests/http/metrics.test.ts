@@ -93,8 +93,10 @@ describe("metrics", () => {
   });
 
   test("process figures move: CPU time, resident memory, JavaScript heap, open descriptors, event-loop lag", async () => {
+    // The test server runs in this process: busy it, grow it, and open sockets on it. Collected
+    // first, so the heap figures are live objects, not what earlier tests left to the collector.
+    Bun.gc(true);
     const before = await scrape();
-    // The test server runs in this process: busy it, grow it, and open sockets on it.
     const busyUntil = performance.now() + 400;
     let spin = 0;
     while (performance.now() < busyUntil) spin++;
@@ -102,6 +104,7 @@ describe("metrics", () => {
     const objects = Array.from({ length: 400_000 }, (_, i) => ({ i, name: `object ${i}` }));
     const extra = await Promise.all([connect(ana), connect(ana), connect(ana)]);
     await Bun.sleep(250); // one lag-timer tick after the busy loop
+    Bun.gc(true);
     const after = await scrape();
     expect(sample(after, "chatd_process_cpu_seconds_total")!).toBeGreaterThan(
       sample(before, "chatd_process_cpu_seconds_total")! + 0.2,
