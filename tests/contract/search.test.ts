@@ -25,6 +25,20 @@ runSearchContract("sqlite", async () => {
   return { index: new SqliteSearchIndex(path), dispose: () => rm(dir, { recursive: true, force: true }) };
 });
 
+// As chatd runs it: the store stays open and lends the index its connection (store/sqlite/database.ts).
+runSearchContract("sqlite, on the store's connection", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "chatd-search-"));
+  const store = new SqliteStore(join(dir, "chatd.sqlite"));
+  await store.migrate();
+  return {
+    index: new SqliteSearchIndex(join(dir, "chatd.sqlite")),
+    dispose: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 const opensearch = await requireService("opensearch", OPENSEARCH_HOST, OPENSEARCH_PORT);
 
 if (opensearch.up) {

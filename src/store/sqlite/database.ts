@@ -23,6 +23,51 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
+type Lent = { db: Database; holders: number };
+/** Store connections lent by path to the search index of the same process (lendDatabase). */
+const lent = new Map<string, Lent>();
+
+/**
+ * Lends the store's connection to `path` to the search index of this process (borrowDatabase), and
+ * returns the store's close: the connection closes once the borrowers are done with it too. Two
+ * connections to one file each drop their page cache whenever the other commits (a WAL reader that
+ * finds the log changed starts from an empty cache), so with the indexer committing a batch every
+ * 50 ms and the store every send, both re-read their pages from the file, about 8 reads per message
+ * under fan-out. One connection is safe to share: every transaction on it is synchronous (bun:sqlite),
+ * so none spans an await. A second store on the same path (tests run several "processes" in one)
+ * keeps its connection to itself.
+ */
+export function lendDatabase(path: string, db: Database): () => void {
+  if (path === ":memory:" || lent.has(path)) return once(() => db.close(false));
+  const entry = { db, holders: 1 };
+  lent.set(path, entry);
+  return once(() => {
+    if (lent.get(path) === entry) lent.delete(path);
+    releaseLent(entry);
+  });
+}
+
+/** The store's connection to `path` and a release for it, or null when no store of this process lends one. */
+export function borrowDatabase(path: string): { db: Database; release: () => void } | null {
+  const entry = lent.get(path);
+  if (!entry) return null;
+  entry.holders++;
+  return { db: entry.db, release: once(() => releaseLent(entry)) };
+}
+
+function releaseLent(entry: Lent) {
+  if (--entry.holders === 0) entry.db.close(false);
+}
+
+const once = (work: () => void) => {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    work();
+  };
+};
+
 /**
  * Switching to WAL takes an exclusive lock and SQLite does not apply the busy timeout to it, so a
  * second process opening a fresh database at the same moment gets SQLITE_BUSY at once: retry briefly.

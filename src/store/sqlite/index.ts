@@ -13,7 +13,7 @@ import type {
 } from "../../ports/store";
 import { SqliteAttachments } from "./attachments";
 import { type CheckpointOptions, WalCheckpointer } from "./checkpoints";
-import { applyMigrations, openDatabase, translate } from "./database";
+import { applyMigrations, lendDatabase, openDatabase, translate } from "./database";
 import { SqliteMentions } from "./mentions";
 import { SqliteMessages } from "./messages";
 import { migrations } from "./migrations";
@@ -57,10 +57,13 @@ export class SqliteStore implements Store {
   readonly #notify: SqliteNotify;
   /** WAL checkpoints on a thread of their own; none for ":memory:". */
   readonly #checkpoints: WalCheckpointer | null;
+  /** Closes the connection once the search index borrowing it (search/sqlite) is closed too. */
+  readonly #closeDb: () => void;
 
   /** `path` is a file path or ":memory:"; `checkpoints`: see checkpoints.ts. */
   constructor(path: string, options: { checkpoints?: CheckpointOptions } = {}) {
     this.#db = openDatabase(path);
+    this.#closeDb = lendDatabase(path, this.#db);
     this.#checkpoints = path === ":memory:" ? null : new WalCheckpointer(path, options.checkpoints);
     const run = <T>(work: (db: Database) => T): T => this.#run(work);
     this.#rooms = new SqliteRooms(this.#db, run);
@@ -164,7 +167,7 @@ export class SqliteStore implements Store {
 
   async close() {
     await this.#checkpoints?.close();
-    this.#db.close(false);
+    this.#closeDb();
   }
 
   async createUser(user: NewUser): Promise<UserRecord> {
