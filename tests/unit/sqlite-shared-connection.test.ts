@@ -27,10 +27,15 @@ const found = (index: SqliteSearchIndex, q: string) =>
     .search({ terms: parseSearchQuery(q), roomIds: [roomId], limit: 10 })
     .then((hits) => hits.map((h) => h.messageId));
 
-test("the search index keeps working after the store it shares a connection with has closed", async () => {
+/** A migrated store and a search index on its file, as chatd opens them. */
+const storeAndIndex = async () => {
   const store = new SqliteStore(path);
   await store.migrate();
-  const index = new SqliteSearchIndex(path);
+  return { store, index: new SqliteSearchIndex(path) };
+};
+
+test("the search index keeps working after the store it shares a connection with has closed", async () => {
+  const { store, index } = await storeAndIndex();
   const first = await indexed(index, "before the store closed", 1);
   await store.close();
   const second = await indexed(index, "after the store closed", 2);
@@ -39,9 +44,7 @@ test("the search index keeps working after the store it shares a connection with
 });
 
 test("the store keeps working after the search index closed, and a new index after it sees the same file", async () => {
-  const store = new SqliteStore(path);
-  await store.migrate();
-  const first = new SqliteSearchIndex(path);
+  const { store, index: first } = await storeAndIndex();
   const id = await indexed(first, "written through the first index", 1);
   await first.close();
   expect(await store.headPosition(roomId)).toBe(0);

@@ -3,11 +3,11 @@
 // has the file open (store/sqlite/database.ts, lendDatabase: two connections would empty each other's
 // page cache on every commit), else on a connection of its own. Every write is one IMMEDIATE
 // transaction, so a batch is all or nothing and visible to search as soon as it returns.
-import { Database, SQLiteError } from "bun:sqlite";
+import { type Database, SQLiteError } from "bun:sqlite";
 import { unavailable } from "../../domain/errors";
 import { messageSortKey } from "../../domain/ids";
 import type { DocumentChange, RoomState, SearchHit, SearchIndex, SearchQuery } from "../../ports/search";
-import { borrowDatabase } from "../../store/sqlite/database";
+import { borrowDatabase, openDatabase } from "../../store/sqlite/database";
 import { indexableContent, MARK_CLOSE, MARK_OPEN, renderFragment } from "../shared";
 
 /** Tokens around the matches in a highlight fragment (FTS5 snippet()). */
@@ -28,7 +28,7 @@ export class SqliteSearchIndex implements SearchIndex {
   /** `path`: chatd's SQLite database file (the store's), whose migrations created the search tables. */
   constructor(path: string) {
     const borrowed = borrowDatabase(path);
-    this.#db = borrowed?.db ?? ownConnection(path);
+    this.#db = borrowed?.db ?? openDatabase(path);
     this.#close = borrowed?.release ?? (() => this.#db.close(false));
     this.#apply = this.#db.transaction((changes: DocumentChange[], positions: Map<string, number>) =>
       this.#write(changes, positions),
@@ -248,16 +248,6 @@ export class SqliteSearchIndex implements SearchIndex {
   async close() {
     this.#close();
   }
-}
-
-/** A connection of the index's own, with the store's settings for this file. */
-function ownConnection(path: string) {
-  const db = new Database(path, { create: true, strict: true });
-  db.exec("PRAGMA busy_timeout = 5000");
-  db.exec("PRAGMA synchronous = NORMAL");
-  // The store's WalCheckpointer checkpoints this file, off the event loop (store/sqlite/checkpoints.ts).
-  db.exec("PRAGMA wal_autocheckpoint = 0");
-  return db;
 }
 
 /** The first rowid a message can have: its id's 60-bit timestamp times 8. */
