@@ -62,6 +62,8 @@ export function describeMessageStore(getStore: () => Store) {
       expect(await appendAs(store, reply)).toEqual({ message: storedAt(reply, 2), created: true });
       expect(await store.getMessage(room.id, first.id)).toEqual(storedAt(first, 1));
       expect(await store.getMessage(room.id, reply.id)).toEqual(storedAt(reply, 2));
+      // A history page reads every field a point read does: room, mentions, attachments, reply, client id.
+      expect(await store.listMessages(room.id, { limit: 10 })).toMatchObject([storedAt(reply, 2), storedAt(first, 1)]);
       expect(await store.getMessage(other.id, reply.id)).toBeNull();
       expect(await store.getMessage(room.id, gen.next())).toBeNull();
       expect(await store.listMessages(other.id, { limit: 10 })).toEqual([]);

@@ -65,6 +65,7 @@ export function describeThreadPinMentionStore(getStore: () => Store) {
       }
       const thread = await store.listThreadMessages(room.id, rootId, { limit: 10 });
       expect(thread.find((m) => m.id === replyIds[0])?.hasReactions).not.toBe(false);
+      for (const reply of thread) expect(reply).toMatchObject({ roomId: room.id, threadRoot: rootId });
     });
 
     test("a repeated idempotent reply is counted once", async () => {

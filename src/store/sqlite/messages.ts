@@ -27,10 +27,18 @@ export type MessageRow = {
   attachment_ids: string;
 };
 
-export const toMessage = (row: MessageRow): MessageRecord => ({
+/** The columns a message is made of; a room's history page reads its lists as NULL when empty. */
+type StoredMessage = Omit<MessageRow, "room_id" | "mentions" | "attachment_ids"> & {
+  mentions: string | null;
+  attachment_ids: string | null;
+};
+
+export const toMessage = (row: MessageRow): MessageRecord => messageOf(row, row.room_id);
+
+const messageOf = (row: StoredMessage, roomId: string): MessageRecord => ({
   id: row.id,
   seq: row.position,
-  roomId: row.room_id,
+  roomId,
   authorId: row.author_id,
   authorUsername: row.author_username,
   content: row.content,
@@ -44,8 +52,11 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   attachmentIds: jsonList(row.attachment_ids),
 });
 
-/** A JSON array column; most messages carry none, and "[]" needs no parser (a fresh array each time). */
-const jsonList = (text: string): string[] => (text === "[]" ? [] : JSON.parse(text));
+/**
+ * A JSON array column; most messages carry none, and "[]" (or the NULL a page reads it as) needs no
+ * parser (a fresh array each time).
+ */
+const jsonList = (text: string | null): string[] => (text === null || text === "[]" ? [] : JSON.parse(text));
 
 export const COLUMNS =
   "id, position, room_id, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, mentions, attachment_ids";
@@ -294,13 +305,23 @@ export class SqliteMessages implements MessageStore {
 }
 
 /**
- * One page of messages matching `where` (its parameters in `params`) within history's bounds: newest
- * first (below `before` when given), or oldest first above `after` when given; at most `limit`.
+ * What a history page reads of each row. Every text value read costs a string made on the JS side
+ * (the most of a page's time in bun:sqlite), so a page reads none it can do without: not the room id,
+ * which the query names, and NULL for the empty lists most messages carry.
+ */
+const PAGE_COLUMNS =
+  "id, position, author_id, author_username, content, created_at, edited_at, deleted, reply_to, thread_root, client_id, " +
+  "nullif(mentions, '[]') AS mentions, nullif(attachment_ids, '[]') AS attachment_ids, reaction_count, reply_count";
+
+/**
+ * One page of the room's messages matching `where` (its parameters in `params`) within history's
+ * bounds: newest first (below `before` when given), or oldest first above `after` when given; at most
+ * `limit`.
  */
 export function historyPage(
   db: Database,
   where: string,
-  params: Record<string, string | number>,
+  params: { roomId: string } & Record<string, string | number>,
   query: HistoryQuery,
 ): MessageRecord[] {
   const bound: Record<string, string | number> = { ...params, limit: query.limit };
@@ -314,19 +335,20 @@ export function historyPage(
     bound.before = messageSortKey(query.before);
   }
   const order = query.after !== undefined ? "ASC" : "DESC";
-  return db
+  const rows = db
     .query<PageRow, [Record<string, string | number>]>(
-      `SELECT ${COLUMNS}, reaction_count, reply_count FROM messages WHERE ${clause} ORDER BY seq ${order} LIMIT $limit`,
+      `SELECT ${PAGE_COLUMNS} FROM messages WHERE ${clause} ORDER BY seq ${order} LIMIT $limit`,
     )
-    .all(bound)
-    .map(toPageMessage);
+    .all(bound);
+  return rows.map((row) => toPageMessage(params.roomId, row));
 }
 
-type PageRow = MessageRow & { reaction_count: number; reply_count: number };
+/** A page's row (PAGE_COLUMNS). */
+type PageRow = StoredMessage & { reaction_count: number; reply_count: number };
 
 /** A page's message with the hints of migration 0010: no reaction rows, no live thread replies. */
-const toPageMessage = (row: PageRow): MessageRecord => {
-  const message = toMessage(row);
+const toPageMessage = (roomId: string, row: PageRow): MessageRecord => {
+  const message = messageOf(row, roomId);
   message.hasReactions = row.reaction_count > 0;
   message.hasReplies = row.reply_count > 0;
   return message;
