@@ -28,6 +28,11 @@ export class MessageBuckets {
     return bucketOf(key, this.widthMs);
   }
 
+  /** The bucket of messages minted at `ms` (Unix milliseconds). */
+  ofTime(ms: number): number {
+    return Math.floor(ms / this.widthMs);
+  }
+
   /**
    * Lists the bucket for the room; must complete before the message is written, so that a reader that
    * sees the message also finds its bucket.
